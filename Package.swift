@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+// pokestat: counts, predicts and explains the cost of live kernel text patching.
+// Targets follow the data flow of docs/architecture.md: a stage imports only stages before it.
+import PackageDescription
+
+let package = Package(
+  name: "pokestat",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "pokestat", targets: ["pokestat"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: - C libraries (module maps and shim.h only)
+    .systemLibrary(
+      name: "CTraceEvent", pkgConfig: "libtraceevent", providers: [.apt(["libtraceevent-dev"])]),
+    .systemLibrary(name: "CTraceFS", pkgConfig: "libtracefs", providers: [.apt(["libtracefs-dev"])]),
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+    // MARK: - Model
+    .target(name: "TraceModel"),
+
+    // MARK: - Readers
+    .target(name: "TraceReaders", dependencies: ["TraceModel"]),
+    .target(
+      name: "TraceNative",
+      dependencies: ["TraceModel", "TraceReaders", "CTraceEvent", "CTraceFS", "CZstd", "CZlib"]),
+
+    // MARK: - Analysis and the reference model
+    .target(name: "TraceAnalysis", dependencies: ["TraceModel"]),
+    .target(name: "PatchEngine", dependencies: ["TraceModel"]),
+    .target(name: "TraceComparison", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine"]),
+    .target(name: "TraceReports", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine", "TraceComparison"]),
+
+    // MARK: - Command line
+    .executableTarget(
+      name: "pokestat",
+      dependencies: [
+        "TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "PatchEngine",
+        "TraceComparison", "TraceReports",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .target(name: "TraceTestSupport", dependencies: ["TraceModel"], path: "Sources/TraceTestSupport"),
+    .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TraceTestSupport"]),
+    .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceTestSupport"]),
+    .testTarget(name: "TraceNativeTests", dependencies: ["TraceNative", "TraceReaders", "TraceTestSupport"]),
+    .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceNative", "TraceReaders", "TraceTestSupport"]),
+    .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
+    .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),
+    .testTarget(name: "pokestatTests", dependencies: ["TraceTestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

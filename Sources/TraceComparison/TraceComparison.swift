@@ -1,0 +1,2 @@
+/// Prediction-versus-observation diffs and before/after comparisons.
+public enum TraceComparison {}

@@ -1,0 +1,73 @@
+/// Why a trace input could not be decoded, and where.
+///
+/// The description follows compiler style so editors can jump to the spot:
+/// `trace.dat @ byte 4096: truncated: needed 8 bytes, 3 available`.
+public struct TraceParseError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// What was wrong, with the expected and found values.
+  public enum Reason: Hashable, Sendable {
+    /// The input ended inside a structure.
+    case truncated(needed: Int, available: Int)
+    /// The first bytes are not a trace.dat magic.
+    case badMagic(found: [UInt8])
+    /// A trace.dat version this reader does not know.
+    case unsupportedVersion(String)
+    /// A compression algorithm this reader does not know.
+    case unsupportedCompression(String)
+    /// A compressed chunk or section could not be decompressed.
+    case corruptCompressedData(algorithm: String, detail: String)
+    /// A section, option or CPU data block claims to extend past the end of the file.
+    case sectionPastEnd(section: String, end: Int, fileSize: Int)
+    /// An event's type id has no format in the trace.
+    case unknownEventID(Int)
+    /// A ring-buffer page header says the page holds more data than fits in the page.
+    case pageHeaderPastPage(commit: Int, pageSize: Int)
+    /// A structure holds a value that cannot be right.
+    case invalidValue(what: String, found: String)
+    /// A text line does not have the expected shape.
+    case malformedLine(expected: String, found: String)
+    /// The input is empty.
+    case emptyInput
+    /// The input is not of any format pokestat reads.
+    case unrecognizedFormat(detail: String)
+  }
+
+  public var reason: Reason
+  public var location: InputLocation
+
+  public init(reason: Reason, location: InputLocation) {
+    self.reason = reason
+    self.location = location
+  }
+
+  public var description: String { "\(location): \(reasonText)" }
+
+  private var reasonText: String {
+    switch reason {
+    case .truncated(let needed, let available):
+      return "truncated: needed \(needed) bytes, \(available) available"
+    case .badMagic(let found):
+      let hex = found.map { String($0, radix: 16) }.joined(separator: " ")
+      return "not a trace.dat file: magic is [\(hex)], expected [17 8 44] \"tracing\""
+    case .unsupportedVersion(let version):
+      return "unsupported trace.dat version \"\(version)\" (pokestat reads versions 6 and 7)"
+    case .unsupportedCompression(let name):
+      return "unsupported compression \"\(name)\" (pokestat reads none, zstd and zlib)"
+    case .corruptCompressedData(let algorithm, let detail):
+      return "corrupt \(algorithm) data: \(detail)"
+    case .sectionPastEnd(let section, let end, let fileSize):
+      return "\(section) ends at byte \(end), past the end of the file (\(fileSize) bytes)"
+    case .unknownEventID(let id):
+      return "event type id \(id) has no format in this trace"
+    case .pageHeaderPastPage(let commit, let pageSize):
+      return "ring-buffer page header claims \(commit) bytes of data in a \(pageSize)-byte page"
+    case .invalidValue(let what, let found):
+      return "invalid \(what): \(found)"
+    case .malformedLine(let expected, let found):
+      return "expected \(expected), found \"\(found.prefix(80))\""
+    case .emptyInput:
+      return "empty input"
+    case .unrecognizedFormat(let detail):
+      return "unrecognized input format: \(detail)"
+    }
+  }
+}
