@@ -1,0 +1,238 @@
+import CTraceEvent
+import TraceModel
+
+/// Decodes one CPU's ring-buffer pages of one buffer: reads the file (decompressing v7 chunks
+/// one at a time, so memory stays flat), walks pages with kbuffer, and copies each event out
+/// into a ``TraceEvent`` (or a report line) before the page is reused.
+final class CPUStreamDecoder {
+  let layout: TraceDatLayout
+  let bufferIndex: Int
+  let cpuData: TraceDatLayout.CPUData
+  let formats: EventFormats
+  private let file: FileBytes
+  private let page: RingBufferPage
+  private let pageSize: Int
+  private let bufferName: String
+  private let fields: FieldSelection
+  private let symbols: SymbolTable
+  /// Whether report timestamps print as seconds.microseconds (nanosecond clocks) or raw counts.
+  var inMicroseconds = true
+
+  // Data currently in memory: a decompressed chunk or a block of raw pages.
+  private var block: [UInt8] = []
+  private var blockPages = 0
+  private var blockFileOffset = 0
+  private var pageIndex = 0
+  private var pageLoaded = false
+  // Where the next block comes from.
+  private var nextReadOffset: Int
+  private var chunksLeft = -1
+  private let end: Int
+
+  private var layoutCache: [EventLayout?] = []
+  private var wantsCache: [UInt8] = []  // 0 unknown, 1 no, 2 yes
+
+  /// Pages read per block when the data is not compressed.
+  private static let pagesPerBlock = 256
+
+  init(layout: TraceDatLayout, bufferIndex: Int, cpuIndex: Int, fields: FieldSelection,
+       forPrinting: Bool, symbols: SymbolTable) throws {
+    self.layout = layout
+    self.bufferIndex = bufferIndex
+    let buffer = layout.buffers[bufferIndex]
+    cpuData = buffer.cpus[cpuIndex]
+    bufferName = buffer.name
+    pageSize = buffer.pageSize
+    self.fields = fields
+    self.symbols = symbols
+    file = try FileBytes(path: layout.file)
+    formats = try EventFormats(layout: layout, forPrinting: forPrinting)
+    page = try RingBufferPage(longSize: layout.longSize, bigEndian: layout.bigEndian,
+                              oldFormat: formats.isOldFormat, path: layout.file)
+    nextReadOffset = cpuData.offset
+    end = cpuData.offset + cpuData.size
+  }
+
+  private func location(_ offset: Int) -> InputLocation { InputLocation(file: layout.file, byteOffset: offset) }
+
+  // MARK: - Blocks and pages
+
+  /// Loads the next block of pages; false at the end of this CPU's data.
+  private func loadBlock() throws -> Bool {
+    if layout.compression == .none {
+      let available = end - nextReadOffset
+      guard available >= pageSize else { return false }
+      let count = min(available / pageSize, Self.pagesPerBlock) * pageSize
+      if block.count < count + pageSize { block = [UInt8](repeating: 0, count: count + pageSize) }
+      try file.read(at: nextReadOffset, into: &block, count: count)
+      blockFileOffset = nextReadOffset
+      blockPages = count / pageSize
+      nextReadOffset += count
+      pageIndex = 0
+      return true
+    }
+    if chunksLeft < 0 {
+      guard end - nextReadOffset >= 4 else { return false }
+      var header = ByteCursor(bytes: try file.read(at: nextReadOffset, count: 4), file: layout.file,
+                              baseOffset: nextReadOffset, bigEndian: layout.bigEndian)
+      chunksLeft = Int(try header.readUInt32())
+      nextReadOffset += 4
+    }
+    guard chunksLeft > 0 else { return false }
+    let chunkStart = nextReadOffset
+    guard layout.fileSize - chunkStart >= 8 else {
+      throw TraceParseError(reason: .truncated(needed: 8, available: layout.fileSize - chunkStart), location: location(chunkStart))
+    }
+    var header = ByteCursor(bytes: try file.read(at: chunkStart, count: 8), file: layout.file,
+                            baseOffset: chunkStart, bigEndian: layout.bigEndian)
+    let compressedSize = Int(try header.readUInt32())
+    let plainSize = Int(try header.readUInt32())
+    guard compressedSize <= layout.fileSize - chunkStart - 8 else {
+      throw TraceParseError(reason: .sectionPastEnd(section: "compressed chunk", end: chunkStart + 8 + compressedSize, fileSize: layout.fileSize),
+                            location: location(chunkStart))
+    }
+    guard plainSize % pageSize == 0, plainSize <= 1 << 28 else {
+      throw TraceParseError(reason: .invalidValue(what: "chunk size", found: "\(plainSize) bytes is not a whole number of \(pageSize)-byte pages"),
+                            location: location(chunkStart + 4))
+    }
+    let compressed = try file.read(at: chunkStart + 8, count: compressedSize)
+    if block.count < plainSize + pageSize { block = [UInt8](repeating: 0, count: plainSize + pageSize) }
+    try layout.compression.decompress(compressed[...], expectedSize: plainSize, into: &block, location: location(chunkStart + 8))
+    blockFileOffset = chunkStart
+    blockPages = plainSize / pageSize
+    nextReadOffset = chunkStart + 8 + compressedSize
+    chunksLeft -= 1
+    pageIndex = 0
+    return true
+  }
+
+  /// File offset that errors about the current page name: the page itself, or its chunk.
+  private var currentPageOffset: Int {
+    layout.compression == .none ? blockFileOffset + pageIndex * pageSize : blockFileOffset
+  }
+
+  /// Moves to the next non-empty page; false at the end.
+  private func loadNextPage() throws -> Bool {
+    while true {
+      if pageLoaded { pageIndex += 1 }
+      pageLoaded = false
+      if pageIndex >= blockPages {
+        guard try loadBlock() else { return false }
+      }
+      let start = pageIndex * pageSize
+      let commitOffset = 8
+      var commit: UInt64 = 0
+      for index in 0..<layout.longSize {
+        let byte = UInt64(block[start + commitOffset + (layout.bigEndian ? index : layout.longSize - 1 - index)])
+        commit = commit << 8 | byte
+      }
+      let dataSize = Int(commit & ((1 << 27) - 1))
+      let headerSize = 8 + layout.longSize
+      guard dataSize <= pageSize - headerSize else {
+        throw TraceParseError(reason: .pageHeaderPastPage(commit: dataSize, pageSize: pageSize), location: location(currentPageOffset))
+      }
+      pageLoaded = true
+      if dataSize == 0 { continue }
+      let loaded = block.withUnsafeBytes { raw in page.load(raw.baseAddress! + start) }
+      if loaded { return true }
+    }
+  }
+
+  /// The next raw event, valid until the next call.
+  private func nextRaw() throws -> RawEvent? {
+    while true {
+      if pageLoaded, let event = page.next() { return event }
+      guard try loadNextPage() else { return nil }
+    }
+  }
+
+  // MARK: - Events
+
+  private func eventLayout(_ id: Int, offset: Int) throws -> EventLayout {
+    if id < layoutCache.count, let known = layoutCache[id] { return known }
+    guard id >= 0, id < 1 << 16, let found = formats.layout(ofType: id) else {
+      throw TraceParseError(reason: .unknownEventID(id), location: location(offset))
+    }
+    if id >= layoutCache.count {
+      layoutCache.append(contentsOf: repeatElement(nil, count: id + 1 - layoutCache.count))
+      wantsCache.append(contentsOf: repeatElement(0, count: id + 1 - wantsCache.count))
+    }
+    layoutCache[id] = found
+    wantsCache[id] = fields.wants(system: found.system, name: found.name) ? 2 : 1
+    return found
+  }
+
+  private func makeRecord(_ raw: RawEvent) -> tep_record {
+    var record = tep_record()
+    record.ts = raw.timestamp
+    record.data = UnsafeMutableRawPointer(mutating: raw.data.baseAddress)
+    record.size = Int32(raw.data.count)
+    record.cpu = Int32(cpuData.cpu)
+    record.missed_events = Int64(raw.missedBefore)
+    record.offset = UInt64(currentPageOffset + raw.offsetInPage)
+    return record
+  }
+
+  /// The next event of this CPU, fields decoded when the selection wants them.
+  func nextEvent() throws -> TraceEvent? {
+    guard let raw = try nextRaw() else { return nil }
+    var record = makeRecord(raw)
+    let id = formats.typeID(of: &record)
+    let eventLayout = try eventLayout(id, offset: currentPageOffset + raw.offsetInPage)
+    let pid = formats.pid(of: &record)
+    var event = TraceEvent(
+      timestamp: Timestamp(nanoseconds: raw.timestamp), cpu: cpuData.cpu, pid: pid,
+      comm: formats.comm(of: pid), system: eventLayout.system, name: eventLayout.name,
+      buffer: bufferName, lostBefore: raw.missedBefore)
+    if wantsCache[id] == 2 || eventLayout.name == "kernel_stack" {
+      event.fields = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
+    }
+    if eventLayout.name == "kernel_stack", eventLayout.system == "ftrace" {
+      event.stack = FieldDecoder.kernelStack(eventLayout, raw.data, longSize: layout.longSize,
+                                             bigEndian: layout.bigEndian, symbols: symbols)
+    }
+    return event
+  }
+
+  /// The next event as `trace-cmd report` prints it (without the buffer prefix), plus the
+  /// decoded event for look-ahead decisions.
+  func nextReportRecord() throws -> ReportRecord? {
+    guard let raw = try nextRaw() else { return nil }
+    var record = makeRecord(raw)
+    let id = formats.typeID(of: &record)
+    let eventLayout = try eventLayout(id, offset: currentPageOffset + raw.offsetInPage)
+    let pid = formats.pid(of: &record)
+    let prefix = formats.printedPrefix(of: &record) + formats.printedTime(of: &record, inMicroseconds: inMicroseconds)
+    let decoded = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
+    let info: String?
+    if eventLayout.system == "ftrace", eventLayout.name.hasPrefix("funcgraph_") {
+      info = nil  // trace-cmd prints these with its own handler: see ReportFormatter
+    } else {
+      info = formats.printedInfo(of: &record)
+    }
+    return ReportRecord(
+      timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
+      name: eventLayout.name, prefix: prefix, info: info, fields: decoded,
+      missedBefore: raw.missedBefore)
+  }
+}
+
+/// One event as `trace-cmd report` would print it.
+struct ReportRecord {
+  var timestamp: UInt64
+  var cpu: Int
+  var pid: Int32
+  var system: String
+  var name: String
+  /// `comm-pid [cpu] timestamp:`.
+  var prefix: String
+  /// libtraceevent's printed fields; nil for events trace-cmd formats itself.
+  var info: String?
+  var fields: [EventField]
+  var missedBefore: Int
+
+  subscript(_ name: String) -> UInt64? {
+    for field in fields where field.name == name { return field.value.unsignedValue }
+    return nil
+  }
+}

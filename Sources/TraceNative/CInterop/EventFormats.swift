@@ -1,0 +1,201 @@
+import CTraceEvent
+import TraceModel
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The layout of one event type, copied out of libtraceevent's `struct tep_event`.
+struct EventLayout: Sendable {
+  /// One field's place in the record, from `struct tep_format_field`.
+  struct Field: Sendable {
+    var name: String
+    var type: String
+    var offset: Int
+    var size: Int
+    var elementSize: Int
+    var isSigned: Bool
+    var isArray: Bool
+    var isString: Bool
+    var isDynamic: Bool
+    var isRelative: Bool
+    var isCPUMask: Bool
+  }
+
+  var id: Int
+  var system: String
+  var name: String
+  var fields: [Field]
+}
+
+/// The event formats of one trace, owning a `struct tep_handle *`.
+///
+/// Not Sendable: each stream builds its own, because libtraceevent caches state inside the
+/// handle on first use (cmdlines, function maps).
+final class EventFormats {
+  fileprivate let handle: OpaquePointer
+  private let plugins: OpaquePointer?
+  private var layouts: [Int: EventLayout] = [:]
+  private var eventPointers: [Int: UnsafeMutablePointer<tep_event>] = [:]
+  private var commByPID: [Int32: String] = [:]
+  fileprivate var sequence = trace_seq()
+  let file: String
+
+  /// Builds the handle with `tep_alloc` and parses the header page, event formats and,
+  /// when `forPrinting`, kallsyms, printk formats, saved cmdlines and the plugins
+  /// (`tep_load_plugins`) that `trace-cmd report` uses.
+  init(layout: TraceDatLayout, forPrinting: Bool) throws {
+    guard let handle = tep_alloc() else {
+      throw NativeTraceError(function: "tep_alloc", path: layout.file, errno: errno)
+    }
+    self.handle = handle
+    self.file = layout.file
+    tep_set_file_bigendian(handle, layout.bigEndian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN)
+    tep_set_local_bigendian(handle, TEP_LITTLE_ENDIAN)
+    tep_set_long_size(handle, Int32(layout.longSize))
+    tep_set_page_size(handle, Int32(layout.pageSize))
+    if let cpus = layout.cpuCount { tep_set_cpus(handle, Int32(cpus)) }
+    var header = layout.headerPage
+    let headerStatus = header.withUnsafeMutableBufferPointer { buffer in
+      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+        tep_parse_header_page(handle, $0, UInt(buffer.count), Int32(layout.longSize))
+      }
+    }
+    plugins = forPrinting ? tep_load_plugins(handle) : nil
+    trace_seq_init(&sequence)
+    guard headerStatus == 0 || header.isEmpty else {
+      throw TraceParseError(reason: .invalidValue(what: "header_page format", found: "libtraceevent could not parse it"),
+                            location: InputLocation(file: layout.file, byteOffset: 0))
+    }
+    for format in layout.ftraceFormats { parse(format, system: "ftrace") }
+    for (system, format) in layout.eventFormats { parse(format, system: system) }
+    if forPrinting {
+      withCString(layout.kallsyms) { _ = tep_parse_kallsyms(handle, $0) }
+      withCString(layout.printkFormats) { _ = tep_parse_printk_formats(handle, $0) }
+      withCString(layout.cmdlines) { _ = tep_parse_saved_cmdlines(handle, $0) }
+    } else {
+      for line in layout.cmdlines.split(separator: UInt8(ascii: "\n")) {
+        guard let space = line.firstIndex(of: UInt8(ascii: " ")),
+          let pid = Int32(String(decoding: line[line.startIndex..<space], as: UTF8.self))
+        else { continue }
+        commByPID[pid] = String(decoding: line[(space + 1)...], as: UTF8.self)
+      }
+    }
+  }
+
+  deinit {
+    trace_seq_destroy(&sequence)
+    if let plugins { tep_unload_plugins(plugins, handle) }
+    tep_free(handle)
+  }
+
+  /// Whether the ring buffer uses the pre-2.6.31 page format (`tep_is_old_format`).
+  var isOldFormat: Bool { tep_is_old_format(handle) }
+
+  private func parse(_ format: [UInt8], system: String) {
+    format.withUnsafeBufferPointer { buffer in
+      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+        // A format libtraceevent cannot parse leaves its id unknown; an event of that id
+        // then fails with `.unknownEventID` where it appears.
+        _ = tep_parse_event(handle, $0, UInt(buffer.count), system)
+      }
+    }
+  }
+
+  private func withCString(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> Void) {
+    guard !bytes.isEmpty else { return }
+    var copy = bytes
+    copy.append(0)
+    copy.withUnsafeBufferPointer { buffer in
+      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { body($0) }
+    }
+  }
+
+  // MARK: - Per-record queries
+
+  /// The event type id of a record (`tep_data_type`).
+  func typeID(of record: inout tep_record) -> Int { Int(tep_data_type(handle, &record)) }
+
+  /// The task id of a record (`tep_data_pid`).
+  func pid(of record: inout tep_record) -> Int32 { tep_data_pid(handle, &record) }
+
+  /// The task's command name from the saved cmdlines (`tep_data_comm_from_pid`), cached.
+  func comm(of pid: Int32) -> String {
+    if let known = commByPID[pid] { return known }
+    let name: String
+    if pid == 0 {
+      name = "<idle>"
+    } else if plugins != nil || tep_is_pid_registered(handle, pid) {
+      name = String(cString: tep_data_comm_from_pid(handle, pid))
+    } else {
+      name = "<...>"
+    }
+    commByPID[pid] = name
+    return name
+  }
+
+  /// The layout of an event type, copied from `tep_find_event` once and cached.
+  func layout(ofType id: Int) -> EventLayout? {
+    if let known = layouts[id] { return known }
+    guard let event = tep_find_event(handle, Int32(id)) else { return nil }
+    var fields: [EventLayout.Field] = []
+    var cursor = event.pointee.format.fields
+    while let field = cursor {
+      let flags = Int(field.pointee.flags)
+      let type = String(cString: field.pointee.type)
+      fields.append(EventLayout.Field(
+        name: String(cString: field.pointee.name), type: type,
+        offset: Int(field.pointee.offset), size: Int(field.pointee.size),
+        elementSize: Int(field.pointee.elementsize),
+        isSigned: flags & Int(TEP_FIELD_IS_SIGNED.rawValue) != 0,
+        isArray: flags & Int(TEP_FIELD_IS_ARRAY.rawValue) != 0,
+        isString: flags & Int(TEP_FIELD_IS_STRING.rawValue) != 0,
+        isDynamic: flags & Int(TEP_FIELD_IS_DYNAMIC.rawValue) != 0,
+        isRelative: flags & Int(TEP_FIELD_IS_RELATIVE.rawValue) != 0,
+        isCPUMask: type.contains("cpumask")))
+      cursor = field.pointee.next
+    }
+    let layout = EventLayout(
+      id: id, system: String(cString: event.pointee.system), name: String(cString: event.pointee.name),
+      fields: fields)
+    layouts[id] = layout
+    eventPointers[id] = event
+    return layout
+  }
+
+  /// The function containing `address` (`tep_find_function` and `tep_find_function_address`).
+  func function(at address: UInt64) -> (name: String, start: UInt64)? {
+    guard let name = tep_find_function(handle, address) else { return nil }
+    return (String(cString: name), tep_find_function_address(handle, address))
+  }
+
+  /// The event's fields as libtraceevent prints them (`tep_print_event` with `TEP_PRINT_INFO`).
+  func printedInfo(of record: inout tep_record) -> String {
+    trace_seq_reset(&sequence)
+    ctraceevent_print_info(handle, &sequence, &record)
+    return sequenceText()
+  }
+
+  /// `comm-pid [cpu]` as `trace-cmd report` prints it.
+  func printedPrefix(of record: inout tep_record) -> String {
+    trace_seq_reset(&sequence)
+    ctraceevent_print_prefix(handle, &sequence, &record)
+    return sequenceText()
+  }
+
+  fileprivate func sequenceText() -> String {
+    guard let buffer = sequence.buffer else { return "" }
+    return buffer.withMemoryRebound(to: UInt8.self, capacity: Int(sequence.len)) {
+      String(decoding: UnsafeBufferPointer(start: $0, count: Int(sequence.len)), as: UTF8.self)
+    }
+  }
+}
+
+extension EventFormats {
+  /// The timestamp column as `trace-cmd report` prints it (`tep_print_event` with `TEP_PRINT_TIME`).
+  func printedTime(of record: inout tep_record, inMicroseconds: Bool) -> String {
+    trace_seq_reset(&sequence)
+    ctraceevent_print_time(handle, &sequence, &record, inMicroseconds ? 1 : 0)
+    return sequenceText()
+  }
+}

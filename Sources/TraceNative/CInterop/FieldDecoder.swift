@@ -1,0 +1,92 @@
+import TraceModel
+
+/// Copies field values out of an event's raw bytes, using the layout libtraceevent parsed.
+enum FieldDecoder {
+  static func readUInt(_ data: UnsafeRawBufferPointer, _ offset: Int, _ size: Int, bigEndian: Bool) -> UInt64 {
+    guard offset >= 0, size > 0, size <= 8, offset + size <= data.count else { return 0 }
+    var value: UInt64 = 0
+    if bigEndian {
+      for index in 0..<size { value = value << 8 | UInt64(data[offset + index]) }
+    } else {
+      var index = size - 1
+      while index >= 0 {
+        value = value << 8 | UInt64(data[offset + index])
+        index -= 1
+      }
+    }
+    return value
+  }
+
+  /// Decodes every non-common field of an event.
+  ///
+  /// Numbers become `.unsigned`/`.signed` by the format's `signed:` flag, char arrays and
+  /// `__data_loc char[]` become strings, cpumasks become CPU lists, other arrays raw bytes.
+  static func decode(_ layout: EventLayout, _ data: UnsafeRawBufferPointer, bigEndian: Bool) -> [EventField] {
+    var fields: [EventField] = []
+    fields.reserveCapacity(layout.fields.count)
+    for field in layout.fields {
+      var start = field.offset
+      var length = field.size
+      if field.isDynamic {
+        let word = readUInt(data, field.offset, 4, bigEndian: bigEndian)
+        start = Int(word & 0xffff)
+        length = Int(word >> 16)
+        if field.isRelative { start += field.offset + field.size }
+      }
+      guard start >= 0, length >= 0, start + length <= data.count else {
+        fields.append(EventField(name: field.name, value: .bytes([])))
+        continue
+      }
+      let value: FieldValue
+      if field.isCPUMask {
+        var cpus: [Int] = []
+        let wordSize = field.elementSize > 0 && field.elementSize <= 8 ? field.elementSize : 8
+        var wordIndex = 0
+        while (wordIndex + 1) * wordSize <= length {
+          let word = readUInt(data, start + wordIndex * wordSize, wordSize, bigEndian: bigEndian)
+          for bit in 0..<(wordSize * 8) where word & (1 << UInt64(bit)) != 0 { cpus.append(wordIndex * wordSize * 8 + bit) }
+          wordIndex += 1
+        }
+        value = .cpuList(cpus)
+      } else if field.isString || (field.isArray && field.type.hasPrefix("char")) || (field.isDynamic && field.type.contains("char")) {
+        let bytes = UnsafeRawBufferPointer(rebasing: data[start..<start + length])
+        let text = bytes.prefix { $0 != 0 }
+        value = .string(String(decoding: text, as: UTF8.self))
+      } else if field.isArray || field.isDynamic || length > 8 {
+        value = .bytes(Array(UnsafeRawBufferPointer(rebasing: data[start..<start + length])))
+      } else {
+        let raw = readUInt(data, start, length, bigEndian: bigEndian)
+        if field.isSigned {
+          let shift = UInt64(64 - 8 * length)
+          value = .signed(Int64(bitPattern: raw << shift) >> Int64(shift))
+        } else {
+          value = .unsigned(raw)
+        }
+      }
+      fields.append(EventField(name: field.name, value: value))
+    }
+    return fields
+  }
+
+  /// The call chain of an ftrace `kernel_stack` record: `size` entries of `caller[]`,
+  /// resolved through the trace's kallsyms.
+  static func kernelStack(
+    _ layout: EventLayout, _ data: UnsafeRawBufferPointer, longSize: Int, bigEndian: Bool, symbols: SymbolTable
+  ) -> KernelStack? {
+    guard let callers = layout.fields.first(where: { $0.name == "caller" }) else { return nil }
+    let declared = layout.fields.first { $0.name == "size" }.map {
+      Int(truncatingIfNeeded: readUInt(data, $0.offset, $0.size, bigEndian: bigEndian))
+    }
+    let capacity = max(0, (data.count - callers.offset) / longSize)
+    let count = min(declared.map { max(0, $0) } ?? capacity, capacity)
+    var frames: [KernelStack.Frame] = []
+    frames.reserveCapacity(count)
+    for index in 0..<count {
+      let address = readUInt(data, callers.offset + index * longSize, longSize, bigEndian: bigEndian)
+      if address == 0 || address == UInt64.max || (longSize == 4 && address == 0xffff_ffff) { continue }
+      let resolved = symbols.symbolize(address)
+      frames.append(KernelStack.Frame(address: address, symbol: resolved?.name, offset: resolved?.offset ?? 0))
+    }
+    return KernelStack(frames: frames)
+  }
+}

@@ -1,0 +1,95 @@
+import TraceModel
+import TraceReaders
+
+/// Reads trace.dat files (versions 6 and 7; uncompressed, zstd or zlib; any number of CPUs and
+/// buffers) as one independent ``EventStream`` per CPU and buffer.
+///
+/// The container is read by pokestat's own code (``TraceDatLayout``); event formats and
+/// ring-buffer pages are decoded by libtraceevent (`tep_*`, `kbuffer_*`). Streams can be read
+/// from different tasks at once: each owns its file descriptor and libtraceevent handles.
+///
+/// ```swift
+/// let trace = try TraceDatReader(path: "trace.dat")
+/// try trace.forEachEventInTimeOrder(fields: .all) { print($0.name) }
+/// ```
+public struct TraceDatReader: EventSource, Sendable {
+  public let metadata: TraceMetadata
+  let layout: TraceDatLayout
+  /// (buffer index, CPU index within the buffer) of each stream; CPUs without data are left out.
+  let streamPlaces: [(buffer: Int, cpu: Int)]
+  /// Whether a `kernel_stack` record is folded into the event before it (as its ``TraceEvent/stack``).
+  public var attachesStacks: Bool
+
+  /// Opens a trace.dat file and reads its container and metadata.
+  ///
+  /// - Throws: ``TraceParseError`` (bad magic, unknown version or compression, truncated,
+  ///   section past the end, corrupt compressed metadata) or ``NativeTraceError``.
+  public init(path: String, attachesStacks: Bool = true) throws {
+    let file = try FileBytes(path: path)
+    layout = try TraceDatLayout.read(file)
+    self.attachesStacks = attachesStacks
+    var places: [(Int, Int)] = []
+    for (bufferIndex, buffer) in layout.buffers.enumerated() {
+      for (cpuIndex, cpu) in buffer.cpus.enumerated() where cpu.size > 0 { places.append((bufferIndex, cpuIndex)) }
+    }
+    streamPlaces = places
+    let compression = layout.version == 7 ? " \(layout.compression.rawValue)" : ""
+    let nanoseconds = ["local", "global", "uptime", "perf", "mono", "mono_raw", "boot", "tai"]
+    let clock = layout.buffers.first?.clock.flatMap { $0.isEmpty ? nil : $0 } ?? layout.traceClock
+    metadata = TraceMetadata(
+      file: path, formatDescription: "trace.dat v\(layout.version)\(compression)",
+      cpuCount: layout.cpuCount ?? layout.buffers.map { $0.cpus.count }.max(),
+      uname: layout.uname, clock: clock,
+      clockIsNanoseconds: clock.map { nanoseconds.contains($0) } ?? true,
+      buffers: layout.buffers.map(\.name),
+      symbols: SymbolTable(kallsyms: String(decoding: layout.kallsyms, as: UTF8.self)),
+      droppedPerCPU: layout.droppedPerCPU)
+  }
+
+  /// trace.dat file version (6 or 7).
+  public var fileVersion: Int { layout.version }
+  /// The compression named in a v7 header (`none`, `zstd`, `zlib`).
+  public var compressionName: String { layout.compression.rawValue }
+
+  public var streamCount: Int { streamPlaces.count }
+
+  /// The buffer name and CPU number of a stream.
+  public func streamPlace(_ index: Int) -> (buffer: String, cpu: Int) {
+    let place = streamPlaces[index]
+    return (layout.buffers[place.buffer].name, layout.buffers[place.buffer].cpus[place.cpu].cpu)
+  }
+
+  public func stream(_ index: Int, fields: FieldSelection) throws -> Stream {
+    let place = streamPlaces[index]
+    let decoder = try CPUStreamDecoder(
+      layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: fields,
+      forPrinting: false, symbols: metadata.symbols)
+    return Stream(decoder: decoder, attachesStacks: attachesStacks)
+  }
+
+  /// The events of one CPU of one buffer, in the order the ring buffer recorded them.
+  public struct Stream: EventStream {
+    let decoder: CPUStreamDecoder
+    let attachesStacks: Bool
+    var pending: TraceEvent?
+
+    init(decoder: CPUStreamDecoder, attachesStacks: Bool) {
+      self.decoder = decoder
+      self.attachesStacks = attachesStacks
+    }
+
+    public mutating func next() throws -> TraceEvent? {
+      guard var event = try pending ?? decoder.nextEvent() else { return nil }
+      pending = nil
+      guard attachesStacks, !(event.name == "kernel_stack" && event.system == "ftrace") else { return event }
+      if let following = try decoder.nextEvent() {
+        if following.name == "kernel_stack", following.system == "ftrace", following.pid == event.pid {
+          event.stack = following.stack
+        } else {
+          pending = following
+        }
+      }
+      return event
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import TraceModel
+
+/// Prints a trace.dat file's events the way `trace-cmd report` (3.1.x) does, one event a
+/// line, so the two can be compared line by line.
+///
+/// libtraceevent prints each event's fields (with its plugins, as trace-cmd loads them);
+/// pokestat formats what trace-cmd formats itself: the `comm-pid [cpu] time: name:` columns,
+/// instance-name prefixes, dropped-event notices and function_graph entries and exits
+/// (trace-cmd's lib/trace-cmd/trace-ftrace.c layout, re-implemented).
+public enum TraceDatReport {
+  /// Calls `body` with each output line (no trailing newline), in timestamp order across
+  /// every CPU and buffer.
+  public static func forEachLine(of reader: TraceDatReader, _ body: (String) throws -> Void) throws {
+    let layout = reader.layout
+    try body("cpus=\(reader.metadata.cpuCount ?? 0)")
+    var decoders: [CPUStreamDecoder] = []
+    var heads: [ReportRecord?] = []
+    for index in 0..<reader.streamCount {
+      let place = reader.streamPlaces[index]
+      let decoder = try CPUStreamDecoder(
+        layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: .all,
+        forPrinting: true, symbols: reader.metadata.symbols)
+      decoder.inMicroseconds = reader.metadata.clockIsNanoseconds
+      decoders.append(decoder)
+      heads.append(try decoder.nextReportRecord())
+    }
+    let names = layout.buffers.map(\.name)
+    let labelWidth = names.map(\.count).max() ?? 0
+    let labelled = names.count > 1
+
+    /// The stream whose head comes first among `streams`, trace-cmd's tie order (lowest index).
+    func earliest(among streams: Range<Int>?) -> Int? {
+      var best: Int?
+      for index in streams ?? 0..<heads.count {
+        guard let head = heads[index] else { continue }
+        if let current = best, heads[current]!.timestamp <= head.timestamp { continue }
+        best = index
+      }
+      return best
+    }
+    var bufferRanges: [Int: Range<Int>] = [:]
+    for (index, place) in reader.streamPlaces.enumerated() {
+      let range = bufferRanges[place.buffer] ?? index..<index
+      bufferRanges[place.buffer] = range.lowerBound..<index + 1
+    }
+
+    while let index = earliest(among: nil) {
+      let record = heads[index]!
+      heads[index] = try decoders[index].nextReportRecord()
+      let place = reader.streamPlaces[index]
+      var line = ""
+      if labelled {
+        // trace-cmd's print_handle_file: "%*s: " with the longest name, "%*s  " for the top buffer.
+        let name = names[place.buffer]
+        line += String(repeating: " ", count: max(0, labelWidth - name.count)) + name + (name.isEmpty ? "  " : ": ")
+      }
+      if record.missedBefore > 0 {
+        try body("CPU:\(record.cpu) [\(record.missedBefore) EVENTS DROPPED]")
+      } else if record.missedBefore < 0 {
+        try body("CPU:\(record.cpu) [EVENTS DROPPED]")
+      }
+      line += record.prefix
+      line += " \(record.name): "
+      if record.name.count < 20 { line += String(repeating: " ", count: 20 - record.name.count) }
+      if let info = record.info {
+        line += info
+      } else if record.name == "funcgraph_entry" {
+        // A leaf when the next record of this buffer is this function's return on this CPU.
+        var exit: ReportRecord?
+        if let next = earliest(among: bufferRanges[place.buffer]), next == index,
+          let candidate = heads[index], candidate.name == "funcgraph_exit",
+          candidate.pid == record.pid, candidate["func"] == record["func"]
+        {
+          exit = candidate
+          heads[index] = try decoders[index].nextReportRecord()
+        }
+        line += FunctionGraphFormat.entry(record, exit: exit, decoder: decoders[index])
+      } else {
+        line += FunctionGraphFormat.exit(record)
+      }
+      if line.hasSuffix("\n") { line.removeLast() }
+      try body(line)
+    }
+  }
+}
+
+/// function_graph lines as trace-cmd prints them.
+enum FunctionGraphFormat {
+  /// The overhead marker for a duration in ns: `$` > 1 s, `#` > 1 ms, `!` > 100 µs, `+` > 10 µs.
+  static func overhead(_ duration: UInt64?) -> String {
+    guard let duration else { return "  " }
+    if duration > 1_000_000_000 { return "$ " }
+    if duration > 1_000_000 { return "# " }
+    if duration > 100_000 { return "! " }
+    if duration > 10_000 { return "+ " }
+    return "  "
+  }
+
+  /// `123.456 us   |  `: microseconds with up to 7 digits, padded to the column.
+  static func duration(_ nanoseconds: UInt64) -> String {
+    let micros = String(nanoseconds / 1000)
+    var text = micros
+    if micros.count < 7 {
+      let remainder = String(nanoseconds % 1000)
+      let padded = String(repeating: "0", count: 3 - remainder.count) + remainder
+      // trace-cmd bounds this with the whole line's length, so in practice all three digits print.
+      text += "." + padded
+    }
+    let width = text.count
+    return text + " us " + String(repeating: " ", count: max(0, 7 - width)) + "|  "
+  }
+
+  private static func functionName(_ address: UInt64?, decoder: CPUStreamDecoder) -> String? {
+    guard let address else { return nil }
+    return decoder.formats.function(at: address)?.name
+  }
+
+  private static func returnValue(_ record: ReportRecord) -> String {
+    guard let value = record["retval"] else { return "" }
+    if value >= UInt64.max - 4094 { return " (ret=\(Int64(bitPattern: value)))" }
+    return " (ret=0x\(String(value, radix: 16)))"
+  }
+
+  static func entry(_ record: ReportRecord, exit: ReportRecord?, decoder: CPUStreamDecoder) -> String {
+    let depth = Int(record["depth"] ?? 0)
+    let indent = String(repeating: " ", count: depth * 2)
+    let name = functionName(record["func"], decoder: decoder)
+    if let exit {
+      let elapsed = (exit["rettime"] ?? 0) &- (exit["calltime"] ?? 0)
+      let call = name.map { "\($0)();" } ?? "\(String(record["func"] ?? 0, radix: 16))();"
+      return overhead(elapsed) + duration(elapsed) + indent + call + returnValue(exit)
+    }
+    return overhead(nil) + "           |  " + indent + (name.map { "\($0)() {" } ?? ") {")
+  }
+
+  static func exit(_ record: ReportRecord) -> String {
+    let elapsed = (record["rettime"] ?? 0) &- (record["calltime"] ?? 0)
+    let depth = Int(record["depth"] ?? 0)
+    return overhead(elapsed) + duration(elapsed) + String(repeating: " ", count: depth * 2) + "}" + returnValue(record)
+  }
+}
