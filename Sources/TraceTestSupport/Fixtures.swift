@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Finds files under the repository's `fixtures/` folder, wherever the tests run from.
 public enum Fixtures {
@@ -53,4 +56,43 @@ public struct CommandFailed: Error, CustomStringConvertible {
   public var command: String
   public var status: Int32
   public var description: String { "\(command) exited with \(status)" }
+}
+
+extension Fixtures {
+  /// A fixture as a plain file: `*.gz` fixtures are decompressed (with `gzip -dc`) into a
+  /// temporary folder once per process; others are returned as they are.
+  public static func materialize(_ relativePath: String) throws -> URL {
+    let source = url(relativePath)
+    guard relativePath.hasSuffix(".gz") else { return source }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-fixtures-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let target = folder.appendingPathComponent(String(source.lastPathComponent.dropLast(3)))
+    if FileManager.default.fileExists(atPath: target.path) { return target }
+    let partial = target.appendingPathExtension("partial-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: partial.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = ["-dc", source.path]
+    process.standardOutput = try FileHandle(forWritingTo: partial)
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw CommandFailed(command: "gzip -dc \(source.path)", status: process.terminationStatus) }
+    _ = try? FileManager.default.removeItem(at: target)
+    try FileManager.default.moveItem(at: partial, to: target)
+    return target
+  }
+
+  /// True when the CI environment variable is set: tests that need tools or a kernel must run.
+  public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
+
+  /// Whether a tool-dependent test should run: the tool is installed, or CI demands it.
+  public static func canRun(with tool: String) -> Bool { which(tool) != nil || isCI }
+
+  /// `trace-cmd report FILE` output lines (the correctness oracle for trace.dat reading);
+  /// `raw` adds `-R`, which prints every record on its own line (no function_graph leaf merging).
+  public static func traceCmdReport(_ file: URL, raw: Bool = false) throws -> [Substring] {
+    let tool = which("trace-cmd") ?? "/usr/bin/trace-cmd"
+    let text = try run(tool, ["report"] + (raw ? ["-R"] : []) + [file.path])
+    return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map { $0 }
+  }
 }

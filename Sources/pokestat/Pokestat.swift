@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TraceModel
+import TraceNative
 
 /// The `pokestat` command: counts, predicts and explains the cost of live kernel text patching.
 @main
@@ -21,25 +22,31 @@ struct Pokestat: ParsableCommand {
     subcommands: Pokestat.allSubcommands
   )
 
-  /// Runs the command line; every error is one line on standard error and exit status 2,
-  /// except help/version requests and explicit exit codes.
+  /// Runs the command line. Help and version requests exit 0; explicit exit codes (a check's
+  /// verdict) pass through; every other error is one line on standard error and exit status 2.
   static func main() {
     do {
       var command = try parseAsRoot()
       try command.run()
+    } catch let error as ExitCode {
+      exit(withError: error)
     } catch let error as TraceParseError {
       fail(error.description)
     } catch let error as InputFailure {
       fail(error.description)
+    } catch let error as NativeTraceError {
+      fail(error.description)
     } catch {
-      let code = exitCode(for: error)
-      if code == .success || code.rawValue == 1 && error is ExitCode { exit(withError: error) }
-      if error is ExitCode { exit(withError: error) }
-      let message = fullMessage(for: error)
-      if message.isEmpty { exit(withError: error) }
-      FileHandle.standardError.write(Data((message + "\n").utf8))
+      if exitCode(for: error) == .success { exit(withError: error) }
+      guard isArgumentParserError(error) else { fail("\(error)") }
+      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
       Foundation.exit(2)
     }
+  }
+
+  /// Whether ArgumentParser made this error (usage problems, which it prints with a usage line).
+  private static func isArgumentParserError(_ error: Error) -> Bool {
+    String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
   }
 
   private static func fail(_ message: String) -> Never {

@@ -106,9 +106,15 @@ final class CPUStreamDecoder {
     return true
   }
 
-  /// File offset that errors about the current page name: the page itself, or its chunk.
+  /// File offset that errors about the current page name: the page itself, or its chunk
+  /// (a place inside compressed data has no file offset of its own).
   private var currentPageOffset: Int {
     layout.compression == .none ? blockFileOffset + pageIndex * pageSize : blockFileOffset
+  }
+
+  /// File offset that errors about an event name: the event itself, or its page's chunk.
+  private func eventOffset(_ raw: RawEvent) -> Int {
+    layout.compression == .none ? currentPageOffset + raw.offsetInPage : blockFileOffset
   }
 
   /// Moves to the next non-empty page; false at the end.
@@ -178,7 +184,7 @@ final class CPUStreamDecoder {
     guard let raw = try nextRaw() else { return nil }
     var record = makeRecord(raw)
     let id = formats.typeID(of: &record)
-    let eventLayout = try eventLayout(id, offset: currentPageOffset + raw.offsetInPage)
+    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
     let pid = formats.pid(of: &record)
     var event = TraceEvent(
       timestamp: Timestamp(nanoseconds: raw.timestamp), cpu: cpuData.cpu, pid: pid,
@@ -200,7 +206,7 @@ final class CPUStreamDecoder {
     guard let raw = try nextRaw() else { return nil }
     var record = makeRecord(raw)
     let id = formats.typeID(of: &record)
-    let eventLayout = try eventLayout(id, offset: currentPageOffset + raw.offsetInPage)
+    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
     let pid = formats.pid(of: &record)
     let prefix = formats.printedPrefix(of: &record) + formats.printedTime(of: &record, inMicroseconds: inMicroseconds)
     let decoded = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
