@@ -55,13 +55,18 @@ public struct TraceEvent: Hashable, Sendable {
   }
 }
 
-/// Which events a reader decodes fields for; the others carry only their header
-/// (time, CPU, task, name), which is much cheaper to produce.
+/// Which events a reader returns, and with which fields.
+///
+/// Decoding fields costs more than reading an event's header, and skipping an event costs
+/// less still: analyses name the events they use and readers that can skip the rest do
+/// (counting them in ``EventStream/skippedEvents``).
 public enum FieldSelection: Hashable, Sendable {
+  /// Every event, with its fields.
   case all
+  /// Every event, header only (time, CPU, task, name).
   case none
-  /// Events by name (`ipi_send_cpu`) or by `system:name` (`ipi:ipi_send_cpu`), or a whole
-  /// system (`kprobes:*`).
+  /// Only these events, with their fields; readers may leave the others out (and count them).
+  /// Names are `ipi_send_cpu`, `ipi:ipi_send_cpu` or a whole system `kprobes:*`.
   case only(Set<String>)
 
   /// Whether fields of this event are wanted.

@@ -41,6 +41,8 @@ struct TraceDatLayout: Sendable {
   var traceClock: String?
   var droppedPerCPU: [Int: Int] = [:]
   var buffers: [Buffer] = []
+  /// Event type id → (system, format text), so formats can be parsed when first needed.
+  var formatByID: [Int: (system: String, format: [UInt8])] = [:]
 
   // MARK: - Option and section ids (trace-cmd.dat.v7(5))
 
@@ -92,11 +94,30 @@ struct TraceDatLayout: Sendable {
     } else {
       try layout.readVersion6(file, from: layoutCursor.offset)
     }
+    layout.indexFormats()
     guard !layout.buffers.isEmpty else {
       throw TraceParseError(reason: .invalidValue(what: "trace.dat", found: "no flyrecord buffer"),
                             location: InputLocation(file: file.path, byteOffset: 0))
     }
     return layout
+  }
+
+  /// Finds each format's `ID: n` line.
+  private mutating func indexFormats() {
+    let all = ftraceFormats.map { ("ftrace", $0) } + eventFormats.map { ($0.system, $0.format) }
+    let label = Array("\nID: ".utf8)
+    for (system, format) in all {
+      guard let start = format.indices.first(where: { index in
+        index + label.count <= format.count && format[index..<index + label.count].elementsEqual(label)
+      }) else { continue }
+      var id = 0
+      var cursor = start + label.count
+      while cursor < format.count, format[cursor] >= 48, format[cursor] <= 57 {
+        id = id * 10 + Int(format[cursor] - 48)
+        cursor += 1
+      }
+      formatByID[id] = (system, format)
+    }
   }
 
   private func cursor(_ bytes: [UInt8], at offset: Int) -> ByteCursor {

@@ -42,7 +42,7 @@ public struct TraceDatReader: EventSource, Sendable {
       uname: layout.uname, clock: clock,
       clockIsNanoseconds: clock.map { nanoseconds.contains($0) } ?? true,
       buffers: layout.buffers.map(\.name),
-      symbols: SymbolTable(kallsyms: String(decoding: layout.kallsyms, as: UTF8.self)),
+      symbols: layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) },
       droppedPerCPU: layout.droppedPerCPU)
   }
 
@@ -77,6 +77,8 @@ public struct TraceDatReader: EventSource, Sendable {
       self.decoder = decoder
       self.attachesStacks = attachesStacks
     }
+
+    public var skippedEvents: Int { decoder.skippedEvents }
 
     public mutating func next() throws -> TraceEvent? {
       guard var event = try pending ?? decoder.nextEvent() else { return nil }

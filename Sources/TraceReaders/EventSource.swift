@@ -6,6 +6,13 @@ public protocol EventStream {
   ///
   /// - Throws: ``TraceParseError`` naming the file and the byte offset or line of bad input.
   mutating func next() throws -> TraceEvent?
+  /// Events the stream read but did not return because a ``FieldSelection/only(_:)``
+  /// selection left them out.
+  var skippedEvents: Int { get }
+}
+
+extension EventStream {
+  public var skippedEvents: Int { 0 }
 }
 
 /// A trace that can be read as one or more independent streams.

@@ -31,6 +31,10 @@ final class CPUStreamDecoder {
 
   private var layoutCache: [EventLayout?] = []
   private var wantsCache: [UInt8] = []  // 0 unknown, 1 no, 2 yes
+  private let common: (typeOffset: Int, typeSize: Int, pidOffset: Int, pidSize: Int)?
+  /// Events left out by a `.only` selection, counted but not returned.
+  private(set) var skippedEvents = 0
+  private var commByPID: [Int32: String] = [:]
 
   /// Pages read per block when the data is not compressed.
   private static let pagesPerBlock = 256
@@ -51,6 +55,7 @@ final class CPUStreamDecoder {
                               oldFormat: formats.isOldFormat, path: layout.file)
     nextReadOffset = cpuData.offset
     end = cpuData.offset + cpuData.size
+    common = formats.commonFieldPlacement()
   }
 
   private func location(_ offset: Int) -> InputLocation { InputLocation(file: layout.file, byteOffset: offset) }
@@ -164,7 +169,13 @@ final class CPUStreamDecoder {
       wantsCache.append(contentsOf: repeatElement(0, count: id + 1 - wantsCache.count))
     }
     layoutCache[id] = found
-    wantsCache[id] = fields.wants(system: found.system, name: found.name) ? 2 : 1
+    switch fields {
+    case .all: wantsCache[id] = 2
+    case .none: wantsCache[id] = 3  // returned, fields not decoded
+    case .only:
+      let isStack = found.name == "kernel_stack" && found.system == "ftrace"
+      wantsCache[id] = fields.wants(system: found.system, name: found.name) ? 2 : (isStack ? 3 : 1)
+    }
     return found
   }
 
@@ -179,25 +190,61 @@ final class CPUStreamDecoder {
     return record
   }
 
-  /// The next event of this CPU, fields decoded when the selection wants them.
+  /// The event type id of a raw event: read in place when the common field layout is known.
+  private func typeID(_ raw: RawEvent, _ record: inout tep_record) -> Int {
+    if let common {
+      return Int(FieldDecoder.readUInt(raw.data, common.typeOffset, common.typeSize, bigEndian: layout.bigEndian))
+    }
+    return formats.typeID(of: &record)
+  }
+
+  private func pid(_ raw: RawEvent, _ record: inout tep_record) -> Int32 {
+    if let common {
+      return Int32(truncatingIfNeeded: FieldDecoder.readUInt(raw.data, common.pidOffset, common.pidSize, bigEndian: layout.bigEndian))
+    }
+    return formats.pid(of: &record)
+  }
+
+  private func comm(_ pid: Int32) -> String {
+    if let known = commByPID[pid] { return known }
+    let name = formats.comm(of: pid)
+    commByPID[pid] = name
+    return name
+  }
+
+  /// The next event of this CPU. With a `.only` selection, events outside it are skipped
+  /// (counted in ``skippedEvents``) without being decoded; `kernel_stack` records are
+  /// always returned so stacks can attach.
   func nextEvent() throws -> TraceEvent? {
-    guard let raw = try nextRaw() else { return nil }
-    var record = makeRecord(raw)
-    let id = formats.typeID(of: &record)
-    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
-    let pid = formats.pid(of: &record)
-    var event = TraceEvent(
-      timestamp: Timestamp(nanoseconds: raw.timestamp), cpu: cpuData.cpu, pid: pid,
-      comm: formats.comm(of: pid), system: eventLayout.system, name: eventLayout.name,
-      buffer: bufferName, lostBefore: raw.missedBefore)
-    if wantsCache[id] == 2 || eventLayout.name == "kernel_stack" {
-      event.fields = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
+    while let raw = try nextRaw() {
+      var record = tep_record()
+      if common == nil { record = makeRecord(raw) }
+      let id = typeID(raw, &record)
+      if id < wantsCache.count, wantsCache[id] == 1 {
+        skippedEvents += 1
+        continue
+      }
+      let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+      if wantsCache[id] == 1 {
+        skippedEvents += 1
+        continue
+      }
+      let isStack = eventLayout.name == "kernel_stack" && eventLayout.system == "ftrace"
+      let pid = pid(raw, &record)
+      var event = TraceEvent(
+        timestamp: Timestamp(nanoseconds: raw.timestamp), cpu: cpuData.cpu, pid: pid,
+        comm: comm(pid), system: eventLayout.system, name: eventLayout.name,
+        buffer: bufferName, lostBefore: raw.missedBefore)
+      if wantsCache[id] == 2 {
+        event.fields = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
+      }
+      if isStack {
+        event.stack = FieldDecoder.kernelStack(eventLayout, raw.data, longSize: layout.longSize,
+                                               bigEndian: layout.bigEndian, symbols: symbols)
+      }
+      return event
     }
-    if eventLayout.name == "kernel_stack", eventLayout.system == "ftrace" {
-      event.stack = FieldDecoder.kernelStack(eventLayout, raw.data, longSize: layout.longSize,
-                                             bigEndian: layout.bigEndian, symbols: symbols)
-    }
-    return event
+    return nil
   }
 
   /// The next event as `trace-cmd report` prints it (without the buffer prefix), plus the

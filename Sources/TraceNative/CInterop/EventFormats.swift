@@ -38,6 +38,8 @@ final class EventFormats {
   private var layouts: [Int: EventLayout] = [:]
   private var eventPointers: [Int: UnsafeMutablePointer<tep_event>] = [:]
   private var commByPID: [Int32: String] = [:]
+  /// Formats not parsed yet, by event type id.
+  private var formatByID: [Int: (system: String, format: [UInt8])] = [:]
   fileprivate var sequence = trace_seq()
   let file: String
 
@@ -67,8 +69,16 @@ final class EventFormats {
       throw TraceParseError(reason: .invalidValue(what: "header_page format", found: "libtraceevent could not parse it"),
                             location: InputLocation(file: layout.file, byteOffset: 0))
     }
-    for format in layout.ftraceFormats { parse(format, system: "ftrace") }
-    for (system, format) in layout.eventFormats { parse(format, system: system) }
+    formatByID = layout.formatByID
+    if forPrinting {
+      for format in layout.ftraceFormats { parse(format, system: "ftrace") }
+      for (system, format) in layout.eventFormats { parse(format, system: system) }
+      formatByID = [:]
+    } else if let first = formatByID.keys.min(), let entry = formatByID.removeValue(forKey: first) {
+      // One parsed event gives libtraceevent the common field layout; the rest are parsed
+      // when an event of their id first appears.
+      parse(entry.format, system: entry.system)
+    }
     if forPrinting {
       withCString(layout.kallsyms) { _ = tep_parse_kallsyms(handle, $0) }
       withCString(layout.printkFormats) { _ = tep_parse_printk_formats(handle, $0) }
@@ -87,6 +97,16 @@ final class EventFormats {
     trace_seq_destroy(&sequence)
     if let plugins { tep_unload_plugins(plugins, handle) }
     tep_free(handle)
+  }
+
+  /// Where `common_type` and `common_pid` sit in every record (`tep_find_common_field` on the
+  /// first event), so the hot path reads them without a libtraceevent call.
+  func commonFieldPlacement() -> (typeOffset: Int, typeSize: Int, pidOffset: Int, pidSize: Int)? {
+    guard let event = tep_get_first_event(handle),
+      let type = tep_find_common_field(event, "common_type"),
+      let pid = tep_find_common_field(event, "common_pid")
+    else { return nil }
+    return (Int(type.pointee.offset), Int(type.pointee.size), Int(pid.pointee.offset), Int(pid.pointee.size))
   }
 
   /// Whether the ring buffer uses the pre-2.6.31 page format (`tep_is_old_format`).
@@ -137,6 +157,7 @@ final class EventFormats {
   /// The layout of an event type, copied from `tep_find_event` once and cached.
   func layout(ofType id: Int) -> EventLayout? {
     if let known = layouts[id] { return known }
+    if let pending = formatByID.removeValue(forKey: id) { parse(pending.format, system: pending.system) }
     guard let event = tep_find_event(handle, Int32(id)) else { return nil }
     var fields: [EventLayout.Field] = []
     var cursor = event.pointee.format.fields
