@@ -56,7 +56,7 @@ final class ByteChannel {
   ///
   /// Compressed standard input is not decompressed: its first bytes are already consumed
   /// when the magic is seen.
-  static func open(_ path: String) throws(TraceParseError) -> ByteChannel {
+  static func open(_ path: String, decompress: Bool = true) throws(TraceParseError) -> ByteChannel {
     if path == "-" {
       return ByteChannel(path: path, fd: STDIN_FILENO, ownsDescriptor: false, process: nil)
     }
@@ -69,7 +69,7 @@ final class ByteChannel {
     var magic = [UInt8](repeating: 0, count: 4)
     let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
     let compression = Compression(firstBytes: magic.prefix(max(0, got)))
-    guard compression != .none else {
+    guard compression != .none, decompress else {
       return ByteChannel(path: path, fd: fd, ownsDescriptor: true, process: nil)
     }
     close(fd)
