@@ -29,6 +29,9 @@ public struct TraceParseError: Error, Hashable, Sendable, CustomStringConvertibl
     case emptyInput
     /// The input is not of any format pokestat reads.
     case unrecognizedFormat(detail: String)
+    /// The input could not be opened or read (`open(2)`/`read(2)` failed, a decompressor
+    /// exited non-zero); `detail` names the call and the errno or exit status.
+    case readFailed(detail: String)
   }
 
   public var reason: Reason
@@ -68,6 +71,8 @@ public struct TraceParseError: Error, Hashable, Sendable, CustomStringConvertibl
       return "empty input"
     case .unrecognizedFormat(let detail):
       return "unrecognized input format: \(detail)"
+    case .readFailed(let detail):
+      return "cannot read: \(detail)"
     }
   }
 }

@@ -1,0 +1,91 @@
+import TraceModel
+
+/// Turns the text an event printed after its name into typed fields.
+///
+/// `cpu=1 callsite=on_each_cpu_cond_mask+0x20/0x60 func=do_sync_core, csd=0` gives four
+/// fields; decimal numbers become ``FieldValue/unsigned(_:)`` or ``FieldValue/signed(_:)``,
+/// `0x` hex becomes ``FieldValue/unsigned(_:)``, a CPU list under a key naming a cpumask
+/// (`cpumask=0-3`) becomes ``FieldValue/cpuList(_:)``, anything else a string. A trailing
+/// comma is dropped. A kprobe's leading `(sym+0x0/0x2a0)` becomes `__probe_ip` (the text) and
+/// `__probe_func` (the symbol); a kretprobe's `(ret+0x1c/0x30 <- func)` becomes
+/// `__probe_ret_ip` and `__probe_func`.
+enum EventInfoFields {
+  /// Fields of `info`, in the order printed.
+  static func parse(_ info: Substring) -> [EventField] {
+    var fields: [EventField] = []
+    var rest = info[...]
+    if rest.first == "(", let close = rest.firstIndex(of: ")") {
+      let inside = rest[rest.index(after: rest.startIndex)..<close]
+      if let arrow = inside.range(of: " <- ") {
+        fields.append(EventField(name: "__probe_ret_ip", value: .string(String(inside[..<arrow.lowerBound]))))
+        fields.append(EventField(name: "__probe_func", value: .string(String(inside[arrow.upperBound...]))))
+      } else if inside.contains("+0x") || !inside.contains(" ") {
+        fields.append(EventField(name: "__probe_ip", value: .string(String(inside))))
+        let symbol = inside.prefix { $0 != "+" }
+        fields.append(EventField(name: "__probe_func", value: .string(String(symbol))))
+      }
+      rest = rest[rest.index(after: close)...]
+    }
+    for token in rest.split(separator: " ", omittingEmptySubsequences: true) {
+      guard let equals = token.firstIndex(of: "="), equals != token.startIndex else { continue }
+      let key = token[..<equals]
+      guard key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { continue }
+      var value = token[token.index(after: equals)...]
+      if value.last == "," { value = value.dropLast() }
+      fields.append(EventField(name: String(key), value: typed(value, key: key)))
+    }
+    return fields
+  }
+
+  /// The typed value of one `key=value` pair.
+  static func typed(_ value: Substring, key: Substring) -> FieldValue {
+    if key.contains("cpumask") || key == "cpus", let cpus = CPUList.parse(value) {
+      return .cpuList(cpus)
+    }
+    if let number = UInt64(value) { return .unsigned(number) }
+    if value.first == "-", let number = Int64(value) { return .signed(number) }
+    if value.hasPrefix("0x"), let number = UInt64(value.dropFirst(2), radix: 16) { return .unsigned(number) }
+    return .string(String(value))
+  }
+}
+
+/// Which subsystem an event name printed in text belongs to, since text traces print only
+/// the name. Names not listed get "" (unknown), kprobe lines get `kprobes`.
+///
+/// Sources: include/trace/events/{ipi,csd,sched,irq,syscalls}.h,
+/// arch/x86/include/asm/trace/irq_vectors.h, kernel/trace/trace_entries.h.
+enum EventSystems {
+  static let byName: [String: String] = {
+    var table: [String: String] = [:]
+    for name in ["ipi_send_cpu", "ipi_send_cpumask", "ipi_raise", "ipi_entry", "ipi_exit"] { table[name] = "ipi" }
+    for name in ["csd_queue_cpu", "csd_function_entry", "csd_function_exit"] { table[name] = "csd" }
+    for vector in [
+      "call_function", "call_function_single", "local_timer", "reschedule", "spurious_apic", "error_apic",
+      "x86_platform_ipi", "irq_work", "thermal_apic", "threshold_apic", "deferred_error_apic",
+    ] {
+      table["\(vector)_entry"] = "irq_vectors"
+      table["\(vector)_exit"] = "irq_vectors"
+    }
+    for name in ["vector_update", "vector_config", "vector_alloc", "vector_free_moved"] { table[name] = "irq_vectors" }
+    for name in [
+      "sched_switch", "sched_wakeup", "sched_waking", "sched_wakeup_new", "sched_migrate_task",
+      "sched_process_exit", "sched_process_fork", "sched_process_exec", "sched_stat_runtime",
+    ] { table[name] = "sched" }
+    for name in ["irq_handler_entry", "irq_handler_exit", "softirq_entry", "softirq_exit", "softirq_raise"] {
+      table[name] = "irq"
+    }
+    for name in [
+      "function", "funcgraph_entry", "funcgraph_exit", "print", "kernel_stack", "user_stack", "bprint", "bputs",
+      "raw_data", "func_repeats",
+    ] { table[name] = "ftrace" }
+    return table
+  }()
+
+  /// The subsystem of `name`; `info` tells kprobe lines (`(sym+0x0/0x20) ...`) apart.
+  static func system(of name: String, info: Substring) -> String {
+    if let system = byName[name] { return system }
+    if name.hasPrefix("sys_enter") || name.hasPrefix("sys_exit") { return "syscalls" }
+    if info.first == "(", info.contains("+0x") { return "kprobes" }
+    return ""
+  }
+}

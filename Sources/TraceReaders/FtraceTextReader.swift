@@ -1,0 +1,742 @@
+import TraceModel
+
+/// A trace in ftrace text: the tracefs `trace`/`trace_pipe` files or `trace-cmd report` output,
+/// read as one stream in file order, line by line.
+///
+/// Layouts read (any mix, detected per line):
+/// - tracefs default, with or without irq-info flags (`d..2.`) and record-tgid (`(  1234)`);
+/// - tracefs latency-format (`bash-8778  0...1. 26362us!: ...`, timestamps relative, in µs);
+/// - `trace-cmd report`, with or without `-l`, `-t` (ns), `--ts-diff` (`(+114)`), with the
+///   `instance: ` prefix of extracted instances (``TraceEvent/buffer``);
+/// - function tracer lines (`smp_call_function_single <-on_each_cpu_cond_mask`);
+/// - function_graph lines, with or without funcgraph-abstime and funcgraph-proc: `f() {` is a
+///   `funcgraph_entry`, `}` a `funcgraph_exit` with `duration_ns`, a leaf `f();` both (the exit
+///   at entry + duration), `/* text */` a `print`; without abstime the timestamp is 0;
+/// - `<stack trace>` / `kernel_stack` blocks (`=> f (addr)`, ` => f+0x1/0x20`), attached as
+///   ``TraceEvent/stack`` to the event before them (user stack blocks are skipped);
+/// - `CPU:N [LOST M EVENTS]` and `CPU:N [M EVENTS DROPPED]`, which set
+///   ``TraceEvent/lostBefore`` of that CPU's next event (`[LOST EVENTS]`: -1);
+/// - trace_marker lines (`tracing_mark_write: text`, or `print: tracing_mark_write: text`),
+///   as event `ftrace:print` with field `buf`.
+///
+/// A line that is not an event but directly follows an event that printed nothing after its
+/// name is taken as that event's text (mail and terminals wrap long lines that way).
+///
+/// Stack blocks belong to the latest event of their CPU, which in merged text need not be the
+/// line just above (`<idle>-0 [000]` lines can sit between a CPU 1 event and its stack), so
+/// events are held in a small window (``FtraceTextStream/windowLimit`` events) until a later
+/// event of the same CPU shows they are complete; they still come out in file order.
+///
+/// - Complexity: memory is one 1 MiB block plus the window, whatever the file size.
+public struct FtraceTextSource: EventSource {
+  public var metadata: TraceMetadata
+  public let path: String
+  public let options: TextReaderOptions
+  private let handoff: ReaderHandoff
+
+  /// Opens `path` (`-` is standard input; gzip and zstd files are decompressed) and reads the
+  /// header lines for ``metadata``.
+  ///
+  /// - Throws: ``TraceParseError`` when the file cannot be opened or read.
+  public init(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError) {
+    var reader = try LineReader(path: path)
+    let head = try reader.peek()
+    self.path = path
+    self.options = options
+    self.metadata = Self.sniffMetadata(head.prefix(64 << 10), path: path)
+    self.handoff = ReaderHandoff(reader: reader)
+  }
+
+  public var streamCount: Int { 1 }
+
+  /// The one stream of the file; the first call uses the already-open input, later calls
+  /// reopen the file (not possible for standard input).
+  public func stream(_ index: Int, fields: FieldSelection) throws(TraceParseError) -> FtraceTextStream {
+    precondition(index == 0, "a text trace has one stream")
+    if let reader = handoff.take() {
+      return FtraceTextStream(reader: reader, fields: fields, options: options)
+    }
+    guard path != "-" else {
+      throw TraceParseError(
+        reason: .readFailed(detail: "standard input can be read only once"), location: InputLocation(file: path))
+    }
+    return FtraceTextStream(reader: try LineReader(path: path), fields: fields, options: options)
+  }
+
+  /// Reads every event into memory, with the count of lines skipped in lenient mode.
+  ///
+  /// For tests and small files; large traces should use ``stream(_:fields:)``.
+  public func readAll(fields: FieldSelection = .all) throws(TraceParseError) -> (
+    events: [TraceEvent], skipped: SkippedLines
+  ) {
+    var stream = try stream(0, fields: fields)
+    var events: [TraceEvent] = []
+    while let event = try stream.next() { events.append(event) }
+    return (events, stream.skipped)
+  }
+
+  static func sniffMetadata(_ head: ArraySlice<UInt8>, path: String) -> TraceMetadata {
+    var metadata = TraceMetadata(file: path, formatDescription: "ftrace text")
+    let text = String(decoding: head, as: UTF8.self)
+    for line in text.split(separator: "\n").prefix(64) {
+      if line.hasPrefix("cpus=") {
+        metadata.formatDescription = "trace-cmd report"
+        metadata.cpuCount = Int(line.dropFirst(5).trimmingSuffix(while: { $0 == "\r" }))
+      } else if line.hasPrefix("# tracer: ") {
+        metadata.formatDescription = "ftrace text (tracer \(line.dropFirst(10).trimmingSuffix(while: { $0 == "\r" })))"
+      } else if line.hasPrefix("#"), let p = line.range(of: "#P:") {
+        metadata.cpuCount = Int(line[p.upperBound...].prefix { $0.isNumber })
+      }
+    }
+    return metadata
+  }
+}
+
+/// Holds the reader opened by ``FtraceTextSource/init(path:options:)`` until the first stream
+/// takes it (a class so the non-mutating `stream` can hand it over once).
+final class ReaderHandoff {
+  private var reader: LineReader?
+  init(reader: LineReader) { self.reader = reader }
+  func take() -> LineReader? {
+    defer { reader = nil }
+    return reader
+  }
+}
+
+extension Substring {
+  fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> Substring {
+    var s = self
+    while let last = s.last, predicate(last) { s = s.dropLast() }
+    return s
+  }
+}
+
+/// The events of one ftrace text file, in file order.
+public struct FtraceTextStream: EventStream {
+  private var reader: LineReader
+  private let fields: FieldSelection
+  private let options: TextReaderOptions
+  /// Lines skipped in lenient mode so far.
+  public private(set) var skipped = SkippedLines()
+  /// How many lines were skipped in lenient mode so far.
+  public var skippedLineCount: Int { skipped.count }
+
+  /// Events not yet known to be complete (a stack block may still follow), in file order.
+  private var window: [TraceEvent] = []
+  /// The index in ``window`` of the event the current stack block attaches to.
+  private var stackTarget: Int?
+  private var atEnd = false
+  /// How many events may wait for a stack block before the oldest is released anyway.
+  public static let windowLimit = 64
+  private var stackState = StackState.none
+  private var lostByCPU: [Int: Int] = [:]
+  private var openFunctions: [Int: [String]] = [:]
+  private var pendingInfoIsEmpty = false
+
+  private enum StackState { case none, kernel, user }
+
+  init(reader: LineReader, fields: FieldSelection, options: TextReaderOptions) {
+    self.reader = reader
+    self.fields = fields
+    self.options = options
+  }
+
+  /// The next event, or nil at the end of the file.
+  ///
+  /// - Throws: ``TraceParseError`` with the file and 1-based line of a malformed line (unless
+  ///   lenient), of binary data, or of a read failure.
+  public mutating func next() throws(TraceParseError) -> TraceEvent? {
+    while true {
+      if let event = releaseHead() { return event }
+      let range: Range<Int>
+      do {
+        guard let next = try reader.nextLine() else {
+          atEnd = true
+          return releaseHead()
+        }
+        range = next
+      } catch {
+        // Binary data on one line: skippable in lenient mode; read failures are not.
+        guard case .malformedLine = error.reason else { throw error }
+        try skipped.skipOrThrow(error, lenient: options.lenient)
+        continue
+      }
+      try handleLine(range)
+    }
+  }
+
+  private mutating func emit(_ event: TraceEvent, infoIsEmpty: Bool = false) {
+    window.append(event)
+    pendingInfoIsEmpty = infoIsEmpty
+  }
+
+  /// The oldest held event, once it is complete: a later event of its CPU exists, the window
+  /// is full, or the input ended.
+  private mutating func releaseHead() -> TraceEvent? {
+    guard let head = window.first else { return nil }
+    var complete = atEnd || window.count > Self.windowLimit
+    if !complete {
+      for index in 1..<window.count where window[index].cpu == head.cpu {
+        complete = true
+        break
+      }
+    }
+    guard complete else { return nil }
+    if let target = stackTarget { stackTarget = target > 0 ? target - 1 : nil }
+    return window.removeFirst()
+  }
+
+  // MARK: - Line classification
+
+  private mutating func handleLine(_ range: Range<Int>) throws(TraceParseError) {
+    let buffer = reader.buffer
+    var start = range.lowerBound
+    let end = range.upperBound
+    // Buffer (instance) prefix of trace-cmd report: `name: ` at column 0.
+    var bufferName = ""
+    if start < end, buffer[start] != Byte.space, let prefixEnd = Self.bufferPrefixEnd(buffer, start, end) {
+      bufferName = String(decoding: buffer[start..<prefixEnd], as: UTF8.self)
+      start = prefixEnd + 2
+    }
+    var i = start
+    while i < end, buffer[i] == Byte.space || buffer[i] == Byte.tab { i += 1 }
+    if i == end {
+      stackState = .none
+      return
+    }
+    let first = buffer[i]
+    if first == Byte.hash { return }
+    if first == Byte.equals, i + 1 < end, buffer[i + 1] == Byte.greater {
+      try handleFrame(buffer, from: i + 2, to: end)
+      return
+    }
+    if Self.hasPrefix(buffer, i, end, Byte.cpuColon) {
+      if let (cpu, lost) = Self.parseLostLine(buffer, i + 4, end) {
+        lostByCPU[cpu, default: 0] = lost < 0 ? -1 : (lostByCPU[cpu] ?? 0) + lost
+        stackState = .none
+        return
+      }
+    }
+    if Self.hasPrefix(buffer, i, end, Byte.cpusEquals) || Self.hasPrefix(buffer, i, end, Byte.versionEquals) {
+      return
+    }
+    if let graph = parseFunctionGraph(buffer, i, end, bufferName: bufferName) {
+      stackState = .none
+      for event in graph { emit(event) }
+      return
+    }
+    if try parseEvent(buffer, i, end, bufferName: bufferName) { return }
+    // A wrapped continuation of an event that printed nothing after its name.
+    if pendingInfoIsEmpty, stackState == .none, var event = window.popLast() {
+      let text = String(decoding: buffer[i..<end], as: UTF8.self).trimmed(of: " \t")
+      event.info = text
+      if fields.wants(system: event.system, name: event.name) {
+        event.fields = Self.fieldsOf(name: event.name, info: text[...])
+      }
+      window.append(event)
+      pendingInfoIsEmpty = false
+      return
+    }
+    try skipped.skipOrThrow(
+      TraceParseError(
+        reason: .malformedLine(
+          expected: "an ftrace event line (comm-pid [cpu] seconds.fraction: event: fields)",
+          found: reader.text(range)),
+        location: reader.location),
+      lenient: options.lenient)
+  }
+
+  /// End of a `name: ` prefix at `start`: a run without spaces ending in `: ` followed by a space
+  /// or `CPU:`; nil if the line does not start that way.
+  static func bufferPrefixEnd(_ b: [UInt8], _ start: Int, _ end: Int) -> Int? {
+    var i = start
+    while i + 1 < end {
+      let c = b[i]
+      if c == Byte.space { return nil }
+      if c == Byte.colon, b[i + 1] == Byte.space {
+        guard i > start, i + 2 < end else { return nil }
+        if b[i + 2] == Byte.space || hasPrefix(b, i + 2, end, Byte.cpuColon) { return i }
+        return nil
+      }
+      i += 1
+    }
+    return nil
+  }
+
+  static func hasPrefix(_ b: [UInt8], _ start: Int, _ end: Int, _ prefix: [UInt8]) -> Bool {
+    guard end - start >= prefix.count else { return false }
+    for k in 0..<prefix.count where b[start + k] != prefix[k] { return false }
+    return true
+  }
+
+  /// `N [LOST M EVENTS]`, `N [LOST EVENTS]` (-1) or `N [M EVENTS DROPPED]` after `CPU:`.
+  static func parseLostLine(_ b: [UInt8], _ start: Int, _ end: Int) -> (cpu: Int, lost: Int)? {
+    var i = start
+    guard let cpu = parseDecimal(b, &i, end) else { return nil }
+    while i < end, b[i] == Byte.space { i += 1 }
+    guard i < end, b[i] == Byte.openBracket else { return nil }
+    i += 1
+    if hasPrefix(b, i, end, Byte.lost) {
+      i += Byte.lost.count
+      if hasPrefix(b, i, end, Byte.eventsClose) { return (Int(cpu), -1) }
+      guard let count = parseDecimal(b, &i, end) else { return nil }
+      return (Int(cpu), Int(count))
+    }
+    guard let count = parseDecimal(b, &i, end), hasPrefix(b, i, end, Byte.eventsDropped) else { return nil }
+    return (Int(cpu), Int(count))
+  }
+
+  static func parseDecimal(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
+    let begin = i
+    var value: UInt64 = 0
+    while i < end, b[i] >= Byte.zero, b[i] <= Byte.nine {
+      value = value &* 10 &+ UInt64(b[i] &- Byte.zero)
+      i += 1
+    }
+    return i > begin ? value : nil
+  }
+
+  // MARK: - Stack frames
+
+  private mutating func handleFrame(_ b: [UInt8], from start: Int, to end: Int) throws(TraceParseError) {
+    switch stackState {
+    case .user:
+      return
+    case .none:
+      try skipped.skipOrThrow(
+        TraceParseError(
+          reason: .malformedLine(
+            expected: "a stack frame only after a <stack trace> or kernel_stack line",
+            found: reader.text(start - 2..<end)),
+          location: reader.location),
+        lenient: options.lenient)
+      return
+    case .kernel:
+      guard let target = stackTarget else { return }
+      window[target].stack!.frames.append(Self.parseFrame(b, start, end))
+    }
+  }
+
+  /// `func (ffffffff81440ae0)`, `func+0x1/0x20`, `func`, `<ffffffff81440ae0>` or `0xffff...`.
+  static func parseFrame(_ b: [UInt8], _ start: Int, _ end: Int) -> KernelStack.Frame {
+    var i = start
+    while i < end, b[i] == Byte.space { i += 1 }
+    if i < end, b[i] == Byte.less {
+      var j = i + 1
+      let address = parseHex(b, &j, end) ?? 0
+      return KernelStack.Frame(address: address, symbol: nil)
+    }
+    if hasPrefix(b, i, end, Byte.hexPrefix) {
+      var j = i + 2
+      return KernelStack.Frame(address: parseHex(b, &j, end) ?? 0, symbol: nil)
+    }
+    var j = i
+    while j < end, b[j] != Byte.space, b[j] != Byte.plus { j += 1 }
+    let symbol = String(decoding: b[i..<j], as: UTF8.self)
+    var offset: UInt64 = 0
+    var address: UInt64 = 0
+    if j < end, b[j] == Byte.plus {
+      var k = j + 1
+      if hasPrefix(b, k, end, Byte.hexPrefix) { k += 2 }
+      offset = parseHex(b, &k, end) ?? 0
+      j = k
+      while j < end, b[j] != Byte.space { j += 1 }
+    }
+    while j < end, b[j] == Byte.space { j += 1 }
+    if j < end, b[j] == Byte.openParen {
+      var k = j + 1
+      address = parseHex(b, &k, end) ?? 0
+    }
+    return KernelStack.Frame(address: address, symbol: symbol, offset: offset)
+  }
+
+  static func parseHex(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
+    let begin = i
+    var value: UInt64 = 0
+    while i < end {
+      let c = b[i]
+      let digit: UInt8
+      if c >= Byte.zero, c <= Byte.nine {
+        digit = c - Byte.zero
+      } else if c >= 0x61, c <= 0x66 {
+        digit = c - 0x61 + 10
+      } else if c >= 0x41, c <= 0x46 {
+        digit = c - 0x41 + 10
+      } else {
+        break
+      }
+      value = value &<< 4 | UInt64(digit)
+      i += 1
+    }
+    return i > begin ? value : nil
+  }
+
+  // MARK: - Event lines
+
+  /// Parses `comm-pid [(tgid)] [cpu] [flags] timestamp: [(+diff)] name: info` (and the latency
+  /// layouts); returns false when the line is not an event line.
+  private mutating func parseEvent(_ b: [UInt8], _ start: Int, _ end: Int, bufferName: String) throws(
+    TraceParseError
+  ) -> Bool {
+    // Find the timestamp token: digits.digits: or digits us[marker]: (latency-format).
+    var tsStart = -1
+    var afterTimestamp = -1
+    var timestamp: UInt64 = 0
+    var i = start
+    // The first token is (part of) the task; the timestamp comes later.
+    while i < end, b[i] != Byte.space { i += 1 }
+    while i < end {
+      while i < end, b[i] == Byte.space { i += 1 }
+      let tokenStart = i
+      while i < end, b[i] != Byte.space { i += 1 }
+      if let (ns, consumed) = Self.parseTimestampToken(b, tokenStart, i, end) {
+        tsStart = tokenStart
+        afterTimestamp = consumed
+        timestamp = ns
+        break
+      }
+    }
+    guard tsStart >= 0 else { return false }
+    // Walk the prefix from the right: [flags] [cpu] [(tgid)] comm-pid.
+    var p = tsStart
+    while p > start, b[p - 1] == Byte.space { p -= 1 }
+    var cpu = -1
+    if p > start, b[p - 1] == Byte.closeBracket {
+      guard let open = Self.lastIndex(of: Byte.openBracket, in: b, start, p) else { return false }
+      var k = open + 1
+      guard let value = Self.parseDecimal(b, &k, p - 1) else { return false }
+      cpu = Int(value)
+      p = open
+    } else {
+      // A flags token: `d..2.` after `[cpu]`, or `0d..2.` (cpu digits first) in latency layouts.
+      var tokenStart = p
+      while tokenStart > start, b[tokenStart - 1] != Byte.space { tokenStart -= 1 }
+      var q = tokenStart
+      while q > start, b[q - 1] == Byte.space { q -= 1 }
+      if q > start, b[q - 1] == Byte.closeBracket {
+        guard let open = Self.lastIndex(of: Byte.openBracket, in: b, start, q) else { return false }
+        var k = open + 1
+        guard let value = Self.parseDecimal(b, &k, q - 1) else { return false }
+        cpu = Int(value)
+        p = open
+      } else {
+        var k = tokenStart
+        guard let value = Self.parseDecimal(b, &k, p), k < p else { return false }
+        cpu = Int(value)
+        p = tokenStart
+      }
+    }
+    while p > start, b[p - 1] == Byte.space { p -= 1 }
+    if p > start, b[p - 1] == Byte.closeParen {
+      guard let open = Self.lastIndex(of: Byte.openParen, in: b, start, p) else { return false }
+      p = open
+      while p > start, b[p - 1] == Byte.space { p -= 1 }
+    }
+    // comm-pid: the pid is after the last '-'.
+    guard let dash = Self.lastIndex(of: Byte.minus, in: b, start, p) else { return false }
+    var k = dash + 1
+    guard let pid = Self.parseDecimal(b, &k, p), k == p else { return false }
+    let comm = String(decoding: b[start..<dash], as: UTF8.self)
+
+    // After the timestamp: optional `(+diff)`, then `name:` and the info.
+    i = afterTimestamp
+    while i < end, b[i] == Byte.space { i += 1 }
+    if i + 1 < end, b[i] == Byte.openParen, b[i + 1] == Byte.plus {
+      while i < end, b[i] != Byte.closeParen { i += 1 }
+      i += 1
+      while i < end, b[i] == Byte.space { i += 1 }
+    }
+    let nameStart = i
+    while i < end, b[i] != Byte.space, b[i] != Byte.colon { i += 1 }
+    var name: String
+    var infoStart: Int
+    if i < end, b[i] == Byte.colon, i > nameStart {
+      name = String(decoding: b[nameStart..<i], as: UTF8.self)
+      infoStart = i + 1
+      while infoStart < end, b[infoStart] == Byte.space { infoStart += 1 }
+    } else if nameStart < end, b[nameStart] == Byte.less {
+      // tracefs `<stack trace>` / `<user stack trace>` lines.
+      stackState = Self.hasPrefix(b, nameStart, end, Byte.userStack) ? .user : .kernel
+      attachStackStart(cpu: cpu)
+      return true
+    } else {
+      // Function tracer: `func <-parent` with no event name.
+      name = "function"
+      infoStart = nameStart
+    }
+    if name == "kernel_stack" || name == "user_stack" {
+      stackState = name == "user_stack" ? .user : .kernel
+      attachStackStart(cpu: cpu)
+      return true
+    }
+    stackState = .none
+    var infoEnd = end
+    while infoEnd > infoStart, b[infoEnd - 1] == Byte.space { infoEnd -= 1 }
+    if name == "tracing_mark_write" {
+      // tracefs prints a marker as its print format: `tracing_mark_write: text`.
+      name = "print"
+      infoStart = nameStart
+    }
+    let system = EventSystems.system(of: name, info: Substring(""))
+    let lost = lostByCPU.removeValue(forKey: cpu) ?? 0
+    var event = TraceEvent(
+      timestamp: Timestamp(nanoseconds: timestamp), cpu: cpu, pid: Int32(truncatingIfNeeded: pid), comm: comm,
+      system: system, name: name, buffer: bufferName, lostBefore: lost)
+    let wantsFields = fields.wants(system: system, name: name)
+    if wantsFields || system.isEmpty {
+      let info = String(decoding: b[infoStart..<infoEnd], as: UTF8.self)
+      if system.isEmpty {
+        event.system = EventSystems.system(of: name, info: info[...])
+      }
+      if wantsFields || fields.wants(system: event.system, name: name) {
+        event.info = info
+        event.fields = Self.fieldsOf(name: name, info: info[...])
+      }
+    }
+    emit(event, infoIsEmpty: infoStart == infoEnd)
+    return true
+  }
+
+  private mutating func attachStackStart(cpu: Int) {
+    pendingInfoIsEmpty = false
+    stackTarget = nil
+    guard stackState == .kernel else { return }
+    guard let index = window.lastIndex(where: { $0.cpu == cpu }) else { return }
+    stackTarget = index
+    window[index].stack = KernelStack(frames: [])
+  }
+
+  /// The typed fields of an event's text, with the special shapes of markers and functions.
+  static func fieldsOf(name: String, info: Substring) -> [EventField] {
+    switch name {
+    case "print":
+      var text = info
+      if let colon = text.range(of: ": ") { text = text[colon.upperBound...] }
+      return [EventField(name: "buf", value: .string(String(text)))]
+    case "function":
+      let parts = info.split(separator: " ", omittingEmptySubsequences: true)
+      var fields = [EventField(name: "ip", value: .string(String(parts.first ?? "")))]
+      if let arrow = parts.firstIndex(where: { $0.hasPrefix("<-") }) {
+        var parent = parts[arrow].drop { $0 == "<" || $0 == "-" }
+        if parent.isEmpty, arrow + 1 < parts.count { parent = parts[arrow + 1] }
+        fields.append(EventField(name: "parent_ip", value: .string(String(parent))))
+      }
+      return fields
+    default:
+      return EventInfoFields.parse(info)
+    }
+  }
+
+  static func lastIndex(of byte: UInt8, in b: [UInt8], _ start: Int, _ end: Int) -> Int? {
+    var i = end - 1
+    while i >= start {
+      if b[i] == byte { return i }
+      i -= 1
+    }
+    return nil
+  }
+
+  /// A timestamp token `433.286406:` (s and fraction: ns), or `26362us!:` / `26475us` + ` :`
+  /// (latency-format, µs); returns nanoseconds and the index after the token's colon.
+  static func parseTimestampToken(_ b: [UInt8], _ start: Int, _ tokenEnd: Int, _ end: Int) -> (UInt64, Int)? {
+    var i = start
+    guard let whole = parseDecimal(b, &i, tokenEnd), i < tokenEnd else { return nil }
+    if b[i] == Byte.dot {
+      i += 1
+      let fractionStart = i
+      guard let fraction = parseDecimal(b, &i, tokenEnd), i == tokenEnd - 1, b[i] == Byte.colon else { return nil }
+      let ns = Timestamp(seconds: whole, fractionDigits: fraction, digitCount: i - fractionStart).nanoseconds
+      return (ns, tokenEnd)
+    }
+    guard i + 1 < tokenEnd, b[i] == Byte.u, b[i + 1] == Byte.s else { return nil }
+    i += 2
+    let ns = whole &* 1_000
+    // `us:` `us!:` or `us` followed by ` :` (a space is the "no delay" marker).
+    if i < tokenEnd, b[i] != Byte.colon { i += 1 }
+    if i == tokenEnd - 1, b[i] == Byte.colon { return (ns, tokenEnd) }
+    if i == tokenEnd, tokenEnd + 1 < end, b[tokenEnd] == Byte.space, b[tokenEnd + 1] == Byte.colon {
+      return (ns, tokenEnd + 2)
+    }
+    return nil
+  }
+
+  // MARK: - function_graph
+
+  /// Parses `[abstime |] cpu) [proc] [marker duration us] | body`; nil if not that layout.
+  private mutating func parseFunctionGraph(_ b: [UInt8], _ start: Int, _ end: Int, bufferName: String)
+    -> [TraceEvent]?
+  {
+    var i = start
+    var timestamp: UInt64 = 0
+    var k = i
+    guard let firstNumber = Self.parseDecimal(b, &k, end) else { return nil }
+    if k < end, b[k] == Byte.dot {
+      // abstime: `4.571823 |`
+      var m = k + 1
+      let fractionStart = m
+      guard let fraction = Self.parseDecimal(b, &m, end) else { return nil }
+      var n = m
+      while n < end, b[n] == Byte.space { n += 1 }
+      guard n < end, b[n] == Byte.bar else { return nil }
+      timestamp = Timestamp(seconds: firstNumber, fractionDigits: fraction, digitCount: m - fractionStart).nanoseconds
+      i = n + 1
+      while i < end, b[i] == Byte.space { i += 1 }
+      k = i
+      guard Self.parseDecimal(b, &k, end) != nil else { return nil }
+    }
+    guard k < end, b[k] == Byte.closeParen else { return nil }
+    var c = i
+    let cpu = Int(Self.parseDecimal(b, &c, end) ?? 0)
+    // Columns up to the body's '|'.
+    guard let bar = Self.firstIndex(of: Byte.bar, in: b, k + 1, end) else { return nil }
+    let columns = String(decoding: b[(k + 1)..<bar], as: UTF8.self)
+    var durationNs: UInt64?
+    var comm = ""
+    var pid: Int32 = -1
+    let tokens = columns.split(separator: " ")
+    for (index, token) in tokens.enumerated() {
+      if token == "us", index > 0 {
+        durationNs = Self.microsecondsToNanoseconds(tokens[index - 1])
+      } else if let dash = token.lastIndex(of: "-"), let p = Int32(token[token.index(after: dash)...]),
+        index + 1 < tokens.count, tokens[index + 1] != "us"
+      {
+        comm = String(token[..<dash])
+        pid = p
+      }
+    }
+    // Body: depth from the indentation (2 spaces per level after the first).
+    var bodyStart = bar + 1
+    var spaces = 0
+    while bodyStart < end, b[bodyStart] == Byte.space {
+      spaces += 1
+      bodyStart += 1
+    }
+    var bodyEnd = end
+    while bodyEnd > bodyStart, b[bodyEnd - 1] == Byte.space { bodyEnd -= 1 }
+    let body = String(decoding: b[bodyStart..<bodyEnd], as: UTF8.self)
+    let depth = max(0, (spaces - 2) / 2)
+    let time = Timestamp(nanoseconds: timestamp)
+    let lost = lostByCPU.removeValue(forKey: cpu) ?? 0
+    func event(_ name: String, _ fields: [EventField], at stamp: Timestamp, info: String) -> TraceEvent {
+      TraceEvent(
+        timestamp: stamp, cpu: cpu, pid: pid, comm: comm, system: "ftrace", name: name,
+        fields: self.fields.wants(system: "ftrace", name: name) ? fields : [], buffer: bufferName,
+        lostBefore: lost, info: info)
+    }
+    if body.hasPrefix("/*") {
+      let text = body.dropFirst(2).dropLast(body.hasSuffix("*/") ? 2 : 0).trimmed(of: " ")
+      return [event("print", [EventField(name: "buf", value: .string(text))], at: time, info: body)]
+    }
+    if body.hasPrefix("}") {
+      var function = ""
+      if let open = body.range(of: "/* "), let close = body.range(of: " */") {
+        function = String(body[open.upperBound..<close.lowerBound])
+      }
+      if var stack = openFunctions[cpu], !stack.isEmpty {
+        let top = stack.removeLast()
+        openFunctions[cpu] = stack
+        if function.isEmpty { function = top }
+      }
+      var fields = [
+        EventField(name: "func", value: .string(function)),
+        EventField(name: "depth", value: .unsigned(UInt64(depth))),
+      ]
+      if let durationNs { fields.append(EventField(name: "duration_ns", value: .unsigned(durationNs))) }
+      return [event("funcgraph_exit", fields, at: time, info: body)]
+    }
+    if body.hasSuffix("() {") || body.hasSuffix("();") {
+      let function = String(body.prefix { $0 != "(" })
+      let entry = event(
+        "funcgraph_entry",
+        [
+          EventField(name: "func", value: .string(function)),
+          EventField(name: "depth", value: .unsigned(UInt64(depth))),
+        ], at: time, info: body)
+      if body.hasSuffix("{") {
+        openFunctions[cpu, default: []].append(function)
+        return [entry]
+      }
+      var exitFields = [
+        EventField(name: "func", value: .string(function)),
+        EventField(name: "depth", value: .unsigned(UInt64(depth))),
+      ]
+      if let durationNs { exitFields.append(EventField(name: "duration_ns", value: .unsigned(durationNs))) }
+      var exit = event(
+        "funcgraph_exit", exitFields,
+        at: timestamp == 0 ? time : Timestamp(nanoseconds: timestamp &+ (durationNs ?? 0)), info: body)
+      exit.lostBefore = 0
+      return [entry, exit]
+    }
+    // `==========>` / `<==========` interrupt markers and other annotations carry no event.
+    return []
+  }
+
+  static func firstIndex(of byte: UInt8, in b: [UInt8], _ start: Int, _ end: Int) -> Int? {
+    var i = start
+    while i < end {
+      if b[i] == byte { return i }
+      i += 1
+    }
+    return nil
+  }
+
+  /// `266.335` µs as nanoseconds (266335).
+  static func microsecondsToNanoseconds(_ text: Substring) -> UInt64? {
+    let parts = text.split(separator: ".", maxSplits: 1)
+    guard let whole = UInt64(parts[0]) else { return nil }
+    var ns = whole * 1_000
+    if parts.count == 2 {
+      var fraction = String(parts[1].prefix(3))
+      while fraction.count < 3 { fraction += "0" }
+      guard let f = UInt64(fraction) else { return nil }
+      ns += f
+    }
+    return ns
+  }
+}
+
+/// ASCII bytes used by the text parsers.
+enum Byte {
+  static let space = UInt8(ascii: " ")
+  static let tab = UInt8(ascii: "\t")
+  static let hash = UInt8(ascii: "#")
+  static let equals = UInt8(ascii: "=")
+  static let greater = UInt8(ascii: ">")
+  static let less = UInt8(ascii: "<")
+  static let colon = UInt8(ascii: ":")
+  static let dot = UInt8(ascii: ".")
+  static let plus = UInt8(ascii: "+")
+  static let minus = UInt8(ascii: "-")
+  static let bar = UInt8(ascii: "|")
+  static let zero = UInt8(ascii: "0")
+  static let nine = UInt8(ascii: "9")
+  static let u = UInt8(ascii: "u")
+  static let s = UInt8(ascii: "s")
+  static let openBracket = UInt8(ascii: "[")
+  static let closeBracket = UInt8(ascii: "]")
+  static let openParen = UInt8(ascii: "(")
+  static let closeParen = UInt8(ascii: ")")
+  static let cpuColon = Array("CPU:".utf8)
+  static let cpusEquals = Array("cpus=".utf8)
+  static let versionEquals = Array("version =".utf8)
+  static let lost = Array("LOST ".utf8)
+  static let eventsClose = Array("EVENTS]".utf8)
+  static let eventsDropped = Array(" EVENTS DROPPED]".utf8)
+  static let userStack = Array("<user".utf8)
+  static let hexPrefix = Array("0x".utf8)
+}
+
+extension String {
+  /// The string without leading and trailing characters from `set`.
+  func trimmed(of set: String) -> String {
+    let chars = Set(set)
+    var s = self[...]
+    while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+    while let l = s.last, chars.contains(l) { s = s.dropLast() }
+    return String(s)
+  }
+}
+
+extension Substring {
+  func trimmed(of set: String) -> String { String(self).trimmed(of: set) }
+}

@@ -1,0 +1,180 @@
+import TraceModel
+
+/// The kinds of input pokestat reads, told apart by content (never by file name).
+public enum InputFormat: String, Hashable, Sendable, CaseIterable {
+  /// trace-cmd's binary trace.dat (read by `TraceNative`).
+  case traceDat
+  /// The tracefs `trace` / `trace_pipe` text (any tracer, including function_graph).
+  case ftraceText
+  /// `trace-cmd report` text.
+  case traceCmdReport
+  /// `perf script` text.
+  case perfScript
+  /// `perf report --stdio` text.
+  case perfReport
+  /// `perf stat` default text.
+  case perfStatText
+  /// `perf stat -x,` CSV.
+  case perfStatCSV
+  /// `perf stat -j` JSON lines.
+  case perfStatJSON
+  /// `bpftool prog show` text.
+  case bpftoolText
+  /// `bpftool prog show --json`.
+  case bpftoolJSON
+  /// `/proc/interrupts` snapshots.
+  case procInterrupts
+  /// Kernel log text (`dmesg`, or printk lines without timestamps).
+  case dmesg
+}
+
+/// The trace.dat magic: `0x17 0x08 0x44` then `tracing`.
+let traceDatMagic: [UInt8] = [0x17, 0x08, 0x44] + Array("tracing".utf8)
+
+/// The format of an input from its first bytes (a few kilobytes are enough), or nil when it is
+/// none pokestat reads. Compressed bytes give nil: see ``detectInput(path:)``.
+///
+/// Text rules, on the first lines that are not blank: `cpus=`/`version =` → report; `# tracer:`
+/// → tracefs; `Performance counter stats` → perf stat; `{"counter-value"` → perf stat JSON; a
+/// `value,unit,event,...` line → perf stat CSV; `[{"id":` → bpftool JSON; `12: type  name`/`tag` →
+/// bpftool; a `CPU0 CPU1 ...` header → /proc/interrupts; `[  12.345678] ` → dmesg; `# Overhead` /
+/// `# Samples:` / `12.34%  comm` → perf report; a `\t<hex> sym (dso)` callchain line or a
+/// `sys:event:` name → perf script; other `comm-pid [cpu] s.frac: name:` lines → tracefs text.
+public func detectFormat(firstBytes: some Collection<UInt8>) -> InputFormat? {
+  let head = Array(firstBytes.prefix(64 << 10))
+  if head.starts(with: traceDatMagic) { return .traceDat }
+  if Compression(firstBytes: head) != .none { return nil }
+  if head.contains(0) { return nil }
+  let text = String(decoding: head, as: UTF8.self)
+  var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map {
+    $0.hasSuffix("\r") ? $0.dropLast() : $0
+  }
+  // The last line of a prefix may be cut off; keep it only if it is the only one.
+  if lines.count > 1, head.last != UInt8(ascii: "\n") { lines.removeLast() }
+  lines = lines.filter { !$0.allSatisfy { $0 == " " || $0 == "\t" } }
+  guard let first = lines.first else { return nil }
+  let firstTrimmed = first.drop { $0 == " " || $0 == "\t" }
+  if first.hasPrefix("cpus=") || first.hasPrefix("version =") { return .traceCmdReport }
+  if first.hasPrefix("# tracer:") { return .ftraceText }
+  if firstTrimmed.hasPrefix("{\"counter-value\"") || firstTrimmed.hasPrefix("{\"interval\"") { return .perfStatJSON }
+  if firstTrimmed.hasPrefix("[{\"id\":") || firstTrimmed.hasPrefix("{\"id\":") { return .bpftoolJSON }
+  if isInterruptsHeader(first) { return .procInterrupts }
+  for line in lines.prefix(200) {
+    let trimmed = line.drop { $0 == " " || $0 == "\t" }
+    if trimmed.hasPrefix("Performance counter stats") { return .perfStatText }
+    if line.hasPrefix("# Overhead") || line.hasPrefix("# Samples:") || line.hasPrefix("# To display the perf.data") {
+      return .perfReport
+    }
+  }
+  if isPerfStatCSV(first) { return .perfStatCSV }
+  if isBpftoolHeader(first) { return .bpftoolText }
+  if isDmesgLine(first) { return .dmesg }
+  if isPerfReportPercentLine(first) { return .perfReport }
+  for line in lines.prefix(200) {
+    if line.hasPrefix("\t"), isPerfCallchainLine(line) { return .perfScript }
+  }
+  for line in lines.prefix(200) where !line.hasPrefix("#") {
+    if let kind = eventLineKind(line) { return kind }
+  }
+  for line in lines.prefix(200) {
+    if line.hasPrefix("Took "), line.hasSuffix(" usec") { return .dmesg }
+    if line.contains("(nr_entries=") { return .dmesg }
+  }
+  return nil
+}
+
+/// Opens `path` (`-` is standard input), decompresses it when it is gzip or zstd, and detects
+/// its format from the first block.
+///
+/// - Throws: ``TraceParseError`` with ``TraceParseError/Reason/emptyInput`` for an empty input,
+///   ``TraceParseError/Reason/unrecognizedFormat(detail:)`` when no rule matches, or a read error.
+public func detectInput(path: String) throws(TraceParseError) -> (format: InputFormat, compression: Compression) {
+  var compression = Compression.none
+  if path != "-" {
+    var magic = LineReader(channel: try ByteChannel.openUncompressed(path))
+    compression = Compression(firstBytes: try magic.peek().prefix(4))
+  }
+  var reader = try LineReader(path: path)
+  let head = try reader.peek()
+  guard !head.isEmpty else {
+    throw TraceParseError(reason: .emptyInput, location: InputLocation(file: path))
+  }
+  guard let format = detectFormat(firstBytes: head) else {
+    let preview = String(decoding: head.prefix(60), as: UTF8.self)
+    throw TraceParseError(
+      reason: .unrecognizedFormat(
+        detail: head.contains(0) ? "binary data that is not trace.dat" : "first bytes \"\(preview)\""),
+      location: InputLocation(file: path, line: 1))
+  }
+  return (format, compression)
+}
+
+// MARK: - Line shapes
+
+func isInterruptsHeader(_ line: Substring) -> Bool {
+  let words = line.split(separator: " ", omittingEmptySubsequences: true)
+  guard !words.isEmpty else { return false }
+  return words.enumerated().allSatisfy { $0.element == "CPU\($0.offset)" }
+}
+
+func isPerfStatCSV(_ line: Substring) -> Bool {
+  let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+  guard parts.count >= 4 else { return false }
+  // value,unit,event,... or CPUn,value,unit,event,... (-A)
+  let offset = parts[0].hasPrefix("CPU") ? 1 : 0
+  guard parts.count >= offset + 4 else { return false }
+  let value = parts[offset]
+  let isValue = Double(value) != nil || value == "<not supported>" || value == "<not counted>"
+  return isValue && !parts[offset + 2].isEmpty && Double(parts[offset + 2]) == nil
+}
+
+func isBpftoolHeader(_ line: Substring) -> Bool {
+  guard let colon = line.firstIndex(of: ":"), Int(line[..<colon]) != nil else { return false }
+  let rest = line[line.index(after: colon)...]
+  return rest.contains(" tag ") || rest.contains(" name ")
+}
+
+func isDmesgLine(_ line: Substring) -> Bool {
+  guard line.first == "[", let close = line.firstIndex(of: "]") else { return false }
+  let inside = line[line.index(after: line.startIndex)..<close].drop { $0 == " " }
+  return Double(inside) != nil
+}
+
+func isPerfReportPercentLine(_ line: Substring) -> Bool {
+  let trimmed = line.drop { $0 == " " }
+  guard let percent = trimmed.firstIndex(of: "%") else { return false }
+  return Double(trimmed[..<percent]) != nil && trimmed[trimmed.index(after: percent)...].first == " "
+}
+
+func isPerfCallchainLine(_ line: Substring) -> Bool {
+  let words = line.split(separator: " ", omittingEmptySubsequences: true)
+  guard words.count >= 2, let last = words.last else { return false }
+  let address = words[0].drop { $0 == "\t" }
+  return UInt64(address, radix: 16) != nil && last.hasPrefix("(") && last.hasSuffix(")")
+}
+
+/// Whether a `comm... [cpu] s.frac: name:` line is perf script (`comm pid [cpu]`, `sys:name:`
+/// or `N cpu-clock:`) or ftrace text (`comm-pid [cpu]`).
+func eventLineKind(_ line: Substring) -> InputFormat? {
+  guard let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]"),
+    Int(line[line.index(after: open)..<close]) != nil
+  else { return nil }
+  let after = line[line.index(after: close)...]
+  guard let colon = after.range(of: ": ") else { return nil }
+  let beforeColon = after[..<colon.lowerBound].split(separator: " ").last ?? ""
+  guard beforeColon.contains("."), Double(beforeColon) != nil else { return nil }
+  let rest = after[colon.upperBound...].drop { $0 == " " }
+  let name = rest.prefix { $0 != " " }
+  let task = line[..<open].split(separator: " ")
+  if name.dropLast().contains(":") { return .perfScript }
+  if let number = task.last, Int(number) != nil, task.count >= 2 { return .perfScript }
+  if UInt64(name) != nil { return .perfScript }
+  return .ftraceText
+}
+
+extension ByteChannel {
+  /// Opens a file without decompressing it, to look at its magic.
+  static func openUncompressed(_ path: String) throws(TraceParseError) -> ByteChannel {
+    try open(path, decompress: false)
+  }
+}

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import TraceModel
+
+/// Reads a text input line by line over UTF-8 bytes, in large blocks, without a `String`
+/// per line.
+///
+/// A line is returned as a range into ``buffer``, valid until the next call. Line ends are
+/// `\n` or `\r\n`; a final line without a newline is returned too. A line holding a NUL byte
+/// is binary data, not text, and throws (or is reported through ``nextLine()`` as binary).
+///
+/// - Complexity: memory is one block (1 MiB) plus the longest line.
+struct LineReader {
+  /// The bytes of the current block; a returned line range indexes into it.
+  private(set) var buffer: [UInt8]
+  private let channel: ByteChannel
+  private var start = 0
+  private var end = 0
+  private var atEnd = false
+  /// The 1-based number of the last line returned.
+  private(set) var lineNumber = 0
+  /// Whether the last line returned ended without a newline (a truncated final line).
+  private(set) var lastLineWasUnterminated = false
+
+  static let blockSize = 1 << 20
+  /// Lines longer than this are an error rather than a reason to grow without bound.
+  static let maximumLineLength = 64 << 20
+
+  var path: String { channel.path }
+
+  init(channel: ByteChannel) {
+    self.channel = channel
+    self.buffer = [UInt8](repeating: 0, count: Self.blockSize)
+  }
+
+  /// Opens `path` (see ``ByteChannel/open(_:)``).
+  init(path: String) throws(TraceParseError) {
+    self.init(channel: try ByteChannel.open(path))
+  }
+
+  /// Loads the first block (if nothing is loaded yet) and returns the bytes not yet returned
+  /// as lines, for sniffing headers and formats without consuming them.
+  mutating func peek() throws(TraceParseError) -> ArraySlice<UInt8> {
+    if end == 0, !atEnd { try refill() }
+    return buffer[start..<end]
+  }
+
+  /// The location of the last line returned.
+  var location: InputLocation { InputLocation(file: channel.path, line: lineNumber) }
+
+  /// The next line's byte range in ``buffer`` (without its line end), or nil at the end.
+  ///
+  /// - Throws: ``TraceParseError`` when reading fails, a line holds a NUL byte, or a line
+  ///   exceeds ``maximumLineLength``.
+  mutating func nextLine() throws(TraceParseError) -> Range<Int>? {
+    var scanFrom = start
+    while true {
+      if let newline = findNewline(from: scanFrom) {
+        let lineStart = start
+        start = newline + 1
+        lineNumber += 1
+        lastLineWasUnterminated = false
+        return try finish(lineStart..<newline)
+      }
+      scanFrom = end
+      if atEnd {
+        guard start < end else { return nil }
+        let lineStart = start
+        start = end
+        lineNumber += 1
+        lastLineWasUnterminated = true
+        return try finish(lineStart..<end)
+      }
+      try refill()
+      // The bytes before the new block were scanned already (refill moved them to the front).
+      scanFrom = end - lastReadCount
+    }
+  }
+
+  private var lastReadCount = 0
+
+  /// Moves the unread tail to the front, grows the buffer if a line fills it, and reads more.
+  private mutating func refill() throws(TraceParseError) {
+    if start > 0 {
+      let tail = end - start
+      if tail > 0 {
+        buffer.withUnsafeMutableBytes { raw in
+          let base = raw.baseAddress!
+          _ = memmove(base, base + start, tail)
+        }
+      }
+      end = tail
+      start = 0
+    }
+    if end == buffer.count {
+      guard buffer.count < Self.maximumLineLength else {
+        throw TraceParseError(
+          reason: .malformedLine(
+            expected: "a text line shorter than \(Self.maximumLineLength) bytes",
+            found: "no line end in \(buffer.count) bytes (binary data?)"),
+          location: InputLocation(file: channel.path, line: lineNumber + 1))
+      }
+      buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+    }
+    let got = try channel.read(into: &buffer, at: end, count: buffer.count - end)
+    lastReadCount = got
+    if got == 0 { atEnd = true }
+    end += got
+  }
+
+  private func findNewline(from index: Int) -> Int? {
+    guard index < end else { return nil }
+    return buffer.withUnsafeBytes { raw -> Int? in
+      let base = raw.baseAddress!
+      guard let hit = memchr(base + index, 0x0A, end - index) else { return nil }
+      return base.distance(to: UnsafeRawPointer(hit))
+    }
+  }
+
+  /// Drops a `\r` before the line end and rejects binary data.
+  private func finish(_ range: Range<Int>) throws(TraceParseError) -> Range<Int> {
+    var line = range
+    if line.upperBound > line.lowerBound, buffer[line.upperBound - 1] == 0x0D {
+      line = line.lowerBound..<(line.upperBound - 1)
+    }
+    let hasNUL = buffer.withUnsafeBytes { raw -> Bool in
+      line.isEmpty ? false : memchr(raw.baseAddress! + line.lowerBound, 0, line.count) != nil
+    }
+    if hasNUL {
+      throw TraceParseError(
+        reason: .malformedLine(expected: "a text line", found: "binary data (a NUL byte)"),
+        location: InputLocation(file: channel.path, line: lineNumber))
+    }
+    return line
+  }
+
+  /// The line's text, for error messages and string fields.
+  func text(_ range: Range<Int>) -> String {
+    String(decoding: buffer[range], as: UTF8.self)
+  }
+}
+
+/// Reads every line of a small text input as strings, for the readers whose inputs are a few
+/// kilobytes (perf stat, bpftool, /proc/interrupts, dmesg).
+struct TextLines {
+  /// Each line with its 1-based number.
+  var lines: [(number: Int, text: String)] = []
+  var path: String
+
+  init(path: String) throws(TraceParseError) {
+    var reader = try LineReader(path: path)
+    self.path = path
+    while let range = try reader.nextLine() {
+      lines.append((reader.lineNumber, reader.text(range)))
+    }
+  }
+
+  init(text: String, path: String) {
+    self.path = path
+    var number = 0
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      number += 1
+      var s = String(line)
+      if s.hasSuffix("\r") { s.removeLast() }
+      lines.append((number, s))
+    }
+    if let last = lines.last, last.text.isEmpty, text.hasSuffix("\n") { lines.removeLast() }
+  }
+}

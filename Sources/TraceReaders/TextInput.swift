@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import Foundation
+import TraceModel
+
+/// How a text input is compressed, read from its first bytes.
+public enum Compression: String, Hashable, Sendable, CaseIterable {
+  case none
+  /// RFC 1952 gzip, magic `1f 8b`.
+  case gzip
+  /// Zstandard frame, magic `28 b5 2f fd`.
+  case zstd
+
+  /// The compression these first bytes announce.
+  public init(firstBytes: some Collection<UInt8>) {
+    let head = Array(firstBytes.prefix(4))
+    if head.count >= 2, head[0] == 0x1f, head[1] == 0x8b {
+      self = .gzip
+    } else if head.count == 4, head == [0x28, 0xb5, 0x2f, 0xfd] {
+      self = .zstd
+    } else {
+      self = .none
+    }
+  }
+}
+
+/// An open byte stream: a file, standard input, or the output of `gzip -dc` / `zstd -dc`.
+///
+/// Owns its file descriptor (and decompressor process) and closes it in `deinit`. Not
+/// `Sendable`: a reader lives in one task.
+final class ByteChannel {
+  /// The path as the user gave it (`-` for standard input), for error locations.
+  let path: String
+  private let fd: Int32
+  private let ownsDescriptor: Bool
+  private let process: Process?
+  private var finished = false
+
+  private init(path: String, fd: Int32, ownsDescriptor: Bool, process: Process?) {
+    self.path = path
+    self.fd = fd
+    self.ownsDescriptor = ownsDescriptor
+    self.process = process
+  }
+
+  deinit {
+    if let process, process.isRunning { process.terminate() }
+    if ownsDescriptor { close(fd) }
+  }
+
+  /// Opens `path` (`-` is standard input), transparently decompressing gzip and zstd files
+  /// by running `gzip -dc` or `zstd -dc` (the C decompressors live in `TraceNative`).
+  ///
+  /// Compressed standard input is not decompressed: its first bytes are already consumed
+  /// when the magic is seen.
+  static func open(_ path: String, decompress: Bool = true) throws(TraceParseError) -> ByteChannel {
+    if path == "-" {
+      return ByteChannel(path: path, fd: STDIN_FILENO, ownsDescriptor: false, process: nil)
+    }
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      throw TraceParseError(
+        reason: .readFailed(detail: "open: \(String(cString: strerror(errno)))"),
+        location: InputLocation(file: path))
+    }
+    var magic = [UInt8](repeating: 0, count: 4)
+    let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
+    let compression = Compression(firstBytes: magic.prefix(max(0, got)))
+    guard compression != .none, decompress else {
+      return ByteChannel(path: path, fd: fd, ownsDescriptor: true, process: nil)
+    }
+    close(fd)
+    let tool = compression == .gzip ? "gzip" : "zstd"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [tool, "-dc", "--", path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch {
+      throw TraceParseError(
+        reason: .readFailed(detail: "cannot run \(tool) -dc: \(error)"), location: InputLocation(file: path))
+    }
+    let readFD = dup(pipe.fileHandleForReading.fileDescriptor)
+    return ByteChannel(path: path, fd: readFD, ownsDescriptor: true, process: process)
+  }
+
+  /// Reads up to `count` bytes into `buffer` at `offset` with `read(2)`, retrying on `EINTR`;
+  /// returns 0 at the end of the input.
+  func read(into buffer: inout [UInt8], at offset: Int, count: Int) throws(TraceParseError) -> Int {
+    if finished { return 0 }
+    while true {
+      let got = buffer.withUnsafeMutableBytes { raw in
+        Glibc.read(fd, raw.baseAddress! + offset, count)
+      }
+      if got > 0 { return got }
+      if got == 0 {
+        finished = true
+        if let process {
+          process.waitUntilExit()
+          if process.terminationStatus != 0 {
+            throw TraceParseError(
+              reason: .readFailed(detail: "decompressor exited with status \(process.terminationStatus)"),
+              location: InputLocation(file: path))
+          }
+        }
+        return 0
+      }
+      if errno == EINTR { continue }
+      throw TraceParseError(
+        reason: .readFailed(detail: "read: \(String(cString: strerror(errno)))"),
+        location: InputLocation(file: path))
+    }
+  }
+}
