@@ -10,7 +10,8 @@ let package = Package(
     .executable(name: "pokestat", targets: ["pokestat"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
   ],
   targets: [
     // MARK: - C libraries (module maps and shim.h only)
@@ -32,6 +33,8 @@ let package = Package(
     // MARK: - Analysis and the reference model
     .target(name: "TraceAnalysis", dependencies: ["TraceModel"]),
     .target(name: "PatchEngine", dependencies: ["TraceModel"]),
+    // Reference kretprobe instance pools (freelist, array queue, objpool) for `pokestat bench pool`.
+    .target(name: "InstancePools", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
     .target(name: "TraceComparison", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine"]),
     .target(name: "TraceReports", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine", "TraceComparison"]),
 
@@ -40,7 +43,7 @@ let package = Package(
       name: "pokestat",
       dependencies: [
         "TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "PatchEngine",
-        "TraceComparison", "TraceReports",
+        "TraceComparison", "TraceReports", "InstancePools",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -52,6 +55,7 @@ let package = Package(
     .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceNative", "TraceReaders", "TraceTestSupport"]),
     .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
     .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),
+    .testTarget(name: "InstancePoolsTests", dependencies: ["InstancePools"]),
     .testTarget(name: "pokestatTests", dependencies: ["TraceTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
