@@ -78,7 +78,10 @@ public struct TraceDatReader: EventSource, Sendable {
       self.attachesStacks = attachesStacks
     }
 
-    public var skippedEvents: Int { decoder.skippedEvents }
+    /// Records read but not returned: outside a `.only` selection, or `kernel_stack` records
+    /// folded into the event before them.
+    public var skippedEvents: Int { decoder.skippedEvents + foldedStacks }
+    var foldedStacks = 0
 
     public mutating func next() throws -> TraceEvent? {
       guard var event = try pending ?? decoder.nextEvent() else { return nil }
@@ -87,6 +90,7 @@ public struct TraceDatReader: EventSource, Sendable {
       if let following = try decoder.nextEvent() {
         if following.name == "kernel_stack", following.system == "ftrace", following.pid == event.pid {
           event.stack = following.stack
+          foldedStacks += 1
         } else {
           pending = following
         }

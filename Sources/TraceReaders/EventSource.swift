@@ -34,11 +34,14 @@ extension EventSource {
   /// events with equal timestamps keep stream order).
   ///
   /// - Complexity: O(n log k) for n events in k streams; memory holds one event per stream.
+  /// - Returns: the events the streams skipped (outside a `.only` selection).
+  @discardableResult
   public func forEachEventInTimeOrder(
     fields: FieldSelection, _ body: (TraceEvent) throws -> Void
-  ) throws {
+  ) throws -> Int {
     var streams: [Stream] = []
     var heads: [TraceEvent?] = []
+    if streamCount == 0 { return 0 }
     for index in 0..<streamCount {
       var stream = try self.stream(index, fields: fields)
       heads.append(try stream.next())
@@ -49,7 +52,7 @@ extension EventSource {
         try body(event)
         heads[0] = try streams[0].next()
       }
-      return
+      return streams[0].skippedEvents
     }
     var heap = MinHeap()
     for (index, head) in heads.enumerated() {
@@ -64,6 +67,7 @@ extension EventSource {
         heap.push(HeapEntry(time: following.timestamp.nanoseconds, stream: top.stream))
       }
     }
+    return streams.reduce(0) { $0 + $1.skippedEvents }
   }
 
   /// Calls `body` with every event, stream after stream (no global order; fastest).

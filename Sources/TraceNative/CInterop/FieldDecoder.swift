@@ -27,6 +27,9 @@ enum FieldDecoder {
     for field in layout.fields {
       var start = field.offset
       var length = field.size
+      if field.isArray && field.size == 0 && !field.isDynamic {
+        length = max(0, data.count - field.offset)  // flexible array (`char buf[]`): to the record's end
+      }
       if field.isDynamic {
         let word = readUInt(data, field.offset, 4, bigEndian: bigEndian)
         start = Int(word & 0xffff)

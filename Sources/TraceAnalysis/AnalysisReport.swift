@@ -1,0 +1,202 @@
+/// What `pokestat analyze` found in one input: IPIs, text_poke batches, static-key flips and
+/// int3 hits. Its JSON form is a contract other tools rely on (docs/analysis-json.md).
+public struct AnalysisReport: Codable, Sendable, Equatable {
+  public var file: String
+  public var format: String
+  /// The traced kernel's release, when the input records it.
+  public var kernel: String?
+  /// Events read, including those skipped as irrelevant.
+  public var events: Int
+  /// Events the kernel or reader reported lost (known counts only).
+  public var lostEvents: Int
+  /// Lost events per CPU (keys are CPU numbers as strings).
+  public var lostEventsPerCPU: [String: Int]
+  /// True when events were lost: every count below is then a lower bound.
+  public var countsAreLowerBounds: Bool
+  /// CPUs on the traced machine (from the trace, or the highest CPU seen + 1).
+  public var cpus: Int
+  public var ipi: IPISummary
+  public var textPoke: TextPokeSummary
+  public var flips: [FlipSummary]
+  public var int3: Int3Summary
+  /// Sends grouped by the code path that made them, most IPIs first.
+  public var topSenders: [SenderSummary]
+  /// IPIs that landed on `--isolated` CPUs, by source; nil when no CPUs were named.
+  public var isolated: IsolatedSummary?
+  /// Malformed text lines skipped under `--lenient` (nil when not lenient).
+  public var skippedLines: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case file, format, kernel, events, cpus, ipi, flips, int3, isolated
+    case skippedLines = "skipped_lines"
+    case lostEvents = "lost_events"
+    case lostEventsPerCPU = "lost_events_per_cpu"
+    case countsAreLowerBounds = "counts_are_lower_bounds"
+    case textPoke = "text_poke"
+    case topSenders = "top_senders"
+  }
+}
+
+/// All IPIs, whatever sent them.
+public struct IPISummary: Codable, Sendable, Equatable {
+  /// IPIs sent: one per target CPU (a cpumask send to k CPUs is k IPIs).
+  public var sent: Int
+  /// IPIs received (call_function / call_function_single entries).
+  public var received: Int
+  /// Send events (one event can target several CPUs).
+  public var sendEvents: Int
+  public var sentPerCPU: [String: Int]
+  public var receivedPerCPU: [String: Int]
+  /// Sender CPU → target CPU → IPIs.
+  public var matrix: [String: [String: Int]]
+  /// Which events were counted as sends and receptions (`ipi:ipi_send_cpu`, `kprobe:native_send_call_func_ipi`, ...).
+  public var sources: [String]
+  /// Sends whose targets the trace did not record (function tracer or argument-less kprobes);
+  /// their targets are taken from the receptions that follow.
+  public var sendsWithUnknownTargets: Int
+
+  enum CodingKeys: String, CodingKey {
+    case sent, received, matrix, sources
+    case sendEvents = "send_events"
+    case sentPerCPU = "sent_per_cpu"
+    case receivedPerCPU = "received_per_cpu"
+    case sendsWithUnknownTargets = "sends_with_unknown_targets"
+  }
+}
+
+/// IPIs sent by the text_poke protocol (the sync broadcasts of each batch).
+public struct TextPokeSummary: Codable, Sendable, Equatable {
+  public var ipisSent: Int
+  public var ipisReceived: Int
+  /// Sync broadcasts (`on_each_cpu(do_sync_core)`): send events from the text_poke path.
+  public var syncs: Int
+  /// How sends were recognized: `stack` (call chain through a text_poke function),
+  /// `callsite` (csd do_sync_core from on_each_cpu_cond_mask), `time_window` (inside a batch
+  /// seen by function_graph or a kprobe), or a combination.
+  public var attribution: [String]
+  public var batches: [BatchSummary]
+  public var receivedPerCPU: [String: Int]
+
+  enum CodingKeys: String, CodingKey {
+    case syncs, attribution, batches
+    case ipisSent = "ipis_sent"
+    case ipisReceived = "ipis_received"
+    case receivedPerCPU = "received_per_cpu"
+  }
+}
+
+/// One text_poke batch (one `text_poke_bp_batch` / `smp_text_poke_batch_finish` call).
+public struct BatchSummary: Codable, Sendable, Equatable {
+  public var startNs: UInt64
+  public var durationNs: UInt64?
+  /// Entries patched, when a probe recorded `nr_entries`.
+  public var entries: Int?
+  public var ipisSent: Int
+  public var ipisReceived: Int
+  public var syncs: Int
+  /// Where the duration came from: `function_graph`, `kprobe`, `log` or `inferred`
+  /// (first send to last acknowledgement).
+  public var durationSource: String
+  /// Every source that saw this batch.
+  public var sources: [String]
+  public var cpu: Int
+  public var pid: Int32
+  public var comm: String
+  /// Receptions of this batch's syncs, per CPU.
+  public var receivedPerCPU: [String: Int]
+
+  enum CodingKeys: String, CodingKey {
+    case entries, syncs, sources, cpu, pid, comm
+    case startNs = "start_ns"
+    case durationNs = "duration_ns"
+    case ipisSent = "ipis_sent"
+    case ipisReceived = "ipis_received"
+    case durationSource = "duration_source"
+    case receivedPerCPU = "received_per_cpu"
+  }
+}
+
+/// One static-key flip: the batches between `FLIP_BEGIN`/`FLIP_END` markers, or batches of one
+/// task close together in time.
+public struct FlipSummary: Codable, Sendable, Equatable {
+  /// The sysctl or key (`bpf_stats_enabled`), when a marker or the call chain names it.
+  public var key: String?
+  public var value: String?
+  public var startNs: UInt64
+  public var endNs: UInt64
+  public var batches: Int
+  public var ipisSent: Int
+  public var ipisReceived: Int
+  public var syncs: Int
+  /// Text-poke IPIs received per CPU during the flip.
+  public var receivedPerCPU: [String: Int]
+  /// Sends inside the flip window that are not text_poke syncs (e.g. from interrupts).
+  public var otherIPIsSent: Int
+  /// `marker` or `inferred`.
+  public var boundary: String
+
+  enum CodingKeys: String, CodingKey {
+    case key, value, batches, syncs, boundary
+    case startNs = "start_ns"
+    case endNs = "end_ns"
+    case ipisSent = "ipis_sent"
+    case ipisReceived = "ipis_received"
+    case receivedPerCPU = "received_per_cpu"
+    case otherIPIsSent = "other_ipis_sent"
+  }
+}
+
+/// int3 handler hits seen in sampled call chains (perf cpu-clock/cycles samples).
+public struct Int3Summary: Codable, Sendable, Equatable {
+  /// Samples whose chain passes through the int3 handler.
+  public var samples: Int
+  /// All samples.
+  public var totalSamples: Int
+  /// The interrupted functions (the frame below the int3 entry), most samples first.
+  public var callers: [NamedCount]
+
+  enum CodingKeys: String, CodingKey {
+    case samples, callers
+    case totalSamples = "total_samples"
+  }
+}
+
+/// A name with a count.
+public struct NamedCount: Codable, Sendable, Equatable {
+  public var name: String
+  public var count: Int
+  public init(name: String, count: Int) {
+    self.name = name
+    self.count = count
+  }
+}
+
+/// Sends of one code path.
+public struct SenderSummary: Codable, Sendable, Equatable {
+  /// The path: the first frames after the IPI plumbing, or the tracepoint's callsite.
+  public var path: String
+  public var sendEvents: Int
+  public var ipis: Int
+  public var textPoke: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case path, ipis
+    case sendEvents = "send_events"
+    case textPoke = "text_poke"
+  }
+}
+
+/// IPIs received on isolated CPUs.
+public struct IsolatedSummary: Codable, Sendable, Equatable {
+  public var cpus: [Int]
+  public var received: Int
+  public var textPokeReceived: Int
+  /// Receptions by the path that sent them.
+  public var bySource: [NamedCount]
+
+  enum CodingKeys: String, CodingKey {
+    case cpus, received
+    case textPokeReceived = "text_poke_received"
+    case bySource = "by_source"
+  }
+}

@@ -1,0 +1,151 @@
+import TraceModel
+
+/// What an event means to the IPI and text_poke analysis, whatever reader produced it.
+enum EventRole {
+  /// An IPI send; `targets` nil when the trace does not say (function tracer, bare kprobe).
+  case send(targets: [Int]?, via: String, callsite: String?, callback: String?)
+  /// A call-function IPI arriving on the event's CPU.
+  case receive(via: String)
+  /// The handler of a call-function IPI finished on the event's CPU.
+  case receiveExit
+  /// `csd_queue_cpu`: a function queued for a CPU (6.18+: precedes the send).
+  case csdQueue(function: String?)
+  /// Entry to or return from a text_poke batch function.
+  case batchEntry(source: String, entries: Int?)
+  case batchExit(source: String, durationNs: UInt64?)
+  /// function_graph entry or exit of another function (kept for depth matching).
+  case otherGraph
+  /// A trace_marker line.
+  case marker(String)
+  /// A sampled call chain (perf cpu-clock, cycles, ...).
+  case sample
+  case irrelevant
+}
+
+/// Recognizes events by what they are, not by the names users gave them: kprobes by the
+/// function they probe (their `__probe_ip` / `__probe_func` through the trace's kallsyms).
+struct EventRoles {
+  let symbols: SymbolTable
+
+  /// The events the analysis reads; a reader may skip all others.
+  static let selection = FieldSelection.only([
+    "ipi:*", "irq_vectors:call_function_entry", "irq_vectors:call_function_single_entry",
+    "irq_vectors:call_function_exit", "irq_vectors:call_function_single_exit",
+    "csd:csd_queue_cpu", "ftrace:print", "ftrace:funcgraph_entry", "ftrace:funcgraph_exit",
+    "ftrace:function", "kprobes:*", "perf:*",
+  ])
+
+  /// A symbol name from a field that holds an address or a `sym+0x0/0x20` text.
+  func symbol(_ value: FieldValue?) -> String? {
+    switch value {
+    case .unsigned(let address)?:
+      return symbols.symbolize(address)?.name
+    case .string(let text)?:
+      let name = text.prefix { $0 != "+" && $0 != " " }
+      return name.isEmpty ? nil : String(name)
+    default:
+      return nil
+    }
+  }
+
+  /// The function a kprobe or kretprobe event is on, and whether it is the return probe.
+  func probedFunction(_ event: TraceEvent) -> (name: String, isReturn: Bool)? {
+    let isReturn = event[field: "__probe_ret_ip"] != nil
+    if let function = symbol(event[field: "__probe_func"]) { return (function, isReturn) }
+    if let function = symbol(event[field: "__probe_ip"]) { return (function, isReturn) }
+    return nil
+  }
+
+  /// The first numeric argument of a probe, or the one with a known name.
+  private func probeArgument(_ event: TraceEvent, names: [String]) -> FieldValue? {
+    for name in names { if let value = event[field: name] { return value } }
+    return event.fields.first { !$0.name.hasPrefix("__probe") && !$0.name.hasPrefix("common_") }?.value
+  }
+
+  /// CPUs in a cpumask word (bit n = CPU n).
+  private func cpus(inMask value: FieldValue?) -> [Int]? {
+    switch value {
+    case .cpuList(let cpus)?: return cpus
+    case .unsigned(let word)?: return (0..<64).filter { word & (1 << UInt64($0)) != 0 }
+    case .string(let text)?:
+      if text.hasPrefix("0x"), let word = UInt64(text.dropFirst(2), radix: 16) {
+        return (0..<64).filter { word & (1 << UInt64($0)) != 0 }
+      }
+      return CPUList.parse(Substring(text))
+    default: return nil
+    }
+  }
+
+  func role(of event: TraceEvent) -> EventRole {
+    switch event.system {
+    case "ipi":
+      switch event.name {
+      case "ipi_send_cpu":
+        let cpu = event[field: "cpu"]?.unsignedValue.map { [Int($0)] }
+        return .send(targets: cpu, via: "ipi:ipi_send_cpu", callsite: symbol(event[field: "callsite"]), callback: symbol(event[field: "callback"]))
+      case "ipi_send_cpumask":
+        return .send(targets: cpus(inMask: event[field: "cpumask"]), via: "ipi:ipi_send_cpumask",
+                     callsite: symbol(event[field: "callsite"]), callback: symbol(event[field: "callback"]))
+      case "ipi_raise":
+        return .send(targets: cpus(inMask: event[field: "target_cpus"]), via: "ipi:ipi_raise", callsite: nil,
+                     callback: event[field: "reason"]?.stringValue)
+      default:
+        return .irrelevant
+      }
+    case "irq_vectors":
+      switch event.name {
+      case "call_function_entry", "call_function_single_entry": return .receive(via: "irq_vectors:\(event.name)")
+      case "call_function_exit", "call_function_single_exit": return .receiveExit
+      default: return .irrelevant
+      }
+    case "csd":
+      return event.name == "csd_queue_cpu" ? .csdQueue(function: symbol(event[field: "func"])) : .irrelevant
+    case "ftrace":
+      switch event.name {
+      case "print":
+        if let text = event[field: "buf"]?.stringValue { return .marker(text) }
+        return .irrelevant
+      case "funcgraph_entry":
+        guard let function = symbol(event[field: "func"]) else { return .otherGraph }
+        return KernelSymbols.batchFunctionNames.contains(function) ? .batchEntry(source: "function_graph", entries: nil) : .otherGraph
+      case "funcgraph_exit":
+        guard let function = symbol(event[field: "func"]) else { return .otherGraph }
+        guard KernelSymbols.batchFunctionNames.contains(function) else { return .otherGraph }
+        var duration = event[field: "duration_ns"]?.unsignedValue
+        if duration == nil, let returned = event[field: "rettime"]?.unsignedValue, let called = event[field: "calltime"]?.unsignedValue,
+          returned >= called
+        {
+          duration = returned - called
+        }
+        return .batchExit(source: "function_graph", durationNs: duration)
+      case "function":
+        if let function = symbol(event[field: "ip"]), KernelSymbols.ipiSendFunctions.contains(function) {
+          return .send(targets: nil, via: "function:\(function)", callsite: nil, callback: nil)
+        }
+        return .irrelevant
+      default:
+        return .irrelevant
+      }
+    case "perf":
+      return .sample
+    default:
+      guard let probe = probedFunction(event) else { return .irrelevant }
+      if KernelSymbols.batchFunctionNames.contains(probe.name) {
+        if probe.isReturn { return .batchExit(source: "kprobe", durationNs: nil) }
+        let entries = probeArgument(event, names: ["nr_entries", "nr"])?.unsignedValue.map { Int($0) }
+        return .batchEntry(source: "kprobe", entries: entries)
+      }
+      guard !probe.isReturn, KernelSymbols.ipiSendFunctions.contains(probe.name) else { return .irrelevant }
+      let via = "kprobe:\(probe.name)"
+      switch probe.name {
+      case "native_send_call_func_ipi":
+        return .send(targets: cpus(inMask: probeArgument(event, names: ["mask", "cpumask"])), via: via, callsite: nil, callback: nil)
+      case "native_send_call_func_single_ipi", "smp_call_function_single":
+        let cpu = probeArgument(event, names: ["cpu"])?.signedValue.map { [Int($0)] }
+        return .send(targets: cpu, via: via, callsite: nil, callback: nil)
+      default:
+        return .send(targets: nil, via: via, callsite: nil, callback: nil)
+      }
+    }
+  }
+}

@@ -1,0 +1,477 @@
+import TraceModel
+
+/// Options of an analysis.
+public struct AnalysisOptions: Sendable {
+  /// CPUs to report receptions for (`--isolated 2-7`).
+  public var isolatedCPUs: [Int]
+  /// Largest gap between two text_poke syncs of one task that still belong to one inferred batch.
+  public var inferredBatchGapNanoseconds: UInt64
+  /// Largest gap between two batches of one task that still belong to one inferred flip.
+  public var inferredFlipGapNanoseconds: UInt64
+
+  public init(isolatedCPUs: [Int] = [], inferredBatchGapNanoseconds: UInt64 = 5_000_000,
+              inferredFlipGapNanoseconds: UInt64 = 50_000_000) {
+    self.isolatedCPUs = isolatedCPUs
+    self.inferredBatchGapNanoseconds = inferredBatchGapNanoseconds
+    self.inferredFlipGapNanoseconds = inferredFlipGapNanoseconds
+  }
+}
+
+/// Counts IPIs, text_poke batches, flips and int3 samples from events fed in time order.
+///
+/// Feed it every event of a trace with ``consume(_:)`` (in global timestamp order:
+/// `EventSource.forEachEventInTimeOrder(fields: IPIAnalyzer.selection)`), then call ``finish(skippedEvents:)``.
+///
+/// - Complexity: O(1) amortized per event; memory grows with the number of sends, batches and
+///   distinct sender paths (a few words per send), not with other events.
+public struct IPIAnalyzer {
+  /// The events the analysis needs decoded; readers may skip all others.
+  public static var selection: FieldSelection { EventRoles.selection }
+
+  private let metadata: TraceMetadata
+  private let options: AnalysisOptions
+  private let roles: EventRoles
+
+  private struct Send {
+    var time: UInt64
+    var cpu: Int
+    var pid: Int32
+    var ipis: Int
+    var textPoke: Bool
+    var path: String
+    var batch: Int?
+    /// The static key its call chain flips, when a known sysctl handler or caller is in it.
+    var key: String?
+  }
+
+  private struct Batch {
+    var start: UInt64
+    var cpu: Int
+    var pid: Int32
+    var comm: String
+    var entries: Int?
+    var sources: [String]
+    var openSources: [String: UInt64] = [:]
+    var durations: [String: UInt64] = [:]
+    var sends: [Int] = []
+    var ipisSent = 0
+    var ipisReceived = 0
+    var receivedPerCPU: [Int: Int] = [:]
+    var lastSend: UInt64 = 0
+    var lastAck: UInt64 = 0
+  }
+
+  private struct MarkerFlip {
+    var key: String?
+    var value: String?
+    var start: UInt64
+    var end: UInt64?
+  }
+
+  private var events = 0
+  private var lostPerCPU: [Int: Int] = [:]
+  private var unknownLoss = false
+  private var maxCPU = -1
+  private var sends: [Send] = []
+  private var sentPerCPU: [Int: Int] = [:]
+  private var receivedPerCPU: [Int: Int] = [:]
+  private var matrix: [Int: [Int: Int]] = [:]
+  private var sources: Set<String> = []
+  private var unknownTargetSends = 0
+  private var unknownTargetRecent: [Int] = []
+  private var outstanding: [Int: [Int]] = [:]  // target CPU → send indices, oldest first
+  private var outstandingHead: [Int: Int] = [:]
+  private var lastReception: [Int: Int] = [:]  // CPU → send index of its latest reception
+  private var lastTracepointSend: [Int: UInt64] = [:]
+  private var lastCSD: [Int: (time: UInt64, function: String?)] = [:]
+  private var attribution: Set<String> = []
+  private var batches: [Batch] = []
+  private var openBatch: [Int32: Int] = [:]
+  private var inferredBatch: [Int32: Int] = [:]
+  private var markerFlips: [MarkerFlip] = []
+  private var openMarker: Int?
+  private var samples = 0
+  private var int3Samples = 0
+  private var int3Callers: [String: Int] = [:]
+  private var isolatedBySource: [String: Int] = [:]
+  private var isolatedReceived = 0
+  private var isolatedTextPoke = 0
+  private var textPokeReceivedPerCPU: [Int: Int] = [:]
+  private var textPokeReceived = 0
+  private let isolated: Set<Int>
+
+  public init(metadata: TraceMetadata, options: AnalysisOptions = AnalysisOptions()) {
+    self.metadata = metadata
+    self.options = options
+    self.roles = EventRoles(symbols: metadata.symbols)
+    self.isolated = Set(options.isolatedCPUs)
+  }
+
+  // MARK: - Feeding
+
+  /// Adds one event; events must come in timestamp order.
+  public mutating func consume(_ event: TraceEvent) {
+    events += 1
+    maxCPU = max(maxCPU, event.cpu)
+    if event.lostBefore > 0 { lostPerCPU[event.cpu, default: 0] += event.lostBefore }
+    if event.lostBefore < 0 { unknownLoss = true }
+    let time = event.timestamp.nanoseconds
+    switch roles.role(of: event) {
+    case .send(let targets, let via, let callsite, let callback):
+      handleSend(event, time: time, targets: targets, via: via, callsite: callsite, callback: callback)
+    case .receive(let via):
+      handleReceive(event, time: time, via: via)
+    case .receiveExit:
+      if let index = lastReception[event.cpu], let batch = sends[index].batch {
+        batches[batch].lastAck = max(batches[batch].lastAck, time)
+      }
+    case .csdQueue(let function):
+      lastCSD[event.cpu] = (time, function)
+    case .batchEntry(let source, let entries):
+      openBatchSource(event, time: time, source: source, entries: entries)
+    case .batchExit(let source, let duration):
+      closeBatchSource(event, time: time, source: source, duration: duration)
+    case .marker(let text):
+      handleMarker(text, time: time)
+    case .sample:
+      handleSample(event)
+    case .otherGraph, .irrelevant:
+      break
+    }
+  }
+
+  private mutating func handleSend(
+    _ event: TraceEvent, time: UInt64, targets: [Int]?, via: String, callsite: String?, callback: String?
+  ) {
+    let isTracepoint = via.hasPrefix("ipi:")
+    if isTracepoint {
+      lastTracepointSend[event.cpu] = time
+    } else if let last = lastTracepointSend[event.cpu], time &- last < 50_000 {
+      return  // the same send, already counted from its tracepoint
+    }
+    sources.insert(via)
+    // Is it a text_poke sync? By call chain first, then by what was queued, then by window.
+    var textPoke = false
+    if let stack = event.stack, !stack.frames.isEmpty {
+      textPoke = stack.framesBeforeInterruptEntry.contains { $0.symbol.map(KernelSymbols.isTextPokePath) ?? false }
+      attribution.insert("stack")
+    } else if let csd = lastCSD[event.cpu], time &- csd.time < 100_000, csd.function == "do_sync_core" {
+      textPoke = true
+      attribution.insert("callsite")
+    } else if callback == "do_sync_core" {
+      textPoke = true
+      attribution.insert("callsite")
+    } else if openBatch[event.pid] != nil, callsite == nil || callsite == "on_each_cpu_cond_mask" || callsite == "smp_call_function_many_cond" {
+      textPoke = true
+      attribution.insert("time_window")
+    }
+    let path = senderPath(event, callsite: callsite, callback: callback, via: via)
+    let count = targets?.count ?? 0
+    let index = sends.count
+    var batchIndex: Int?
+    if textPoke {
+      if let open = openBatch[event.pid] {
+        batchIndex = open
+      } else {
+        batchIndex = inferredBatchIndex(event, time: time)
+      }
+    }
+    let key = event.stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first
+    sends.append(Send(time: time, cpu: event.cpu, pid: event.pid, ipis: count, textPoke: textPoke, path: path, batch: batchIndex, key: key))
+    if let batchIndex {
+      batches[batchIndex].sends.append(index)
+      batches[batchIndex].ipisSent += count
+      batches[batchIndex].lastSend = time
+    }
+    if let targets {
+      sentPerCPU[event.cpu, default: 0] += targets.count
+      for target in targets {
+        matrix[event.cpu, default: [:]][target, default: 0] += 1
+        outstanding[target, default: []].append(index)
+        trimOutstanding(target)
+      }
+    } else {
+      unknownTargetSends += 1
+      unknownTargetRecent.append(index)
+      if unknownTargetRecent.count > 64 { unknownTargetRecent.removeFirst(unknownTargetRecent.count - 64) }
+    }
+  }
+
+  /// Keeps per-CPU queues of unanswered sends bounded when receptions are not traced.
+  private mutating func trimOutstanding(_ cpu: Int) {
+    let head = outstandingHead[cpu, default: 0]
+    if let queue = outstanding[cpu], queue.count - head > 4096 {
+      outstanding[cpu] = Array(queue[(queue.count - 4096)...])
+      outstandingHead[cpu] = 0
+    } else if head > 4096 {
+      outstanding[cpu] = Array(outstanding[cpu]![head...])
+      outstandingHead[cpu] = 0
+    }
+  }
+
+  /// The batch a text_poke sync belongs to when no function_graph or probe saw the batch:
+  /// one task's run of at most 3 syncs with gaps below the option's limit.
+  private mutating func inferredBatchIndex(_ event: TraceEvent, time: UInt64) -> Int {
+    if let current = inferredBatch[event.pid] {
+      let batch = batches[current]
+      if batch.sends.count < 3, time &- batch.lastSend <= options.inferredBatchGapNanoseconds { return current }
+    }
+    batches.append(Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, sources: ["inferred"]))
+    inferredBatch[event.pid] = batches.count - 1
+    return batches.count - 1
+  }
+
+  private mutating func handleReceive(_ event: TraceEvent, time: UInt64, via: String) {
+    sources.insert(via)
+    receivedPerCPU[event.cpu, default: 0] += 1
+    var matched: Int?
+    let head = outstandingHead[event.cpu, default: 0]
+    if let queue = outstanding[event.cpu], head < queue.count {
+      matched = queue[head]
+      outstandingHead[event.cpu] = head + 1
+      trimOutstanding(event.cpu)
+    } else if let index = unknownTargetRecent.last(where: { sends[$0].cpu != event.cpu }) {
+      matched = index
+      sends[index].ipis += 1
+      sentPerCPU[sends[index].cpu, default: 0] += 1
+      matrix[sends[index].cpu, default: [:]][event.cpu, default: 0] += 1
+      if let batch = sends[index].batch { batches[batch].ipisSent += 1 }
+    }
+    guard let matched else {
+      if isolated.contains(event.cpu) {
+        isolatedReceived += 1
+        isolatedBySource["(sender not in trace)", default: 0] += 1
+      }
+      return
+    }
+    lastReception[event.cpu] = matched
+    let send = sends[matched]
+    if send.textPoke {
+      textPokeReceived += 1
+      textPokeReceivedPerCPU[event.cpu, default: 0] += 1
+    }
+    if let batch = send.batch {
+      batches[batch].ipisReceived += 1
+      batches[batch].receivedPerCPU[event.cpu, default: 0] += 1
+      batches[batch].lastAck = max(batches[batch].lastAck, time)
+    }
+    if isolated.contains(event.cpu) {
+      isolatedReceived += 1
+      if send.textPoke { isolatedTextPoke += 1 }
+      isolatedBySource[send.path, default: 0] += 1
+    }
+  }
+
+  private mutating func openBatchSource(_ event: TraceEvent, time: UInt64, source: String, entries: Int?) {
+    if let open = openBatch[event.pid] {
+      // Another source seeing the same call (function_graph and a kprobe): one batch.
+      if batches[open].openSources[source] == nil {
+        batches[open].openSources[source] = time
+        if !batches[open].sources.contains(source) { batches[open].sources.append(source) }
+        if let entries { batches[open].entries = entries }
+        return
+      }
+    }
+    var batch = Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, entries: entries, sources: [source])
+    batch.openSources[source] = time
+    batches.append(batch)
+    openBatch[event.pid] = batches.count - 1
+    inferredBatch[event.pid] = nil
+  }
+
+  private mutating func closeBatchSource(_ event: TraceEvent, time: UInt64, source: String, duration: UInt64?) {
+    guard let open = openBatch[event.pid], let started = batches[open].openSources.removeValue(forKey: source) else { return }
+    batches[open].durations[source] = duration ?? (time &- started)
+    batches[open].start = min(batches[open].start, started)
+    if batches[open].openSources.isEmpty { openBatch[event.pid] = nil }
+  }
+
+  private mutating func handleMarker(_ text: String, time: UInt64) {
+    let trimmed = text.trimmingCharacters(in: " \n\t")
+    let words = trimmed.split(separator: " ", maxSplits: 1)
+    guard let first = words.first, first == "FLIP_BEGIN" || first == "FLIP_END" else { return }
+    let setting = words.count > 1 ? words[1] : ""
+    let parts = setting.split(separator: "=", maxSplits: 1)
+    let key = parts.first.map(String.init)
+    let value = parts.count > 1 ? String(parts[1]) : nil
+    if first == "FLIP_BEGIN" {
+      if let open = openMarker { markerFlips[open].end = time }
+      markerFlips.append(MarkerFlip(key: key, value: value, start: time, end: nil))
+      openMarker = markerFlips.count - 1
+    } else if let open = openMarker {
+      markerFlips[open].end = time
+      openMarker = nil
+    }
+  }
+
+  private mutating func handleSample(_ event: TraceEvent) {
+    samples += 1
+    guard let frames = event.stack?.frames else { return }
+    guard let handler = frames.firstIndex(where: { $0.symbol.map(KernelSymbols.int3HandlerNames.contains) ?? false }) else { return }
+    int3Samples += 1
+    // The interrupted function: the first frame below the int3 exception entry.
+    let below = frames[(handler + 1)...].first { frame in
+      guard let symbol = frame.symbol else { return false }
+      return !(symbol == "exc_int3" || symbol == "asm_exc_int3" || symbol.hasPrefix("do_int3") || symbol == "poke_int3_handler")
+    }
+    int3Callers[below?.symbol ?? "[unknown]", default: 0] += 1
+  }
+
+  /// The code path of a send: the first frames after the tracing and IPI plumbing.
+  private func senderPath(_ event: TraceEvent, callsite: String?, callback: String?, via: String) -> String {
+    if let frames = event.stack?.framesBeforeInterruptEntry, !frames.isEmpty {
+      let meaningful = frames.compactMap(\.symbol).filter { !Self.isPlumbing($0) }
+      if !meaningful.isEmpty {
+        return meaningful.prefix(2).joined(separator: " <- ")
+      }
+      if let interrupt = event.stack?.frames.first(where: { $0.symbol.map(KernelSymbols.isInterruptEntry) ?? false })?.symbol {
+        return "interrupt \(interrupt)"
+      }
+    }
+    if let callsite {
+      return callback.map { "\(callsite) (\($0))" } ?? callsite
+    }
+    return via
+  }
+
+  private static let plumbingPrefixes = [
+    "trace_event_raw_event_", "perf_trace_", "kprobe", "arch_ftrace", "ftrace_", "trace_", "__traceiter_",
+    "native_send_call_func", "__smp_call_single_queue", "smp_call_function", "generic_exec_single",
+    "on_each_cpu", "x2apic_", "__x2apic", "default_send_IPI", "send_call_function", "arch_send_call_function",
+    "__send_ipi", "native_smp_send", "smp_send_", "flat_send_IPI", "physflat_send", "ipi_send",
+  ]
+
+  private static func isPlumbing(_ symbol: String) -> Bool {
+    plumbingPrefixes.contains { symbol.hasPrefix($0) }
+  }
+
+  // MARK: - Result
+
+  /// The report, once every event has been consumed. `skippedEvents` are events the reader
+  /// read but did not return (outside ``selection``); they count toward `events`.
+  public func finish(skippedEvents: Int = 0) -> AnalysisReport {
+    let cpus = metadata.cpuCount ?? (maxCPU + 1)
+    var lost = lostPerCPU
+    for (cpu, dropped) in metadata.droppedPerCPU where dropped > 0 { lost[cpu, default: 0] += dropped }
+    let lostTotal = lost.values.reduce(0, +)
+
+    let batchSummaries = batches.map { batch -> BatchSummary in
+      let preferred = ["function_graph", "kprobe", "log"].first { batch.durations[$0] != nil }
+      var duration = preferred.flatMap { batch.durations[$0] }
+      var source = preferred ?? "inferred"
+      if preferred == nil {
+        let end = max(batch.lastAck, batch.lastSend)
+        duration = end > batch.start ? end - batch.start : nil
+        source = "inferred"
+      }
+      return BatchSummary(
+        startNs: batch.start, durationNs: duration, entries: batch.entries, ipisSent: batch.ipisSent,
+        ipisReceived: batch.ipisReceived, syncs: batch.sends.count, durationSource: source,
+        sources: batch.sources, cpu: batch.cpu, pid: batch.pid, comm: batch.comm,
+        receivedPerCPU: Self.keyed(batch.receivedPerCPU))
+    }
+
+    let textPokeSends = sends.filter(\.textPoke)
+    var senders: [String: SenderSummary] = [:]
+    for send in sends {
+      var summary = senders[send.path] ?? SenderSummary(path: send.path, sendEvents: 0, ipis: 0, textPoke: send.textPoke)
+      summary.sendEvents += 1
+      summary.ipis += send.ipis
+      senders[send.path] = summary
+    }
+
+    return AnalysisReport(
+      file: metadata.file, format: metadata.formatDescription, kernel: metadata.kernelRelease,
+      events: events + skippedEvents, lostEvents: lostTotal, lostEventsPerCPU: Self.keyed(lost),
+      countsAreLowerBounds: lostTotal > 0 || unknownLoss, cpus: cpus,
+      ipi: IPISummary(
+        sent: sends.reduce(0) { $0 + $1.ipis }, received: receivedPerCPU.values.reduce(0, +), sendEvents: sends.count,
+        sentPerCPU: Self.keyed(sentPerCPU), receivedPerCPU: Self.keyed(receivedPerCPU),
+        matrix: matrix.reduce(into: [:]) { $0[String($1.key)] = Self.keyed($1.value) },
+        sources: sources.sorted(), sendsWithUnknownTargets: unknownTargetSends),
+      textPoke: TextPokeSummary(
+        ipisSent: textPokeSends.reduce(0) { $0 + $1.ipis }, ipisReceived: textPokeReceived, syncs: textPokeSends.count,
+        attribution: attribution.sorted(), batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU)),
+      flips: flipSummaries(batchSummaries),
+      int3: Int3Summary(samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers)),
+      topSenders: senders.values.sorted { ($0.ipis, $0.sendEvents, $1.path) > ($1.ipis, $1.sendEvents, $0.path) },
+      isolated: isolated.isEmpty ? nil : IsolatedSummary(
+        cpus: isolated.sorted(), received: isolatedReceived, textPokeReceived: isolatedTextPoke,
+        bySource: Self.ranked(isolatedBySource)))
+  }
+
+  private func flipSummaries(_ batchSummaries: [BatchSummary]) -> [FlipSummary] {
+    if !markerFlips.isEmpty {
+      return markerFlips.map { flip in
+        let end = flip.end ?? UInt64.max
+        let inside = batchSummaries.filter { $0.startNs >= flip.start && $0.startNs <= end }
+        let windowSends = sends.filter { $0.time >= flip.start && $0.time <= end }
+        var received: [Int: Int] = [:]
+        for batch in inside { for (cpu, count) in batch.receivedPerCPU { received[Int(cpu)!, default: 0] += count } }
+        return FlipSummary(
+          key: flip.key, value: flip.value, startNs: flip.start, endNs: flip.end ?? (sends.last?.time ?? flip.start),
+          batches: inside.count, ipisSent: inside.reduce(0) { $0 + $1.ipisSent },
+          ipisReceived: inside.reduce(0) { $0 + $1.ipisReceived }, syncs: inside.reduce(0) { $0 + $1.syncs },
+          receivedPerCPU: Self.keyed(received),
+          otherIPIsSent: windowSends.filter { !$0.textPoke }.reduce(0) { $0 + $1.ipis }, boundary: "marker")
+      }
+    }
+    // No markers: one task's batches close together are one flip; the key comes from the
+    // sysctl handler or caller in the sends' call chains when one is known.
+    var flips: [FlipSummary] = []
+    var lastEnd: [Int32: (index: Int, end: UInt64)] = [:]
+    for (index, batch) in batchSummaries.enumerated() {
+      let end = batch.startNs + (batch.durationNs ?? 0)
+      let key = flipKey(batches[index])
+      if let previous = lastEnd[batch.pid], batch.startNs &- previous.end <= options.inferredFlipGapNanoseconds,
+        flips[previous.index].key == key
+      {
+        flips[previous.index].batches += 1
+        flips[previous.index].ipisSent += batch.ipisSent
+        flips[previous.index].ipisReceived += batch.ipisReceived
+        flips[previous.index].syncs += batch.syncs
+        flips[previous.index].endNs = max(flips[previous.index].endNs, end)
+        for (cpu, count) in batch.receivedPerCPU { flips[previous.index].receivedPerCPU[cpu, default: 0] += count }
+        lastEnd[batch.pid] = (previous.index, end)
+      } else {
+        flips.append(FlipSummary(
+          key: key, value: nil, startNs: batch.startNs, endNs: end, batches: 1, ipisSent: batch.ipisSent,
+          ipisReceived: batch.ipisReceived, syncs: batch.syncs, receivedPerCPU: batch.receivedPerCPU,
+          otherIPIsSent: 0, boundary: "inferred"))
+        lastEnd[batch.pid] = (flips.count - 1, end)
+      }
+    }
+    return flips
+  }
+
+  /// Sysctl handlers and callers that flip well-known static keys (kernel/bpf/syscall.c,
+  /// kernel/sched/core.c, kernel/time/timer.c, net/core/dev.c).
+  static let keyByCaller: [String: String] = [
+    "bpf_stats_handler": "bpf_stats_enabled",
+    "sysctl_schedstats": "sched_schedstats",
+    "timer_migration_handler": "timer_migration",
+    "net_enable_timestamp": "netstamp_needed_key",
+    "net_disable_timestamp": "netstamp_needed_key",
+  ]
+
+  private func flipKey(_ batch: Batch) -> String? {
+    batch.sends.lazy.compactMap { sends[$0].key }.first
+  }
+
+  static func keyed(_ counts: [Int: Int]) -> [String: Int] {
+    counts.reduce(into: [:]) { $0[String($1.key)] = $1.value }
+  }
+
+  static func ranked(_ counts: [String: Int]) -> [NamedCount] {
+    counts.map { NamedCount(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+  }
+}
+
+extension String {
+  fileprivate func trimmingCharacters(in set: String) -> String {
+    var result = Substring(self)
+    while let first = result.first, set.contains(first) { result = result.dropFirst() }
+    while let last = result.last, set.contains(last) { result = result.dropLast() }
+    return String(result)
+  }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import TraceModel
+import TraceNative
+import TraceReaders
+
+/// The input-format names `--input-format` accepts.
+extension InputFormat: ExpressibleByArgument {}
+
+/// Options every command that reads traces shares.
+struct InputOptions: ParsableArguments {
+  @Argument(help: "Inputs: trace.dat (v6/v7), ftrace or trace-cmd report text (gzip/zstd ok), '-' for standard input.",
+            completion: .file())
+  var files: [String] = []
+
+  @Option(name: [.customShort("i"), .customLong("input")], help: "An input file (same as a positional FILE; repeatable).",
+          completion: .file())
+  var inputs: [String] = []
+
+  @Option(help: "Read inputs as this format instead of detecting it from their content (\(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
+  var inputFormat: InputFormat?
+
+  @Flag(help: "Skip malformed text lines instead of stopping; the output says how many were skipped.")
+  var lenient = false
+
+  var allFiles: [String] { inputs + files }
+
+  func validate() throws {
+    if allFiles.isEmpty { throw ValidationError("give at least one input file (or '-' for standard input)") }
+  }
+}
+
+/// A trace opened by format detection, as one of the event sources pokestat reads.
+enum OpenedTrace {
+  case traceDat(TraceDatReader)
+  case text(FtraceTextSource)
+
+  var metadata: TraceMetadata {
+    switch self {
+    case .traceDat(let reader): return reader.metadata
+    case .text(let source): return source.metadata
+    }
+  }
+
+  /// Opens `path`, reading its format from its content unless `format` is given.
+  static func open(_ path: String, format: InputFormat?, lenient: Bool) throws -> OpenedTrace {
+    let detected = try format ?? detectInput(path: path).format
+    switch detected {
+    case .traceDat:
+      return .traceDat(try TraceDatReader(path: path))
+    case .ftraceText, .traceCmdReport:
+      return .text(try FtraceTextSource(path: path, options: TextReaderOptions(lenient: lenient)))
+    default:
+      throw InputFailure("\(path): \(detected.rawValue) input has no events to analyze (analyze reads trace.dat, ftrace text and trace-cmd report text)")
+    }
+  }
+
+  /// Feeds every event in time order; returns the events the reader left out (outside the
+  /// selection) and the malformed lines a lenient text reader skipped.
+  @discardableResult
+  func forEachEventInTimeOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void) throws -> (skippedEvents: Int, skippedLines: Int) {
+    switch self {
+    case .traceDat(let reader):
+      return (try reader.forEachEventInTimeOrder(fields: fields, body), 0)
+    case .text(let source):
+      var stream = try source.stream(0, fields: fields)
+      while let event = try stream.next() { try body(event) }
+      return (stream.skippedEvents, stream.skippedLineCount)
+    }
+  }
+}
