@@ -23,6 +23,6 @@ public struct TextPokeSite: Hashable, Sendable, Codable {
   /// them after sorting one key's entries by address (kernel/jump_label.c, v5.3 and later).
   public static func jumpLabelRun(count: Int, base: UInt64 = 0xffff_ffff_8100_0000) -> [TextPokeSite] {
     precondition(count >= 0)
-    return (0..<count).map { TextPokeSite(address: base + UInt64($0) * 64) }
+    return (0..<count).map { TextPokeSite(address: base &+ UInt64($0) &* 64) }
   }
 }

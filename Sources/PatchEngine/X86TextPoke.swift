@@ -108,8 +108,10 @@ public enum X86TextPoke {
     entryRuns: [Int], kernel: KernelVersion, onlineCPUs: Int, forceUnbatched: Bool = false,
     options: IPIOptions = IPIOptions()
   ) -> PatchPrediction {
+    // Core kernel text from 0xffffffff81000000, modules from 0xffffffffa0000000 (x86-64 memory
+    // map); only the order inside a run matters, since every run ends in an apply.
     let runs = entryRuns.enumerated().map { run, count in
-      TextPokeSite.jumpLabelRun(count: count, base: 0xffff_ffff_8100_0000 + UInt64(run) << 32)
+      TextPokeSite.jumpLabelRun(count: count, base: run == 0 ? 0xffff_ffff_8100_0000 : 0xffff_ffff_a000_0000)
     }
     return predict(runs: runs, kernel: kernel, onlineCPUs: onlineCPUs, forceUnbatched: forceUnbatched, options: options)
   }
