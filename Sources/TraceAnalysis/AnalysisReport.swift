@@ -132,6 +132,9 @@ public struct FlipSummary: Codable, Sendable, Equatable {
   public var receivedPerCPU: [String: Int]
   /// Sends inside the flip window that are not text_poke syncs (e.g. from interrupts).
   public var otherIPIsSent: Int
+  /// Every call-function IPI received during the flip window, whatever sent it.
+  public var allIPIsReceived: Int
+  public var allReceivedPerCPU: [String: Int]
   /// `marker` or `inferred`.
   public var boundary: String
 
@@ -143,6 +146,8 @@ public struct FlipSummary: Codable, Sendable, Equatable {
     case ipisReceived = "ipis_received"
     case receivedPerCPU = "received_per_cpu"
     case otherIPIsSent = "other_ipis_sent"
+    case allIPIsReceived = "all_ipis_received"
+    case allReceivedPerCPU = "all_received_per_cpu"
   }
 }
 

@@ -35,6 +35,12 @@ struct EventRoles {
     "ftrace:function", "kprobes:*", "perf:*",
   ])
 
+  /// Functions whose every call is one IPI send, for function tracers (which see calls, not
+  /// targets). smp_call_function_many_cond is left out: it calls native_send_call_func_ipi.
+  static let functionLevelSends: Set<String> = [
+    "native_send_call_func_ipi", "native_send_call_func_single_ipi", "smp_call_function_single",
+  ]
+
   /// A symbol name from a field that holds an address or a `sym+0x0/0x20` text.
   func symbol(_ value: FieldValue?) -> String? {
     switch value {
@@ -107,7 +113,9 @@ struct EventRoles {
         return .irrelevant
       case "funcgraph_entry":
         guard let function = symbol(event[field: "func"]) else { return .otherGraph }
-        return KernelSymbols.batchFunctionNames.contains(function) ? .batchEntry(source: "function_graph", entries: nil) : .otherGraph
+        if KernelSymbols.batchFunctionNames.contains(function) { return .batchEntry(source: "function_graph", entries: nil) }
+        if Self.functionLevelSends.contains(function) { return .send(targets: nil, via: "function_graph:\(function)", callsite: nil, callback: nil) }
+        return .otherGraph
       case "funcgraph_exit":
         guard let function = symbol(event[field: "func"]) else { return .otherGraph }
         guard KernelSymbols.batchFunctionNames.contains(function) else { return .otherGraph }
@@ -119,7 +127,7 @@ struct EventRoles {
         }
         return .batchExit(source: "function_graph", durationNs: duration)
       case "function":
-        if let function = symbol(event[field: "ip"]), KernelSymbols.ipiSendFunctions.contains(function) {
+        if let function = symbol(event[field: "ip"]), Self.functionLevelSends.contains(function) {
           return .send(targets: nil, via: "function:\(function)", callsite: nil, callback: nil)
         }
         return .irrelevant

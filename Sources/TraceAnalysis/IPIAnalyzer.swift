@@ -98,6 +98,8 @@ public struct IPIAnalyzer {
   private var isolatedTextPoke = 0
   private var textPokeReceivedPerCPU: [Int: Int] = [:]
   private var textPokeReceived = 0
+  /// Every reception (time, CPU), for per-flip totals.
+  private var receptions: [(time: UInt64, cpu: Int)] = []
   private let isolated: Set<Int>
 
   public init(metadata: TraceMetadata, options: AnalysisOptions = AnalysisOptions()) {
@@ -224,12 +226,16 @@ public struct IPIAnalyzer {
   private mutating func handleReceive(_ event: TraceEvent, time: UInt64, via: String) {
     sources.insert(via)
     receivedPerCPU[event.cpu, default: 0] += 1
+    receptions.append((time, event.cpu))
+    // One call-function interrupt runs the CPU's whole queue, and a sender raises an IPI only
+    // when it finds the queue empty: the reception answers the newest unanswered send to this
+    // CPU, and older unanswered ones (whose receptions the trace lost) are dropped.
     var matched: Int?
     let head = outstandingHead[event.cpu, default: 0]
     if let queue = outstanding[event.cpu], head < queue.count {
-      matched = queue[head]
-      outstandingHead[event.cpu] = head + 1
-      trimOutstanding(event.cpu)
+      matched = queue[queue.count - 1]
+      outstanding[event.cpu] = []
+      outstandingHead[event.cpu] = 0
     } else if let index = unknownTargetRecent.last(where: { sends[$0].cpu != event.cpu }) {
       matched = index
       sends[index].ipis += 1
@@ -408,12 +414,15 @@ public struct IPIAnalyzer {
         let windowSends = sends.filter { $0.time >= flip.start && $0.time <= end }
         var received: [Int: Int] = [:]
         for batch in inside { for (cpu, count) in batch.receivedPerCPU { received[Int(cpu)!, default: 0] += count } }
+        var all: [Int: Int] = [:]
+        for reception in receptions where reception.time >= flip.start && reception.time <= end { all[reception.cpu, default: 0] += 1 }
         return FlipSummary(
           key: flip.key, value: flip.value, startNs: flip.start, endNs: flip.end ?? (sends.last?.time ?? flip.start),
           batches: inside.count, ipisSent: inside.reduce(0) { $0 + $1.ipisSent },
           ipisReceived: inside.reduce(0) { $0 + $1.ipisReceived }, syncs: inside.reduce(0) { $0 + $1.syncs },
           receivedPerCPU: Self.keyed(received),
-          otherIPIsSent: windowSends.filter { !$0.textPoke }.reduce(0) { $0 + $1.ipis }, boundary: "marker")
+          otherIPIsSent: windowSends.filter { !$0.textPoke }.reduce(0) { $0 + $1.ipis },
+          allIPIsReceived: all.values.reduce(0, +), allReceivedPerCPU: Self.keyed(all), boundary: "marker")
       }
     }
     // No markers: one task's batches close together are one flip; the key comes from the
@@ -437,7 +446,7 @@ public struct IPIAnalyzer {
         flips.append(FlipSummary(
           key: key, value: nil, startNs: batch.startNs, endNs: end, batches: 1, ipisSent: batch.ipisSent,
           ipisReceived: batch.ipisReceived, syncs: batch.syncs, receivedPerCPU: batch.receivedPerCPU,
-          otherIPIsSent: 0, boundary: "inferred"))
+          otherIPIsSent: 0, allIPIsReceived: 0, allReceivedPerCPU: [:], boundary: "inferred"))
         lastEnd[batch.pid] = (flips.count - 1, end)
       }
     }
