@@ -104,15 +104,47 @@ public struct BatchSummary: Codable, Sendable, Equatable {
   public var comm: String
   /// Receptions of this batch's syncs, per CPU.
   public var receivedPerCPU: [String: Int]
+  /// Other call-function receptions during the batch, per CPU: a CPU whose queue already had
+  /// a request runs the sync from that interrupt instead of a new IPI.
+  public var otherReceivedPerCPU: [String: Int]
+  /// Receptions during the batch that answer no send in the trace and arrive on the same
+  /// vector as this batch's syncs, per CPU: IPIs nothing in the trace explains.
+  public var unattributedReceivedPerCPU: [String: Int]
+  /// CPUs that were idle (their latest event was the idle task's) when the batch began or
+  /// synced: an idle CPU polling its flag is woken without an IPI.
+  public var idleCPUs: [Int]
 
   enum CodingKeys: String, CodingKey {
     case entries, syncs, sources, cpu, pid, comm
+    case otherReceivedPerCPU = "other_received_per_cpu"
+    case unattributedReceivedPerCPU = "unattributed_received_per_cpu"
+    case idleCPUs = "idle_cpus"
     case startNs = "start_ns"
     case durationNs = "duration_ns"
     case ipisSent = "ipis_sent"
     case ipisReceived = "ipis_received"
     case durationSource = "duration_source"
     case receivedPerCPU = "received_per_cpu"
+  }
+
+  /// Writes `duration_ns` and `entries` as null when unknown: the contract keeps the keys.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(startNs, forKey: .startNs)
+    try container.encode(durationNs, forKey: .durationNs)
+    try container.encode(entries, forKey: .entries)
+    try container.encode(ipisSent, forKey: .ipisSent)
+    try container.encode(ipisReceived, forKey: .ipisReceived)
+    try container.encode(syncs, forKey: .syncs)
+    try container.encode(durationSource, forKey: .durationSource)
+    try container.encode(sources, forKey: .sources)
+    try container.encode(cpu, forKey: .cpu)
+    try container.encode(pid, forKey: .pid)
+    try container.encode(comm, forKey: .comm)
+    try container.encode(receivedPerCPU, forKey: .receivedPerCPU)
+    try container.encode(otherReceivedPerCPU, forKey: .otherReceivedPerCPU)
+    try container.encode(unattributedReceivedPerCPU, forKey: .unattributedReceivedPerCPU)
+    try container.encode(idleCPUs, forKey: .idleCPUs)
   }
 }
 
@@ -148,6 +180,24 @@ public struct FlipSummary: Codable, Sendable, Equatable {
     case otherIPIsSent = "other_ipis_sent"
     case allIPIsReceived = "all_ipis_received"
     case allReceivedPerCPU = "all_received_per_cpu"
+  }
+
+  /// Writes `key` and `value` as null when unknown: the contract keeps the keys.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(key, forKey: .key)
+    try container.encode(value, forKey: .value)
+    try container.encode(startNs, forKey: .startNs)
+    try container.encode(endNs, forKey: .endNs)
+    try container.encode(batches, forKey: .batches)
+    try container.encode(ipisSent, forKey: .ipisSent)
+    try container.encode(ipisReceived, forKey: .ipisReceived)
+    try container.encode(syncs, forKey: .syncs)
+    try container.encode(receivedPerCPU, forKey: .receivedPerCPU)
+    try container.encode(otherIPIsSent, forKey: .otherIPIsSent)
+    try container.encode(allIPIsReceived, forKey: .allIPIsReceived)
+    try container.encode(allReceivedPerCPU, forKey: .allReceivedPerCPU)
+    try container.encode(boundary, forKey: .boundary)
   }
 }
 

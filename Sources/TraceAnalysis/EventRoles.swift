@@ -113,9 +113,9 @@ struct EventRoles {
         return .irrelevant
       case "funcgraph_entry":
         guard let function = symbol(event[field: "func"]) else { return .otherGraph }
-        if KernelSymbols.batchFunctionNames.contains(function) { return .batchEntry(source: "function_graph", entries: nil) }
-        if Self.functionLevelSends.contains(function) { return .send(targets: nil, via: "function_graph:\(function)", callsite: nil, callback: nil) }
-        return .otherGraph
+        // Sends are not taken from function_graph: a graph filter usually holds the send
+        // functions beside probes or tracepoints that see the same sends with their targets.
+        return KernelSymbols.batchFunctionNames.contains(function) ? .batchEntry(source: "function_graph", entries: nil) : .otherGraph
       case "funcgraph_exit":
         guard let function = symbol(event[field: "func"]) else { return .otherGraph }
         guard KernelSymbols.batchFunctionNames.contains(function) else { return .otherGraph }

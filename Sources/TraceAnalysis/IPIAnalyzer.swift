@@ -59,6 +59,8 @@ public struct IPIAnalyzer {
     var receivedPerCPU: [Int: Int] = [:]
     var lastSend: UInt64 = 0
     var lastAck: UInt64 = 0
+    var idleCPUs: Set<Int> = []
+    var receptionKinds: Set<String> = []
   }
 
   private struct MarkerFlip {
@@ -82,7 +84,7 @@ public struct IPIAnalyzer {
   private var outstanding: [Int: [Int]] = [:]  // target CPU → send indices, oldest first
   private var outstandingHead: [Int: Int] = [:]
   private var lastReception: [Int: Int] = [:]  // CPU → send index of its latest reception
-  private var lastTracepointSend: [Int: UInt64] = [:]
+  private var lastSendSource: [Int: (time: UInt64, priority: Int)] = [:]
   private var lastCSD: [Int: (time: UInt64, function: String?)] = [:]
   private var attribution: Set<String> = []
   private var batches: [Batch] = []
@@ -99,7 +101,9 @@ public struct IPIAnalyzer {
   private var textPokeReceivedPerCPU: [Int: Int] = [:]
   private var textPokeReceived = 0
   /// Every reception (time, CPU), for per-flip totals.
-  private var receptions: [(time: UInt64, cpu: Int)] = []
+  private var receptions: [(time: UInt64, cpu: Int, send: Int?, via: String)] = []
+  /// The task of each CPU's latest event (0: idle).
+  private var lastPID: [Int: Int32] = [:]
   private let isolated: Set<Int>
 
   public init(metadata: TraceMetadata, options: AnalysisOptions = AnalysisOptions()) {
@@ -118,6 +122,7 @@ public struct IPIAnalyzer {
     if event.lostBefore > 0 { lostPerCPU[event.cpu, default: 0] += event.lostBefore }
     if event.lostBefore < 0 { unknownLoss = true }
     let time = event.timestamp.nanoseconds
+    defer { lastPID[event.cpu] = event.pid }
     switch roles.role(of: event) {
     case .send(let targets, let via, let callsite, let callback):
       handleSend(event, time: time, targets: targets, via: via, callsite: callsite, callback: callback)
@@ -145,12 +150,11 @@ public struct IPIAnalyzer {
   private mutating func handleSend(
     _ event: TraceEvent, time: UInt64, targets: [Int]?, via: String, callsite: String?, callback: String?
   ) {
-    let isTracepoint = via.hasPrefix("ipi:")
-    if isTracepoint {
-      lastTracepointSend[event.cpu] = time
-    } else if let last = lastTracepointSend[event.cpu], time &- last < 50_000 {
-      return  // the same send, already counted from its tracepoint
-    }
+    // One send seen by two sources (a tracepoint and a kprobe on the send function, a kprobe
+    // and the function tracer) is one send: within 50 µs on one CPU, the better source wins.
+    let priority = via.hasPrefix("ipi:") ? 3 : via.hasPrefix("kprobe:") ? 2 : 1
+    if let last = lastSendSource[event.cpu], last.priority > priority, time &- last.time < 50_000 { return }
+    lastSendSource[event.cpu] = (time, priority)
     sources.insert(via)
     // Is it a text_poke sync? By call chain first, then by what was queued, then by window.
     var textPoke = false
@@ -181,6 +185,7 @@ public struct IPIAnalyzer {
     let key = event.stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first
     sends.append(Send(time: time, cpu: event.cpu, pid: event.pid, ipis: count, textPoke: textPoke, path: path, batch: batchIndex, key: key))
     if let batchIndex {
+      for (cpu, pid) in lastPID where pid == 0 { batches[batchIndex].idleCPUs.insert(cpu) }
       batches[batchIndex].sends.append(index)
       batches[batchIndex].ipisSent += count
       batches[batchIndex].lastSend = time
@@ -226,7 +231,6 @@ public struct IPIAnalyzer {
   private mutating func handleReceive(_ event: TraceEvent, time: UInt64, via: String) {
     sources.insert(via)
     receivedPerCPU[event.cpu, default: 0] += 1
-    receptions.append((time, event.cpu))
     // One call-function interrupt runs the CPU's whole queue, and a sender raises an IPI only
     // when it finds the queue empty: the reception answers the newest unanswered send to this
     // CPU, and older unanswered ones (whose receptions the trace lost) are dropped.
@@ -243,6 +247,7 @@ public struct IPIAnalyzer {
       matrix[sends[index].cpu, default: [:]][event.cpu, default: 0] += 1
       if let batch = sends[index].batch { batches[batch].ipisSent += 1 }
     }
+    receptions.append((time, event.cpu, matched, via))
     guard let matched else {
       if isolated.contains(event.cpu) {
         isolatedReceived += 1
@@ -257,6 +262,7 @@ public struct IPIAnalyzer {
       textPokeReceivedPerCPU[event.cpu, default: 0] += 1
     }
     if let batch = send.batch {
+      batches[batch].receptionKinds.insert(via)
       batches[batch].ipisReceived += 1
       batches[batch].receivedPerCPU[event.cpu, default: 0] += 1
       batches[batch].lastAck = max(batches[batch].lastAck, time)
@@ -280,6 +286,7 @@ public struct IPIAnalyzer {
     }
     var batch = Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, entries: entries, sources: [source])
     batch.openSources[source] = time
+    batch.idleCPUs = Set(lastPID.filter { $0.value == 0 }.map(\.key))
     batches.append(batch)
     openBatch[event.pid] = batches.count - 1
     inferredBatch[event.pid] = nil
@@ -300,6 +307,18 @@ public struct IPIAnalyzer {
     let parts = setting.split(separator: "=", maxSplits: 1)
     let key = parts.first.map(String.init)
     let value = parts.count > 1 ? String(parts[1]) : nil
+    // Markers written to several buffers appear once per buffer: a repeat of the open flip's
+    // BEGIN, or an END right after the same flip closed, is the same marker.
+    if first == "FLIP_BEGIN", let open = openMarker, markerFlips[open].key == key, markerFlips[open].value == value,
+      time &- markerFlips[open].start < 10_000_000
+    {
+      return
+    }
+    if first == "FLIP_END", openMarker == nil, let last = markerFlips.last, last.key == key, last.value == value,
+      let end = last.end, time &- end < 10_000_000
+    {
+      return
+    }
     if first == "FLIP_BEGIN" {
       if let open = openMarker { markerFlips[open].end = time }
       markerFlips.append(MarkerFlip(key: key, value: value, start: time, end: nil))
@@ -361,7 +380,7 @@ public struct IPIAnalyzer {
     for (cpu, dropped) in metadata.droppedPerCPU where dropped > 0 { lost[cpu, default: 0] += dropped }
     let lostTotal = lost.values.reduce(0, +)
 
-    let batchSummaries = batches.map { batch -> BatchSummary in
+    let batchSummaries = batches.enumerated().map { index, batch -> BatchSummary in
       let preferred = ["function_graph", "kprobe", "log"].first { batch.durations[$0] != nil }
       var duration = preferred.flatMap { batch.durations[$0] }
       var source = preferred ?? "inferred"
@@ -370,11 +389,20 @@ public struct IPIAnalyzer {
         duration = end > batch.start ? end - batch.start : nil
         source = "inferred"
       }
+      // Receptions during the batch that answered other sends (or none in the trace).
+      var other: [Int: Int] = [:]
+      var unattributed: [Int: Int] = [:]
+      let end = batch.start + (duration ?? 0)
+      for reception in receptions[Self.range(of: receptions, from: batch.start, to: max(end, batch.lastAck)) { $0.time }] {
+        if reception.send.flatMap({ sends[$0].batch }) != index { other[reception.cpu, default: 0] += 1 }
+        if reception.send == nil, batch.receptionKinds.contains(reception.via) { unattributed[reception.cpu, default: 0] += 1 }
+      }
       return BatchSummary(
         startNs: batch.start, durationNs: duration, entries: batch.entries, ipisSent: batch.ipisSent,
         ipisReceived: batch.ipisReceived, syncs: batch.sends.count, durationSource: source,
         sources: batch.sources, cpu: batch.cpu, pid: batch.pid, comm: batch.comm,
-        receivedPerCPU: Self.keyed(batch.receivedPerCPU))
+        receivedPerCPU: Self.keyed(batch.receivedPerCPU), otherReceivedPerCPU: Self.keyed(other),
+        unattributedReceivedPerCPU: Self.keyed(unattributed), idleCPUs: batch.idleCPUs.sorted())
     }
 
     let textPokeSends = sends.filter(\.textPoke)
@@ -411,11 +439,11 @@ public struct IPIAnalyzer {
       return markerFlips.map { flip in
         let end = flip.end ?? UInt64.max
         let inside = batchSummaries.filter { $0.startNs >= flip.start && $0.startNs <= end }
-        let windowSends = sends.filter { $0.time >= flip.start && $0.time <= end }
+        let windowSends = sends[Self.range(of: sends, from: flip.start, to: end) { $0.time }]
         var received: [Int: Int] = [:]
         for batch in inside { for (cpu, count) in batch.receivedPerCPU { received[Int(cpu)!, default: 0] += count } }
         var all: [Int: Int] = [:]
-        for reception in receptions where reception.time >= flip.start && reception.time <= end { all[reception.cpu, default: 0] += 1 }
+        for reception in receptions[Self.range(of: receptions, from: flip.start, to: end) { $0.time }] { all[reception.cpu, default: 0] += 1 }
         return FlipSummary(
           key: flip.key, value: flip.value, startNs: flip.start, endNs: flip.end ?? (sends.last?.time ?? flip.start),
           batches: inside.count, ipisSent: inside.reduce(0) { $0 + $1.ipisSent },
@@ -465,6 +493,23 @@ public struct IPIAnalyzer {
 
   private func flipKey(_ batch: Batch) -> String? {
     batch.sends.lazy.compactMap { sends[$0].key }.first
+  }
+
+  /// The indices of the time-ordered `items` whose time is within `[from, to]` (binary search).
+  static func range<T>(of items: [T], from: UInt64, to: UInt64, time: (T) -> UInt64) -> Range<Int> {
+    func firstIndex(notBefore limit: UInt64, inclusive: Bool) -> Int {
+      var low = 0
+      var high = items.count
+      while low < high {
+        let mid = (low + high) / 2
+        let value = time(items[mid])
+        if inclusive ? value <= limit : value < limit { low = mid + 1 } else { high = mid }
+      }
+      return low
+    }
+    let lower = firstIndex(notBefore: from, inclusive: false)
+    let upper = firstIndex(notBefore: to, inclusive: true)
+    return lower..<max(lower, upper)
   }
 
   static func keyed(_ counts: [Int: Int]) -> [String: Int] {

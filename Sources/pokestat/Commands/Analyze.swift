@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TraceAnalysis
+import TraceComparison
 import TraceModel
 import TraceReaders
 import TraceReports
@@ -31,6 +32,9 @@ extension Pokestat {
     @Option(help: "CPUs to report IPI receptions for, as a CPU list (2-7 or 1,3).")
     var isolated: String?
 
+    @Flag(help: "Also print the reference model's prediction for each batch beside what the trace shows (as `pokestat check`).")
+    var predict = false
+
     func run() throws {
       var isolatedCPUs: [Int] = []
       if let isolated {
@@ -47,7 +51,13 @@ extension Pokestat {
       if format == .json {
         sink.write(try AnalysisRenderer.json(reports.count == 1 ? AnyEncodable(reports[0]) : AnyEncodable(reports)))
       } else {
-        for report in reports { sink.write(try AnalysisRenderer.render(report, as: format)) }
+        for report in reports {
+          sink.write(try AnalysisRenderer.render(report, as: format))
+          if predict {
+            sink.write("\n")
+            sink.write(try CheckRenderer.render(PredictionCheck.check(report, kernel: nil, cpus: nil), as: format))
+          }
+        }
       }
       sink.flush()
     }

@@ -18,6 +18,8 @@ extension Pokestat {
         --summary instead counts events per buffer and CPU and IPI targets per CPU \
         (ipi_send_cpu, ipi_send_cpumask), reading the CPU streams in parallel: the fast \
         path `make bench` measures.
+
+        On damaged input the events before the damage have been printed; the error goes to         standard error and the exit status is 2.
         """)
 
     @Argument(help: "A trace.dat file (v6 or v7; none, zstd or zlib).", completion: .file())

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import TraceTestSupport
+
+/// Runs the built `pokestat` binary: full command lines, exit statuses and output.
+struct CommandLine {
+  static var binary: URL { Fixtures.repositoryRoot.appendingPathComponent(".build/debug/pokestat") }
+
+  static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.currentDirectoryURL = Fixtures.repositoryRoot
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+  }
+}
+
+@Suite struct CommandLineTests {
+  @Test("analyze --json follows the contract")
+  func analyzeJSON() throws {
+    let result = try CommandLine.run(["analyze", "--json", "fixtures/tracedat/local618-flips-stack.v7zstd.dat"])
+    #expect(result.status == 0)
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    for key in ["events", "lost_events", "cpus", "ipi", "text_poke", "flips", "int3"] { #expect(json[key] != nil, "\(key)") }
+    let ipi = try #require(json["ipi"] as? [String: Any])
+    #expect(ipi["sent"] as? Int == 39)  // trace-cmd report: 39 ipi_send_cpu lines, one target each
+    #expect((ipi["received_per_cpu"] as? [String: Int])?.keys.sorted() == ["0", "1"])
+    let textPoke = try #require(json["text_poke"] as? [String: Any])
+    #expect(textPoke["ipis_sent"] as? Int == 30)
+    let batches = try #require(textPoke["batches"] as? [[String: Any]])
+    #expect(batches.count == 10)
+    for batch in batches {
+      for key in ["start_ns", "duration_ns", "entries", "ipis_sent", "ipis_received", "duration_source"] {
+        #expect(batch.keys.contains(key), "\(key)")
+      }
+      #expect(batch["duration_source"] as? String == "inferred")
+    }
+    let flips = try #require(json["flips"] as? [[String: Any]])
+    #expect(flips.count == 10)
+    #expect(flips.allSatisfy { $0["key"] as? String == "bpf_stats_enabled" && $0["batches"] as? Int == 1 && $0["ipis_sent"] as? Int == 3 })
+    let int3 = try #require(json["int3"] as? [String: Any])
+    #expect(int3["samples"] as? Int == 0 && int3["total_samples"] as? Int == 0)
+  }
+
+  @Test("check exits 0 on a real trace and 1 on an injected extra IPI")
+  func checkExitStatus() throws {
+    #expect(try CommandLine.run(["check", "fixtures/tracedat/local618-flips-stack.v7zstd.dat"]).status == 0)
+    let bad = try CommandLine.run(["check", "--kernel", "6.1", "fixtures/lab/injected-extra-ipi.txt"])
+    #expect(bad.status == 1)
+    #expect(bad.stdout.contains("batch 1 (flip 1): unattributed_ipis cpu1"))
+  }
+
+  @Test("bad input is one line on standard error and exit status 2",
+        arguments: ["fixtures/bad/truncated-header.dat", "fixtures/bad/corrupt-chunk.dat", "fixtures/bad/unknown-event-id.dat", "/nonexistent/trace.dat"])
+  func badInput(_ file: String) throws {
+    for command in [["dump"], ["analyze"], ["check"]] {
+      let result = try CommandLine.run(command + [file])
+      #expect(result.status == 2, "\(command) \(file)")
+      // dump streams, so it may have printed the lines before the damage; the others print nothing.
+      if command != ["dump"] { #expect(result.stdout.isEmpty) }
+      #expect(result.stderr.split(separator: "\n").count == 1)
+      #expect(result.stderr.contains(file.hasPrefix("/") ? file : String(file.split(separator: "/").last!)))
+    }
+  }
+
+  @Test("--help explains every command")
+  func help() throws {
+    for command in ["analyze", "check", "predict", "dump"] {
+      let result = try CommandLine.run([command, "--help"])
+      #expect(result.status == 0)
+      #expect(result.stdout.contains("USAGE: pokestat \(command)"))
+    }
+  }
+}
