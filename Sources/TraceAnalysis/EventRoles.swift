@@ -100,7 +100,8 @@ struct EventRoles {
       }
     case "irq_vectors":
       switch event.name {
-      case "call_function_entry", "call_function_single_entry": return .receive(via: "irq_vectors:\(event.name)")
+      case "call_function_entry": return .receive(via: "irq_vectors:call_function_entry")
+      case "call_function_single_entry": return .receive(via: "irq_vectors:call_function_single_entry")
       case "call_function_exit", "call_function_single_exit": return .receiveExit
       default: return .irrelevant
       }

@@ -38,10 +38,33 @@ public struct IPIAnalyzer {
     var pid: Int32
     var ipis: Int
     var textPoke: Bool
-    var path: String
+    /// Index into ``paths``.
+    var path: Int32
     var batch: Int?
     /// The static key its call chain flips, when a known sysctl handler or caller is in it.
     var key: String?
+  }
+
+  /// Distinct strings stored once; events refer to them by index (memory per send stays small).
+  private struct Interner {
+    private(set) var strings: [String] = []
+    private var indices: [String: Int32] = [:]
+    mutating func index(_ string: String) -> Int32 {
+    if let known = indices[string] { return known }
+      let index = Int32(strings.count)
+      strings.append(string)
+      indices[string] = index
+      return index
+    }
+    subscript(_ index: Int32) -> String { strings[Int(index)] }
+  }
+  private var paths = Interner()
+  private var kinds = Interner()
+  private var callsitePaths: [CallsiteKey: Int32] = [:]
+  private struct CallsiteKey: Hashable {
+    var callsite: String?
+    var callback: String?
+    var via: String
   }
 
   private struct Batch {
@@ -60,7 +83,7 @@ public struct IPIAnalyzer {
     var lastSend: UInt64 = 0
     var lastAck: UInt64 = 0
     var idleCPUs: Set<Int> = []
-    var receptionKinds: Set<String> = []
+    var receptionKinds: Set<Int32> = []
   }
 
   private struct MarkerFlip {
@@ -81,11 +104,12 @@ public struct IPIAnalyzer {
   private var sources: Set<String> = []
   private var unknownTargetSends = 0
   private var unknownTargetRecent: [Int] = []
-  private var outstanding: [Int: [Int]] = [:]  // target CPU → send indices, oldest first
-  private var outstandingHead: [Int: Int] = [:]
-  private var lastReception: [Int: Int] = [:]  // CPU → send index of its latest reception
-  private var lastSendSource: [Int: (time: UInt64, priority: Int)] = [:]
-  private var lastCSD: [Int: (time: UInt64, function: String?)] = [:]
+  /// Target CPU → the newest send to it not answered yet.
+  private var unanswered = PerCPU<Int?>(nil)
+  /// CPU → send index of its latest reception.
+  private var lastReception = PerCPU<Int?>(nil)
+  private var lastSendSource = PerCPU<(time: UInt64, priority: Int)?>(nil)
+  private var lastCSD = PerCPU<(time: UInt64, function: String?)?>(nil)
   private var attribution: Set<String> = []
   private var batches: [Batch] = []
   private var openBatch: [Int32: Int] = [:]
@@ -101,9 +125,9 @@ public struct IPIAnalyzer {
   private var textPokeReceivedPerCPU: [Int: Int] = [:]
   private var textPokeReceived = 0
   /// Every reception (time, CPU), for per-flip totals.
-  private var receptions: [(time: UInt64, cpu: Int, send: Int?, via: String)] = []
+  private var receptions: [(time: UInt64, cpu: Int32, kind: Int32, send: Int?)] = []
   /// The task of each CPU's latest event (0: idle).
-  private var lastPID: [Int: Int32] = [:]
+  private var lastPID = PerCPU<Int32>(-1)
   private let isolated: Set<Int>
 
   public init(metadata: TraceMetadata, options: AnalysisOptions = AnalysisOptions()) {
@@ -185,7 +209,7 @@ public struct IPIAnalyzer {
     let key = event.stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first
     sends.append(Send(time: time, cpu: event.cpu, pid: event.pid, ipis: count, textPoke: textPoke, path: path, batch: batchIndex, key: key))
     if let batchIndex {
-      for (cpu, pid) in lastPID where pid == 0 { batches[batchIndex].idleCPUs.insert(cpu) }
+      for cpu in lastPID.indices where lastPID[cpu] == 0 { batches[batchIndex].idleCPUs.insert(cpu) }
       batches[batchIndex].sends.append(index)
       batches[batchIndex].ipisSent += count
       batches[batchIndex].lastSend = time
@@ -194,25 +218,12 @@ public struct IPIAnalyzer {
       sentPerCPU[event.cpu, default: 0] += targets.count
       for target in targets {
         matrix[event.cpu, default: [:]][target, default: 0] += 1
-        outstanding[target, default: []].append(index)
-        trimOutstanding(target)
+        unanswered[target] = index
       }
     } else {
       unknownTargetSends += 1
       unknownTargetRecent.append(index)
       if unknownTargetRecent.count > 64 { unknownTargetRecent.removeFirst(unknownTargetRecent.count - 64) }
-    }
-  }
-
-  /// Keeps per-CPU queues of unanswered sends bounded when receptions are not traced.
-  private mutating func trimOutstanding(_ cpu: Int) {
-    let head = outstandingHead[cpu, default: 0]
-    if let queue = outstanding[cpu], queue.count - head > 4096 {
-      outstanding[cpu] = Array(queue[(queue.count - 4096)...])
-      outstandingHead[cpu] = 0
-    } else if head > 4096 {
-      outstanding[cpu] = Array(outstanding[cpu]![head...])
-      outstandingHead[cpu] = 0
     }
   }
 
@@ -235,11 +246,9 @@ public struct IPIAnalyzer {
     // when it finds the queue empty: the reception answers the newest unanswered send to this
     // CPU, and older unanswered ones (whose receptions the trace lost) are dropped.
     var matched: Int?
-    let head = outstandingHead[event.cpu, default: 0]
-    if let queue = outstanding[event.cpu], head < queue.count {
-      matched = queue[queue.count - 1]
-      outstanding[event.cpu] = []
-      outstandingHead[event.cpu] = 0
+    if let newest = unanswered[event.cpu] {
+      matched = newest
+      unanswered[event.cpu] = nil
     } else if let index = unknownTargetRecent.last(where: { sends[$0].cpu != event.cpu }) {
       matched = index
       sends[index].ipis += 1
@@ -247,7 +256,8 @@ public struct IPIAnalyzer {
       matrix[sends[index].cpu, default: [:]][event.cpu, default: 0] += 1
       if let batch = sends[index].batch { batches[batch].ipisSent += 1 }
     }
-    receptions.append((time, event.cpu, matched, via))
+    let kind = kinds.index(via)
+    receptions.append((time, Int32(event.cpu), kind, matched))
     guard let matched else {
       if isolated.contains(event.cpu) {
         isolatedReceived += 1
@@ -262,7 +272,7 @@ public struct IPIAnalyzer {
       textPokeReceivedPerCPU[event.cpu, default: 0] += 1
     }
     if let batch = send.batch {
-      batches[batch].receptionKinds.insert(via)
+      batches[batch].receptionKinds.insert(kind)
       batches[batch].ipisReceived += 1
       batches[batch].receivedPerCPU[event.cpu, default: 0] += 1
       batches[batch].lastAck = max(batches[batch].lastAck, time)
@@ -270,7 +280,7 @@ public struct IPIAnalyzer {
     if isolated.contains(event.cpu) {
       isolatedReceived += 1
       if send.textPoke { isolatedTextPoke += 1 }
-      isolatedBySource[send.path, default: 0] += 1
+      isolatedBySource[paths[send.path], default: 0] += 1
     }
   }
 
@@ -286,7 +296,7 @@ public struct IPIAnalyzer {
     }
     var batch = Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, entries: entries, sources: [source])
     batch.openSources[source] = time
-    batch.idleCPUs = Set(lastPID.filter { $0.value == 0 }.map(\.key))
+    batch.idleCPUs = Set(lastPID.indices.filter { lastPID[$0] == 0 })
     batches.append(batch)
     openBatch[event.pid] = batches.count - 1
     inferredBatch[event.pid] = nil
@@ -343,27 +353,29 @@ public struct IPIAnalyzer {
   }
 
   /// The code path of a send: the first frames after the tracing and IPI plumbing.
-  private func senderPath(_ event: TraceEvent, callsite: String?, callback: String?, via: String) -> String {
+  private mutating func senderPath(_ event: TraceEvent, callsite: String?, callback: String?, via: String) -> Int32 {
     if let frames = event.stack?.framesBeforeInterruptEntry, !frames.isEmpty {
-      let meaningful = frames.compactMap(\.symbol).filter { !Self.isPlumbing($0) }
+      let meaningful = frames.lazy.compactMap(\.symbol).filter { !Self.isPlumbing($0) }
       if !meaningful.isEmpty {
-        return meaningful.prefix(2).joined(separator: " <- ")
+        return paths.index(meaningful.prefix(2).joined(separator: " <- "))
       }
       if let interrupt = event.stack?.frames.first(where: { $0.symbol.map(KernelSymbols.isInterruptEntry) ?? false })?.symbol {
-        return "interrupt \(interrupt)"
+        return paths.index("interrupt \(interrupt)")
       }
     }
-    if let callsite {
-      return callback.map { "\(callsite) (\($0))" } ?? callsite
-    }
-    return via
+    let key = CallsiteKey(callsite: callsite, callback: callback, via: via)
+    if let known = callsitePaths[key] { return known }
+    let text = callsite.map { site in callback.map { "\(site) (\($0))" } ?? site } ?? via
+    let index = paths.index(text)
+    callsitePaths[key] = index
+    return index
   }
 
   private static let plumbingPrefixes = [
     "trace_event_raw_event_", "perf_trace_", "kprobe", "arch_ftrace", "ftrace_", "trace_", "__traceiter_",
     "native_send_call_func", "__smp_call_single_queue", "smp_call_function", "generic_exec_single",
     "on_each_cpu", "x2apic_", "__x2apic", "default_send_IPI", "send_call_function", "arch_send_call_function",
-    "__send_ipi", "native_smp_send", "smp_send_", "flat_send_IPI", "physflat_send", "ipi_send",
+    "__send_ipi", "native_smp_send", "smp_send_", "flat_send_IPI", "physflat_send", "ipi_send", "return_to_handler",
   ]
 
   private static func isPlumbing(_ symbol: String) -> Bool {
@@ -394,8 +406,8 @@ public struct IPIAnalyzer {
       var unattributed: [Int: Int] = [:]
       let end = batch.start + (duration ?? 0)
       for reception in receptions[Self.range(of: receptions, from: batch.start, to: max(end, batch.lastAck)) { $0.time }] {
-        if reception.send.flatMap({ sends[$0].batch }) != index { other[reception.cpu, default: 0] += 1 }
-        if reception.send == nil, batch.receptionKinds.contains(reception.via) { unattributed[reception.cpu, default: 0] += 1 }
+        if reception.send.flatMap({ sends[$0].batch }) != index { other[Int(reception.cpu), default: 0] += 1 }
+        if reception.send == nil, batch.receptionKinds.contains(reception.kind) { unattributed[Int(reception.cpu), default: 0] += 1 }
       }
       return BatchSummary(
         startNs: batch.start, durationNs: duration, entries: batch.entries, ipisSent: batch.ipisSent,
@@ -408,10 +420,11 @@ public struct IPIAnalyzer {
     let textPokeSends = sends.filter(\.textPoke)
     var senders: [String: SenderSummary] = [:]
     for send in sends {
-      var summary = senders[send.path] ?? SenderSummary(path: send.path, sendEvents: 0, ipis: 0, textPoke: send.textPoke)
+      let path = paths[send.path]
+      var summary = senders[path] ?? SenderSummary(path: path, sendEvents: 0, ipis: 0, textPoke: send.textPoke)
       summary.sendEvents += 1
       summary.ipis += send.ipis
-      senders[send.path] = summary
+      senders[path] = summary
     }
 
     return AnalysisReport(
@@ -443,7 +456,7 @@ public struct IPIAnalyzer {
         var received: [Int: Int] = [:]
         for batch in inside { for (cpu, count) in batch.receivedPerCPU { received[Int(cpu)!, default: 0] += count } }
         var all: [Int: Int] = [:]
-        for reception in receptions[Self.range(of: receptions, from: flip.start, to: end) { $0.time }] { all[reception.cpu, default: 0] += 1 }
+        for reception in receptions[Self.range(of: receptions, from: flip.start, to: end) { $0.time }] { all[Int(reception.cpu), default: 0] += 1 }
         return FlipSummary(
           key: flip.key, value: flip.value, startNs: flip.start, endNs: flip.end ?? (sends.last?.time ?? flip.start),
           batches: inside.count, ipisSent: inside.reduce(0) { $0 + $1.ipisSent },
@@ -518,6 +531,21 @@ public struct IPIAnalyzer {
 
   static func ranked(_ counts: [String: Int]) -> [NamedCount] {
     counts.map { NamedCount(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+  }
+}
+
+/// A value per CPU number, stored in an array that grows to the highest CPU seen.
+struct PerCPU<Value> {
+  private var values: [Value] = []
+  private let initial: Value
+  init(_ initial: Value) { self.initial = initial }
+  var indices: Range<Int> { values.indices }
+  subscript(cpu: Int) -> Value {
+    get { cpu < values.count ? values[cpu] : initial }
+    set {
+      if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
+      values[cpu] = newValue
+    }
   }
 }
 

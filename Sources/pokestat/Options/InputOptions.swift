@@ -60,7 +60,7 @@ enum OpenedTrace {
   func forEachEventInTimeOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void) throws -> (skippedEvents: Int, skippedLines: Int) {
     switch self {
     case .traceDat(let reader):
-      return (try reader.forEachEventInTimeOrder(fields: fields, body), 0)
+      return (try reader.forEachEventInTimeOrderConcurrently(fields: fields, body), 0)
     case .text(let source):
       var stream = try source.stream(0, fields: fields)
       while let event = try stream.next() { try body(event) }
