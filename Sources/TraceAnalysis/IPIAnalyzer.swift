@@ -388,8 +388,10 @@ public struct IPIAnalyzer {
   /// read but did not return (outside ``selection``); they count toward `events`.
   public func finish(skippedEvents: Int = 0) -> AnalysisReport {
     let cpus = metadata.cpuCount ?? (maxCPU + 1)
+    // Pages report the events lost before them; CPUSTAT reports the buffer's overruns: the same
+    // losses seen twice, so take the larger per CPU.
     var lost = lostPerCPU
-    for (cpu, dropped) in metadata.droppedPerCPU where dropped > 0 { lost[cpu, default: 0] += dropped }
+    for (cpu, dropped) in metadata.droppedPerCPU where dropped > lost[cpu, default: 0] { lost[cpu] = dropped }
     let lostTotal = lost.values.reduce(0, +)
 
     let batchSummaries = batches.enumerated().map { index, batch -> BatchSummary in

@@ -26,7 +26,8 @@ public enum TraceDatReport {
     }
     let names = layout.buffers.map(\.name)
     let labelWidth = names.map(\.count).max() ?? 0
-    let labelled = names.count > 1
+    // trace-cmd labels lines whenever the file holds an instance buffer.
+    let labelled = names.count > 1 || names.contains { !$0.isEmpty }
 
     /// The stream whose head comes first among `streams`, trace-cmd's tie order (lowest index).
     func earliest(among streams: Range<Int>?) -> Int? {
@@ -54,10 +55,11 @@ public enum TraceDatReport {
         let name = names[place.buffer]
         line += String(repeating: " ", count: max(0, labelWidth - name.count)) + name + (name.isEmpty ? "  " : ": ")
       }
+      // The dropped-events notice is part of the event's output, after the label.
       if record.missedBefore > 0 {
-        try body("CPU:\(record.cpu) [\(record.missedBefore) EVENTS DROPPED]")
+        line += "CPU:\(record.cpu) [\(record.missedBefore) EVENTS DROPPED]\n"
       } else if record.missedBefore < 0 {
-        try body("CPU:\(record.cpu) [EVENTS DROPPED]")
+        line += "CPU:\(record.cpu) [EVENTS DROPPED]\n"
       }
       line += record.prefix
       line += " \(record.name): "

@@ -195,3 +195,32 @@ func analyze(_ source: some EventSource, options: AnalysisOptions = AnalysisOpti
     #expect(isolated.bySource.first?.name.hasPrefix("smp_text_poke_batch_finish") == true)
   }
 }
+
+@Suite struct LostEventsTests {
+  /// `overrun` per CPU of the instance's CPUSTAT options, as `trace-cmd dump --options` prints them.
+  static func traceCmdOverruns(_ file: URL) throws -> [String: Int] {
+    let text = try Fixtures.run(Fixtures.which("trace-cmd") ?? "/usr/bin/trace-cmd", ["dump", "--options", "-i", file.path])
+    var result: [String: Int] = [:]
+    var cpu: String?
+    for line in text.split(separator: "\n") {
+      if line.hasPrefix("CPU: ") { cpu = String(line.dropFirst(5)) }
+      if line.hasPrefix("overrun: "), let cpu, let value = Int(line.dropFirst(9)), value > 0 { result[cpu] = value }
+    }
+    return result
+  }
+
+  @Test("lost events make every count a lower bound, with the kernel's overrun counts per CPU",
+        .enabled(if: Fixtures.canRun(with: "trace-cmd"), "trace-cmd is not installed"))
+  func lostEvents() throws {
+    let file = Fixtures.url("tracedat/local618-lost-events.v7zstd.dat")
+    let report = try analyze(try TraceDatReader(path: file.path))
+    #expect(report.countsAreLowerBounds)
+    let expected = try Self.traceCmdOverruns(file)
+    #expect(!expected.isEmpty)
+    #expect(report.lostEventsPerCPU == expected)
+    #expect(report.lostEvents == expected.values.reduce(0, +))
+    // The flips after the overflow survived whole: 6 flips, 3 syncs each.
+    #expect(report.flips.count == 6)
+    #expect(report.flips.allSatisfy { $0.syncs == 3 && $0.ipisSent == 3 })
+  }
+}

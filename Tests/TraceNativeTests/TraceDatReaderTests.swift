@@ -23,6 +23,7 @@ struct DatFixture: CustomTestStringConvertible, Sendable {
     DatFixture(path: "tracedat/local618-flips-stack.v7none.dat.gz", oracle: "tracedat/local618-flips-stack.v7none.dat.gz", version: 7, compression: "none", cpus: 2, buffers: [""]),
     DatFixture(path: "tracedat/local618-flips-stack.v6.dat.gz", oracle: "tracedat/local618-flips-stack.v6.dat.gz", version: 6, compression: "none", cpus: 2, buffers: [""]),
     DatFixture(path: "tracedat/local618-flips-stack.v7zlib.dat", oracle: "tracedat/local618-flips-stack.v7zstd.dat", version: 7, compression: "zlib", cpus: 2, buffers: [""]),
+    DatFixture(path: "tracedat/local618-lost-events.v7zstd.dat", oracle: "tracedat/local618-lost-events.v7zstd.dat", version: 7, compression: "zstd", cpus: 2, buffers: ["", "pokestat-lost-5245"]),
     DatFixture(path: "tracedat/lab61-2cpu.v7zstd.dat", oracle: "tracedat/lab61-2cpu.v7zstd.dat", version: 7, compression: "zstd", cpus: 2, buffers: ["", "ev"]),
     DatFixture(path: "tracedat/lab61-4cpu.v7zstd.dat", oracle: "tracedat/lab61-4cpu.v7zstd.dat", version: 7, compression: "zstd", cpus: 4, buffers: ["", "ev"]),
     DatFixture(path: "tracedat/lab61-8cpu.v7zstd.dat", oracle: "tracedat/lab61-8cpu.v7zstd.dat", version: 7, compression: "zstd", cpus: 8, buffers: ["", "ev"]),

@@ -34,6 +34,8 @@ final class CPUStreamDecoder {
   private let common: (typeOffset: Int, typeSize: Int, pidOffset: Int, pidSize: Int)?
   /// Events left out by a `.only` selection, counted but not returned.
   private(set) var skippedEvents = 0
+  /// Lost events reported on pages whose first event was skipped: carried to the next returned event.
+  private var pendingLost = 0
   private var commByPID: [Int32: String] = [:]
 
   /// Pages read per block when the data is not compressed.
@@ -212,6 +214,23 @@ final class CPUStreamDecoder {
     return name
   }
 
+  private func skip(_ raw: RawEvent) {
+    skippedEvents += 1
+    if raw.missedBefore != 0 { pendingLost = Self.combine(pendingLost, raw.missedBefore) }
+  }
+
+  /// This event's own lost count plus any carried from skipped events.
+  private func combinedLost(_ own: Int) -> Int {
+    defer { pendingLost = 0 }
+    return Self.combine(pendingLost, own)
+  }
+
+  /// Adds lost counts where -1 means "some, number unknown" and stays unknown.
+  private static func combine(_ a: Int, _ b: Int) -> Int {
+    if a < 0 || b < 0 { return a > 0 || b > 0 ? max(a, b) : -1 }
+    return a + b
+  }
+
   /// The next event of this CPU. With a `.only` selection, events outside it are skipped
   /// (counted in ``skippedEvents``) without being decoded; `kernel_stack` records are
   /// always returned so stacks can attach.
@@ -221,12 +240,12 @@ final class CPUStreamDecoder {
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
       if id < wantsCache.count, wantsCache[id] == 1 {
-        skippedEvents += 1
+        skip(raw)
         continue
       }
       let eventLayout = try eventLayout(id, offset: eventOffset(raw))
       if wantsCache[id] == 1 {
-        skippedEvents += 1
+        skip(raw)
         continue
       }
       let isStack = eventLayout.name == "kernel_stack" && eventLayout.system == "ftrace"
@@ -234,7 +253,7 @@ final class CPUStreamDecoder {
       var event = TraceEvent(
         timestamp: Timestamp(nanoseconds: raw.timestamp), cpu: cpuData.cpu, pid: pid,
         comm: comm(pid), system: eventLayout.system, name: eventLayout.name,
-        buffer: bufferName, lostBefore: raw.missedBefore)
+        buffer: bufferName, lostBefore: combinedLost(raw.missedBefore))
       if wantsCache[id] == 2 {
         event.fields = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
       }
