@@ -133,11 +133,11 @@ final class CPUStreamDecoder {
         guard try loadBlock() else { return false }
       }
       let start = pageIndex * pageSize
-      let commitOffset = 8
-      var commit: UInt64 = 0
-      for index in 0..<layout.longSize {
-        let byte = UInt64(block[start + commitOffset + (layout.bigEndian ? index : layout.longSize - 1 - index)])
-        commit = commit << 8 | byte
+      // The page header: u64 timestamp, then `commit` (a kernel long) whose low 27 bits are
+      // the data size (the high bits flag missed events).
+      let commit = block.withUnsafeBytes { raw in
+        FieldDecoder.readUInt(UnsafeRawBufferPointer(rebasing: raw[start..<start + pageSize]), 8, layout.longSize,
+                              bigEndian: layout.bigEndian)
       }
       let dataSize = Int(commit & ((1 << 27) - 1))
       let headerSize = 8 + layout.longSize
