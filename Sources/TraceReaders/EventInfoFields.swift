@@ -7,8 +7,9 @@ import TraceModel
 /// `0x` hex becomes ``FieldValue/unsigned(_:)``, a CPU list under a key naming a cpumask
 /// (`cpumask=0-3`) becomes ``FieldValue/cpuList(_:)``, anything else a string. A trailing
 /// comma is dropped. A kprobe's leading `(sym+0x0/0x2a0)` becomes `__probe_ip` (the text) and
-/// `__probe_func` (the symbol); a kretprobe's `(ret+0x1c/0x30 <- func)` becomes
-/// `__probe_ret_ip` and `__probe_func`.
+/// `__probe_func` (the symbol), a bare `(ffffffffb7c65580)` an unsigned `__probe_ip`; a kretprobe's `(ret+0x1c/0x30 <- func)` becomes
+/// `__probe_ret_ip` and `__probe_func` (in trace-cmd report's bare-hex
+/// `(func <- ret_ip)` order when both are `%lx` numbers).
 enum EventInfoFields {
   /// Fields of `info`, in the order printed.
   static func parse(_ info: Substring) -> [EventField] {
@@ -17,8 +18,20 @@ enum EventInfoFields {
     if rest.first == "(", let close = rest.firstIndex(of: ")") {
       let inside = rest[rest.index(after: rest.startIndex)..<close]
       if let arrow = inside.range(of: " <- ") {
-        fields.append(EventField(name: "__probe_ret_ip", value: .string(String(inside[..<arrow.lowerBound]))))
-        fields.append(EventField(name: "__probe_func", value: .string(String(inside[arrow.upperBound...]))))
+        let left = inside[..<arrow.lowerBound]
+        let right = inside[arrow.upperBound...]
+        if let first = bareHex(left), let second = bareHex(right) {
+          // libtraceevent (trace-cmd report) prints the format's `"(%lx <- %lx)", REC->__probe_func,
+          // REC->__probe_ret_ip`; the kernel's tracefs printer puts ret_ip first, as symbols.
+          fields.append(EventField(name: "__probe_func", value: .unsigned(first)))
+          fields.append(EventField(name: "__probe_ret_ip", value: .unsigned(second)))
+        } else {
+          fields.append(EventField(name: "__probe_ret_ip", value: .string(String(left))))
+          fields.append(EventField(name: "__probe_func", value: .string(String(right))))
+        }
+      } else if let address = bareHex(inside) {
+        // trace-cmd report prints an unresolved probe address bare: `(ffffffffb7c65580)`.
+        fields.append(EventField(name: "__probe_ip", value: .unsigned(address)))
       } else if inside.contains("+0x") || !inside.contains(" ") {
         fields.append(EventField(name: "__probe_ip", value: .string(String(inside))))
         let symbol = inside.prefix { $0 != "+" }
@@ -35,6 +48,12 @@ enum EventInfoFields {
       fields.append(EventField(name: String(key), value: typed(value, key: key)))
     }
     return fields
+  }
+
+  /// `ffffffffb7c65580` (hex digits only, as `%lx` prints) as a number.
+  static func bareHex(_ text: Substring) -> UInt64? {
+    guard !text.isEmpty, text.count <= 16, text.allSatisfy(\.isHexDigit) else { return nil }
+    return UInt64(text, radix: 16)
   }
 
   /// The typed value of one `key=value` pair.
@@ -85,7 +104,12 @@ enum EventSystems {
   static func system(of name: String, info: Substring) -> String {
     if let system = byName[name] { return system }
     if name.hasPrefix("sys_enter") || name.hasPrefix("sys_exit") { return "syscalls" }
-    if info.first == "(", info.contains("+0x") { return "kprobes" }
+    if info.first == "(", let close = info.firstIndex(of: ")") {
+      let inside = info[info.index(after: info.startIndex)..<close]
+      if inside.contains("+0x") || inside.contains(" <- ") || EventInfoFields.bareHex(inside) != nil {
+        return "kprobes"
+      }
+    }
     return ""
   }
 }

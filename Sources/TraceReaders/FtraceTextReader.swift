@@ -9,7 +9,8 @@ import TraceModel
 /// - `trace-cmd report`, with or without `-l`, `-t` (ns), `--ts-diff` (`(+114)`), with the
 ///   `instance: ` prefix of extracted instances (``TraceEvent/buffer``);
 /// - function tracer lines (`smp_call_function_single <-on_each_cpu_cond_mask`);
-/// - function_graph lines, with or without funcgraph-abstime and funcgraph-proc: `f() {` is a
+/// - function_graph lines, with or without funcgraph-abstime and funcgraph-proc, and in
+///   `trace-cmd report`'s `funcgraph_entry: [marker] N us |  body` layout: `f() {` is a
 ///   `funcgraph_entry`, `}` a `funcgraph_exit` with `duration_ns`, a leaf `f();` both (the exit
 ///   at entry + duration), `/* text */` a `print`; without abstime the timestamp is 0;
 /// - `<stack trace>` / `kernel_stack` blocks (`=> f (addr)`, ` => f+0x1/0x20`), attached as
@@ -457,16 +458,31 @@ public struct FtraceTextStream: EventStream {
     } else if nameStart < end, b[nameStart] == Byte.less {
       // tracefs `<stack trace>` / `<user stack trace>` lines.
       stackState = Self.hasPrefix(b, nameStart, end, Byte.userStack) ? .user : .kernel
-      attachStackStart(cpu: cpu)
+      attachStackStart(cpu: cpu, buffer: bufferName)
       return true
     } else {
       // Function tracer: `func <-parent` with no event name.
       name = "function"
       infoStart = nameStart
     }
+    if name == "funcgraph_entry" || name == "funcgraph_exit",
+      let bar = Self.firstIndex(of: Byte.bar, in: b, infoStart, end)
+    {
+      // trace-cmd report's function_graph layout: `funcgraph_entry: [marker] [N.NNN us] |  body`;
+      // a leaf `func();` gives an entry and an exit (see ``graphBody``).
+      stackState = .none
+      var durationNs: UInt64?
+      let columns = String(decoding: b[infoStart..<bar], as: UTF8.self).split(separator: " ")
+      if let us = columns.firstIndex(of: "us"), us > 0 { durationNs = Self.microsecondsToNanoseconds(columns[us - 1]) }
+      let events = graphBody(
+        b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: Int32(truncatingIfNeeded: pid), comm: comm,
+        bufferName: bufferName, durationNs: durationNs)
+      for event in events { emit(event) }
+      return true
+    }
     if name == "kernel_stack" || name == "user_stack" {
       stackState = name == "user_stack" ? .user : .kernel
-      attachStackStart(cpu: cpu)
+      attachStackStart(cpu: cpu, buffer: bufferName)
       return true
     }
     stackState = .none
@@ -497,11 +513,13 @@ public struct FtraceTextStream: EventStream {
     return true
   }
 
-  private mutating func attachStackStart(cpu: Int) {
+  /// Starts a stack block for the latest event of `cpu` in `buffer` (an instance's stack never
+  /// belongs to another buffer's event on the same CPU).
+  private mutating func attachStackStart(cpu: Int, buffer: String) {
     pendingInfoIsEmpty = false
     stackTarget = nil
     guard stackState == .kernel else { return }
-    guard let index = window.lastIndex(where: { $0.cpu == cpu }) else { return }
+    guard let index = window.lastIndex(where: { $0.cpu == cpu && $0.buffer == buffer }) else { return }
     stackTarget = index
     window[index].stack = KernelStack(frames: [])
   }
@@ -604,8 +622,19 @@ public struct FtraceTextStream: EventStream {
         pid = p
       }
     }
+    return graphBody(
+      b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: pid, comm: comm, bufferName: bufferName,
+      durationNs: durationNs)
+  }
+
+  /// The events of a function_graph body after its `|` column (`  func() {`, `    leaf();`, `  }`,
+  /// `  /* text */`), at `timestamp` (0 when the layout has none).
+  private mutating func graphBody(
+    _ b: [UInt8], from bodyColumn: Int, to end: Int, timestamp: UInt64, cpu: Int, pid: Int32, comm: String,
+    bufferName: String, durationNs: UInt64?
+  ) -> [TraceEvent] {
     // Body: depth from the indentation (2 spaces per level after the first).
-    var bodyStart = bar + 1
+    var bodyStart = bodyColumn
     var spaces = 0
     while bodyStart < end, b[bodyStart] == Byte.space {
       spaces += 1
