@@ -39,15 +39,54 @@ enum EventInfoFields {
       }
       rest = rest[rest.index(after: close)...]
     }
-    for token in rest.split(separator: " ", omittingEmptySubsequences: true) {
-      guard let equals = token.firstIndex(of: "="), equals != token.startIndex else { continue }
-      let key = token[..<equals]
-      guard key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { continue }
-      var value = token[token.index(after: equals)...]
-      if value.last == "," { value = value.dropLast() }
+    // `key=value` tokens, scanned over UTF-8 bytes (Character properties cost more than the
+    // rest of the line's parsing).
+    let bytes = rest.utf8
+    var index = bytes.startIndex
+    let end = bytes.endIndex
+    while index < end {
+      while index < end, bytes[index] == 0x20 { index = bytes.index(after: index) }
+      let tokenStart = index
+      var equals: Substring.UTF8View.Index?
+      var keyIsName = true
+      while index < end, bytes[index] != 0x20 {
+        let byte = bytes[index]
+        if equals == nil {
+          if byte == 0x3D {
+            equals = index
+          } else if !(isNameByte(byte)) {
+            keyIsName = false
+          }
+        }
+        index = bytes.index(after: index)
+      }
+      guard let equals, equals != tokenStart, keyIsName else { continue }
+      var valueEnd = index
+      let valueStart = bytes.index(after: equals)
+      if valueEnd > valueStart, bytes[bytes.index(before: valueEnd)] == 0x2C { valueEnd = bytes.index(before: valueEnd) }
+      let key = Substring(bytes[tokenStart..<equals])
+      let value = Substring(bytes[valueStart..<valueEnd])
       fields.append(EventField(name: String(key), value: typed(value, key: key)))
     }
     return fields
+  }
+
+  /// Letters, digits, `_` and `.`: the bytes of a field name.
+  private static func isNameByte(_ byte: UInt8) -> Bool {
+    (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
+      || byte == 0x2E
+  }
+
+  /// Whether `key` names a cpumask (`cpumask`, `target_cpumask`, `cpus`).
+  private static func isCPUMaskKey(_ key: Substring) -> Bool {
+    if key == "cpus" { return true }
+    let pattern = Array("cpumask".utf8)
+    let bytes = Array(key.utf8)
+    guard bytes.count >= pattern.count else { return false }
+    for start in 0...(bytes.count - pattern.count) where bytes[start..<start + pattern.count].elementsEqual(pattern) {
+      return true
+    }
+    return false
   }
 
   /// `ffffffffb7c65580` (hex digits only, as `%lx` prints) as a number.
@@ -58,12 +97,14 @@ enum EventInfoFields {
 
   /// The typed value of one `key=value` pair.
   static func typed(_ value: Substring, key: Substring) -> FieldValue {
-    if key.contains("cpumask") || key == "cpus", let cpus = CPUList.parse(value) {
+    if isCPUMaskKey(key), let cpus = CPUList.parse(value) {
       return .cpuList(cpus)
     }
     if let number = UInt64(value) { return .unsigned(number) }
     if value.first == "-", let number = Int64(value) { return .signed(number) }
-    if value.hasPrefix("0x"), let number = UInt64(value.dropFirst(2), radix: 16) { return .unsigned(number) }
+    if value.utf8.starts(with: [0x30, 0x78]), let number = UInt64(value.dropFirst(2), radix: 16) {
+      return .unsigned(number)
+    }
     return .string(String(value))
   }
 }
