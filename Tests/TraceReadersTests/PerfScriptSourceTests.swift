@@ -127,6 +127,26 @@ struct PerfScriptSourceTests {
     #expect(orphanError.location.line == 1)
   }
 
+  @Test("CRLF line ends, a truncated final line, gzip, an empty file and binary data")
+  func badInput() throws {
+    let original = try String(contentsOf: Fixtures.url("text/perfscript-ipi.txt"), encoding: .utf8)
+    let expected = try Self.read("perfscript-ipi")
+    let crlf = try TestFiles.temporary(original.replacingOccurrences(of: "\n", with: "\r\n"))
+    #expect(try PerfScriptSource(path: crlf).readAll().events == expected)
+    // Cut inside the last frame line: the sample is kept with the frames read so far.
+    let cut = String(original.dropLast(30))
+    let truncated = try PerfScriptSource(path: try TestFiles.temporary(cut)).readAll().events
+    #expect(truncated.count == expected.count && truncated.dropLast() == expected.dropLast())
+    #expect(truncated.last!.stack!.frames.count == expected.last!.stack!.frames.count)
+    let gzPath = try TestFiles.temporary(original)
+    _ = try Fixtures.run("/bin/gzip", ["-f", gzPath])
+    #expect(try PerfScriptSource(path: gzPath + ".gz").readAll().events == expected)
+    #expect(try PerfScriptSource(path: try TestFiles.temporary("")).readAll().events.isEmpty)
+    let binary = try TestFiles.temporary([0x73, 0x68, 0x20, 0x00, 0x01, 0x02, 0x0a])
+    let error = try #require(throws: TraceParseError.self) { _ = try PerfScriptSource(path: binary).readAll() }
+    #expect(error.location.line == 1)
+  }
+
   @Test("format detection picks perf script for every perf script fixture", arguments: fixtures)
   func detection(_ name: String) throws {
     #expect(try detectInput(path: Fixtures.url("text/\(name).txt").path).format == .perfScript)
