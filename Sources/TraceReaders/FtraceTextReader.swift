@@ -154,10 +154,10 @@ public struct FtraceTextStream: EventStream {
     var isSkipped: Bool
   }
   /// The bytes of every name in ``names``, back to back (``nameStarts`` has each one's start
-  /// and one more entry for the end), and each name's FNV-1a hash.
+  /// and one more entry for the end), and each name's key: its length and first 8 bytes.
   private var nameBytes: [UInt8] = []
   private var nameStarts: [Int] = [0]
-  private var nameHashes: [UInt64] = []
+  private var nameKeys: [UInt64] = []
 
   /// The index in ``names`` of the function tracer's lines (which print no event name).
   private mutating func functionNameIndex() -> Int {
@@ -168,17 +168,22 @@ public struct FtraceTextStream: EventStream {
   ///
   /// - Complexity: O(length + distinct names); a trace has tens of names.
   private mutating func nameIndex(_ b: [UInt8], _ start: Int, _ end: Int) -> Int {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for k in start..<end { hash = (hash ^ UInt64(b[k])) &* 0x100_0000_01b3 }
-    search: for index in nameHashes.indices where nameHashes[index] == hash {
+    let length = end - start
+    // Key: the first 7 bytes and the length (names are short; the rest is compared on a hit).
+    var key = UInt64(truncatingIfNeeded: min(length, 255)) << 56
+    let prefix = min(length, 7)
+    for k in 0..<prefix { key |= UInt64(b[start + k]) << UInt64(8 * k) }
+    search: for index in nameKeys.indices where nameKeys[index] == key {
       let known = nameStarts[index]
-      guard nameStarts[index + 1] - known == end - start else { continue }
-      for k in 0..<(end - start) where nameBytes[known + k] != b[start + k] { continue search }
+      guard nameStarts[index + 1] - known == length else { continue }
+      if length > prefix {
+        for k in prefix..<length where nameBytes[known + k] != b[start + k] { continue search }
+      }
       return index
     }
     nameBytes.append(contentsOf: b[start..<end])
     nameStarts.append(nameBytes.count)
-    nameHashes.append(hash)
+    nameKeys.append(key)
     let name = String(decoding: b[start..<end], as: UTF8.self)
     let kind: NameInfo.Kind
     switch name {
