@@ -103,7 +103,8 @@ public enum KernelLogReader {
         var label = before.trimmed(of: " \t:,-")
         if label.isEmpty { label = "" }
         log.durations.append(
-          DurationRecord(label: label, entries: nil, durationNanoseconds: nanoseconds, timestamp: timestamp, line: number))
+          DurationRecord(
+            label: label, entries: nil, durationNanoseconds: nanoseconds, timestamp: timestamp, line: number))
       }
     }
     return (log, skipped)

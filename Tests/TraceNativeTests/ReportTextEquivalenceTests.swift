@@ -41,7 +41,8 @@ struct ReportTextEquivalenceTests {
     var binary: [TraceEvent] = []
     try dat.forEachEventInTimeOrder(fields: .all) { binary.append($0) }
 
-    let report = try Fixtures.run(Fixtures.which("trace-cmd") ?? "/usr/bin/trace-cmd", ["report", Fixtures.url(fixture).path])
+    let report = try Fixtures.run(
+      Fixtures.which("trace-cmd") ?? "/usr/bin/trace-cmd", ["report", Fixtures.url(fixture).path])
     let reportPath = NSTemporaryDirectory() + "pokestat-equivalence-\(UUID().uuidString).txt"
     try Data(report.utf8).write(to: URL(fileURLWithPath: reportPath))
     defer { try? FileManager.default.removeItem(atPath: reportPath) }
@@ -50,7 +51,11 @@ struct ReportTextEquivalenceTests {
     #expect(text.count == binary.count, "events: report text \(text.count), trace.dat \(binary.count)")
 
     // The report text is in global time order too (to the µs).
-    #expect(zip(text, text.dropFirst()).allSatisfy { $0.timestamp.nanoseconds / 1000 <= $1.timestamp.nanoseconds / 1000 || $1.name == "funcgraph_exit" || $0.name == "funcgraph_exit" })
+    #expect(
+      zip(text, text.dropFirst()).allSatisfy {
+        $0.timestamp.nanoseconds / 1000 <= $1.timestamp.nanoseconds / 1000 || $1.name == "funcgraph_exit"
+          || $0.name == "funcgraph_exit"
+      })
 
     let binaryStreams = Dictionary(grouping: binary) { StreamKey(buffer: $0.buffer, cpu: $0.cpu) }
     let textStreams = Dictionary(grouping: text) { StreamKey(buffer: $0.buffer, cpu: $0.cpu) }
@@ -77,7 +82,8 @@ struct ReportTextEquivalenceTests {
       }
     }
     #expect(compared == binary.count)
-    #expect(differences.isEmpty, "\(differences.count) differences, first: \(differences.prefix(12).joined(separator: "\n"))")
+    #expect(
+      differences.isEmpty, "\(differences.count) differences, first: \(differences.prefix(12).joined(separator: "\n"))")
     if binary.contains(where: { $0.name == "print" }) {
       withKnownIssue("TraceNative decodes ftrace:print's `char buf[]` (size 0 in the format) as an empty string") {
         #expect(knownDifferences.isEmpty, "\(knownDifferences.count) print events")
@@ -122,7 +128,9 @@ struct ReportTextEquivalenceTests {
       let first = zip(datFrames, textFrames).first { !sameFrame($0, $1) }
       found.append(
         "stack symbols \(dat.stack?.frames.count ?? -1) vs \(text.stack?.frames.count ?? -1) frames"
-          + (first.map { " (\($0.symbol ?? "nil")@\(String($0.address, radix: 16)) vs \($1.symbol ?? "nil")@\(String($1.address, radix: 16)))" } ?? ""))
+          + (first.map {
+            " (\($0.symbol ?? "nil")@\(String($0.address, radix: 16)) vs \($1.symbol ?? "nil")@\(String($1.address, radix: 16)))"
+          } ?? ""))
     } else if dat.stack?.frames.map(\.address) != text.stack?.frames.map(\.address) {
       found.append("stack addresses")
     }

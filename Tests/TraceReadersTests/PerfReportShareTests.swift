@@ -22,7 +22,8 @@ struct PerfReportShareTests {
   func share(_ testCase: (fixture: String, symbol: String)) throws {
     let expected = try TestFiles.expected(testCase.fixture)
     let entries = Int(expected["\(testCase.symbol).entries"]!)!
-    let share = try PerfReportShare.read(path: Fixtures.url("text/\(testCase.fixture).txt").path, symbol: testCase.symbol)
+    let share = try PerfReportShare.read(
+      path: Fixtures.url("text/\(testCase.fixture).txt").path, symbol: testCase.symbol)
     #expect((share?.entries.count ?? 0) == entries)
     guard let share else { return }
     #expect(abs(share.percent - Double(expected["\(testCase.symbol).first"]!)!) < 0.001)

@@ -26,7 +26,9 @@ struct PerfScriptSourceTests {
     let inlineFrames = name.hasSuffix("Fnocg") ? events.count : 0
     #expect(events.count == Int(expected["samples"]!)!)
     #expect(events.reduce(0) { $0 + ($1.stack?.frames.count ?? 0) } == Int(expected["frames"]!)! + inlineFrames)
-    let kernelFrames = events.reduce(0) { $0 + ($1.stack?.frames.filter { $0.address >= 0xffff_ffff_0000_0000 }.count ?? 0) }
+    let kernelFrames = events.reduce(0) {
+      $0 + ($1.stack?.frames.filter { $0.address >= 0xffff_ffff_0000_0000 }.count ?? 0)
+    }
     #expect(kernelFrames == Int(expected["kernel_frames"]!)! + inlineFrames)
     #expect(
       events.reduce(0) { $0 + ($1.stack?.frames.filter { $0.symbol == nil }.count ?? 0) }
@@ -34,7 +36,8 @@ struct PerfScriptSourceTests {
     #expect(events.filter { $0.system == "ipi" && $0.name == "ipi_send_cpu" }.count == Int(expected["ipi_send_cpu"]!)!)
     #expect(events.filter { $0.system == "perf" && $0.name == "cpu-clock" }.count == Int(expected["cpu_clock"]!)!)
     for cpu in [0, 1] {
-      #expect(events.filter { $0[field: "cpu"] == .unsigned(UInt64(cpu)) }.count == Int(expected["targets_cpu\(cpu)"]!)!)
+      #expect(
+        events.filter { $0[field: "cpu"] == .unsigned(UInt64(cpu)) }.count == Int(expected["targets_cpu\(cpu)"]!)!)
     }
     #expect(events.first?.timestamp.nanoseconds == TestFiles.nanoseconds(expected["first_ts"]!))
     #expect(events.last?.timestamp.nanoseconds == TestFiles.nanoseconds(expected["last_ts"]!))
@@ -50,7 +53,9 @@ struct PerfScriptSourceTests {
     #expect(first[field: "cpu"] == .unsigned(1))
     #expect(first[field: "callsite"] == .string("ttwu_queue_wakelist+0x11d"))
     let frames = try #require(first.stack?.frames)
-    #expect(frames.first == KernelStack.Frame(address: 0xffff_ffff_8144_1501, symbol: "__smp_call_single_queue", offset: 0x141))
+    #expect(
+      frames.first
+        == KernelStack.Frame(address: 0xffff_ffff_8144_1501, symbol: "__smp_call_single_queue", offset: 0x141))
     #expect(frames.last?.symbol == "ret_from_fork_asm")
     // A batch send: kernel frames, then libc, then the [unknown] bottom frame.
     let batch = try #require(events.first { $0.comm == "sh" })

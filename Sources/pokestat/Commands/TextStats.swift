@@ -17,7 +17,8 @@ extension Pokestat {
         events have their fields decoded, so this is the path scripts/bench-text.sh times.
         """)
 
-    @Argument(help: "A trace.dat, ftrace / trace-cmd report text or perf script file (- for stdin).", completion: .file())
+    @Argument(
+      help: "A trace.dat, ftrace / trace-cmd report text or perf script file (- for stdin).", completion: .file())
     var file: String
 
     @Flag(help: "Skip lines that do not parse (text inputs) and report how many were skipped.")
@@ -65,7 +66,9 @@ extension Pokestat {
         while let event = try stream.next() { count(event) }
         skippedLines = stream.skipped.count
       default:
-        throw InputFailure("\(file): \(format.rawValue) holds no events; `pokestat stats` reads trace.dat, ftrace text, trace-cmd report and perf script")
+        throw InputFailure(
+          "\(file): \(format.rawValue) holds no events; `pokestat stats` reads trace.dat, ftrace text, trace-cmd report and perf script"
+        )
       }
       var out = "file: \(file)\nformat: \(description)\nevents: \(tally.returned)\n"
       if lenient || skippedLines > 0 { out += "skipped lines: \(skippedLines)\n" }
