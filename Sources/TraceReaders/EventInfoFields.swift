@@ -7,8 +7,9 @@ import TraceModel
 /// `0x` hex becomes ``FieldValue/unsigned(_:)``, a CPU list under a key naming a cpumask
 /// (`cpumask=0-3`) becomes ``FieldValue/cpuList(_:)``, anything else a string. A trailing
 /// comma is dropped. A kprobe's leading `(sym+0x0/0x2a0)` becomes `__probe_ip` (the text) and
-/// `__probe_func` (the symbol); a kretprobe's `(ret+0x1c/0x30 <- func)` becomes
-/// `__probe_ret_ip` and `__probe_func`.
+/// `__probe_func` (the symbol), a bare `(ffffffffb7c65580)` an unsigned `__probe_ip`; a kretprobe's `(ret+0x1c/0x30 <- func)` becomes
+/// `__probe_ret_ip` and `__probe_func` (in trace-cmd report's bare-hex
+/// `(func <- ret_ip)` order when both are `%lx` numbers).
 enum EventInfoFields {
   /// Fields of `info`, in the order printed.
   static func parse(_ info: Substring) -> [EventField] {
@@ -17,8 +18,20 @@ enum EventInfoFields {
     if rest.first == "(", let close = rest.firstIndex(of: ")") {
       let inside = rest[rest.index(after: rest.startIndex)..<close]
       if let arrow = inside.range(of: " <- ") {
-        fields.append(EventField(name: "__probe_ret_ip", value: .string(String(inside[..<arrow.lowerBound]))))
-        fields.append(EventField(name: "__probe_func", value: .string(String(inside[arrow.upperBound...]))))
+        let left = inside[..<arrow.lowerBound]
+        let right = inside[arrow.upperBound...]
+        if let first = bareHex(left), let second = bareHex(right) {
+          // libtraceevent (trace-cmd report) prints the format's `"(%lx <- %lx)", REC->__probe_func,
+          // REC->__probe_ret_ip`; the kernel's tracefs printer puts ret_ip first, as symbols.
+          fields.append(EventField(name: "__probe_func", value: .unsigned(first)))
+          fields.append(EventField(name: "__probe_ret_ip", value: .unsigned(second)))
+        } else {
+          fields.append(EventField(name: "__probe_ret_ip", value: .string(String(left))))
+          fields.append(EventField(name: "__probe_func", value: .string(String(right))))
+        }
+      } else if let address = bareHex(inside) {
+        // trace-cmd report prints an unresolved probe address bare: `(ffffffffb7c65580)`.
+        fields.append(EventField(name: "__probe_ip", value: .unsigned(address)))
       } else if inside.contains("+0x") || !inside.contains(" ") {
         fields.append(EventField(name: "__probe_ip", value: .string(String(inside))))
         let symbol = inside.prefix { $0 != "+" }
@@ -26,25 +39,72 @@ enum EventInfoFields {
       }
       rest = rest[rest.index(after: close)...]
     }
-    for token in rest.split(separator: " ", omittingEmptySubsequences: true) {
-      guard let equals = token.firstIndex(of: "="), equals != token.startIndex else { continue }
-      let key = token[..<equals]
-      guard key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { continue }
-      var value = token[token.index(after: equals)...]
-      if value.last == "," { value = value.dropLast() }
+    // `key=value` tokens, scanned over UTF-8 bytes (Character properties cost more than the
+    // rest of the line's parsing).
+    let bytes = rest.utf8
+    var index = bytes.startIndex
+    let end = bytes.endIndex
+    while index < end {
+      while index < end, bytes[index] == 0x20 { index = bytes.index(after: index) }
+      let tokenStart = index
+      var equals: Substring.UTF8View.Index?
+      var keyIsName = true
+      while index < end, bytes[index] != 0x20 {
+        let byte = bytes[index]
+        if equals == nil {
+          if byte == 0x3D {
+            equals = index
+          } else if !(isNameByte(byte)) {
+            keyIsName = false
+          }
+        }
+        index = bytes.index(after: index)
+      }
+      guard let equals, equals != tokenStart, keyIsName else { continue }
+      var valueEnd = index
+      let valueStart = bytes.index(after: equals)
+      if valueEnd > valueStart, bytes[bytes.index(before: valueEnd)] == 0x2C { valueEnd = bytes.index(before: valueEnd) }
+      let key = Substring(bytes[tokenStart..<equals])
+      let value = Substring(bytes[valueStart..<valueEnd])
       fields.append(EventField(name: String(key), value: typed(value, key: key)))
     }
     return fields
   }
 
+  /// Letters, digits, `_` and `.`: the bytes of a field name.
+  private static func isNameByte(_ byte: UInt8) -> Bool {
+    (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
+      || byte == 0x2E
+  }
+
+  /// Whether `key` names a cpumask (`cpumask`, `target_cpumask`, `cpus`).
+  private static func isCPUMaskKey(_ key: Substring) -> Bool {
+    if key == "cpus" { return true }
+    let pattern = Array("cpumask".utf8)
+    let bytes = Array(key.utf8)
+    guard bytes.count >= pattern.count else { return false }
+    for start in 0...(bytes.count - pattern.count) where bytes[start..<start + pattern.count].elementsEqual(pattern) {
+      return true
+    }
+    return false
+  }
+
+  /// `ffffffffb7c65580` (hex digits only, as `%lx` prints) as a number.
+  static func bareHex(_ text: Substring) -> UInt64? {
+    guard !text.isEmpty, text.count <= 16, text.allSatisfy(\.isHexDigit) else { return nil }
+    return UInt64(text, radix: 16)
+  }
+
   /// The typed value of one `key=value` pair.
   static func typed(_ value: Substring, key: Substring) -> FieldValue {
-    if key.contains("cpumask") || key == "cpus", let cpus = CPUList.parse(value) {
+    if isCPUMaskKey(key), let cpus = CPUList.parse(value) {
       return .cpuList(cpus)
     }
     if let number = UInt64(value) { return .unsigned(number) }
     if value.first == "-", let number = Int64(value) { return .signed(number) }
-    if value.hasPrefix("0x"), let number = UInt64(value.dropFirst(2), radix: 16) { return .unsigned(number) }
+    if value.utf8.starts(with: [0x30, 0x78]), let number = UInt64(value.dropFirst(2), radix: 16) {
+      return .unsigned(number)
+    }
     return .string(String(value))
   }
 }
@@ -85,7 +145,12 @@ enum EventSystems {
   static func system(of name: String, info: Substring) -> String {
     if let system = byName[name] { return system }
     if name.hasPrefix("sys_enter") || name.hasPrefix("sys_exit") { return "syscalls" }
-    if info.first == "(", info.contains("+0x") { return "kprobes" }
+    if info.first == "(", let close = info.firstIndex(of: ")") {
+      let inside = info[info.index(after: info.startIndex)..<close]
+      if inside.contains("+0x") || inside.contains(" <- ") || EventInfoFields.bareHex(inside) != nil {
+        return "kprobes"
+      }
+    }
     return ""
   }
 }

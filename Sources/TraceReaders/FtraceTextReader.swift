@@ -9,7 +9,8 @@ import TraceModel
 /// - `trace-cmd report`, with or without `-l`, `-t` (ns), `--ts-diff` (`(+114)`), with the
 ///   `instance: ` prefix of extracted instances (``TraceEvent/buffer``);
 /// - function tracer lines (`smp_call_function_single <-on_each_cpu_cond_mask`);
-/// - function_graph lines, with or without funcgraph-abstime and funcgraph-proc: `f() {` is a
+/// - function_graph lines, with or without funcgraph-abstime and funcgraph-proc, and in
+///   `trace-cmd report`'s `funcgraph_entry: [marker] N us |  body` layout: `f() {` is a
 ///   `funcgraph_entry`, `}` a `funcgraph_exit` with `duration_ns`, a leaf `f();` both (the exit
 ///   at entry + duration), `/* text */` a `print`; without abstime the timestamp is 0;
 /// - `<stack trace>` / `kernel_stack` blocks (`=> f (addr)`, ` => f+0x1/0x20`), attached as
@@ -123,6 +124,8 @@ public struct FtraceTextStream: EventStream {
 
   /// Events not yet known to be complete (a stack block may still follow), in file order.
   private var window: [TraceEvent] = []
+  /// Whether each ``window`` event is complete: a later event of its CPU and buffer was read.
+  private var windowDone: [Bool] = []
   /// The index in ``window`` of the event the current stack block attaches to.
   private var stackTarget: Int?
   private var atEnd = false
@@ -132,13 +135,89 @@ public struct FtraceTextStream: EventStream {
   private var lostByCPU: [Int: Int] = [:]
   private var openFunctions: [Int: [String]] = [:]
   private var pendingInfoIsEmpty = false
+  private var interner = TextInterner()
+  /// Every event name seen, with what was decided for it once (see ``NameInfo``).
+  private var names: [NameInfo] = []
 
   private enum StackState { case none, kernel, user }
+
+  /// An event name's `String`, its system and whether its fields are wanted, so the per-line
+  /// work is a hash and a byte compare instead of string building and set lookups.
+  private struct NameInfo {
+    enum Kind { case plain, functionGraph, kernelStack, userStack, marker }
+    var name: String
+    /// "" when the system depends on the line (kprobe events print `(sym+0x0/0x20)` first).
+    var system: String
+    var wantsFields: Bool
+    var kind: Kind
+    /// Whether its events are left out (a ``FieldSelection/only(_:)`` selection not naming it).
+    var isSkipped: Bool
+  }
+  /// The bytes of every name in ``names``, back to back (``nameStarts`` has each one's start
+  /// and one more entry for the end), and each name's key: its length and first 8 bytes.
+  private var nameBytes: [UInt8] = []
+  private var nameStarts: [Int] = [0]
+  private var nameKeys: [UInt64] = []
+
+  /// The index in ``names`` of the function tracer's lines (which print no event name).
+  private mutating func functionNameIndex() -> Int {
+    nameIndex(Byte.functionName, 0, Byte.functionName.count)
+  }
+
+  /// The index in ``names`` of the name in `b[start..<end]`, added on first sight.
+  ///
+  /// - Complexity: O(length + distinct names); a trace has tens of names.
+  private mutating func nameIndex(_ b: [UInt8], _ start: Int, _ end: Int) -> Int {
+    let length = end - start
+    // Key: the first 7 bytes and the length (names are short; the rest is compared on a hit).
+    var key = UInt64(truncatingIfNeeded: min(length, 255)) << 56
+    let prefix = min(length, 7)
+    for k in 0..<prefix { key |= UInt64(b[start + k]) << UInt64(8 * k) }
+    search: for index in nameKeys.indices where nameKeys[index] == key {
+      let known = nameStarts[index]
+      guard nameStarts[index + 1] - known == length else { continue }
+      if length > prefix {
+        for k in prefix..<length where nameBytes[known + k] != b[start + k] { continue search }
+      }
+      return index
+    }
+    nameBytes.append(contentsOf: b[start..<end])
+    nameStarts.append(nameBytes.count)
+    nameKeys.append(key)
+    let name = String(decoding: b[start..<end], as: UTF8.self)
+    let kind: NameInfo.Kind
+    switch name {
+    case "funcgraph_entry", "funcgraph_exit": kind = .functionGraph
+    case "kernel_stack": kind = .kernelStack
+    case "user_stack": kind = .userStack
+    case "tracing_mark_write": kind = .marker
+    default: kind = .plain
+    }
+    let printedName = kind == .marker ? "print" : name
+    let system = EventSystems.system(of: printedName, info: Substring(""))
+    let wants = fields.wants(system: system, name: printedName)
+    names.append(
+      NameInfo(
+        name: printedName, system: system, wantsFields: wants, kind: kind,
+        isSkipped: skipsUnselected && !wants && !system.isEmpty && (kind == .plain || kind == .marker)))
+    return names.count - 1
+  }
+
+  /// Whether events outside an ``FieldSelection/only(_:)`` selection are left out (and counted
+  /// in ``skippedEvents``) instead of returned.
+  private let skipsUnselected: Bool
+  /// Events left out because the selection did not name them.
+  public private(set) var skippedEvents = 0
+  /// Per CPU, a bit per buffer (index in ``bufferNames``) whose latest event was left out, so
+  /// a stack block after it is dropped rather than given to an earlier event.
+  private var skippedLatest: [UInt64] = []
+  private var bufferNames: [String] = [""]
 
   init(reader: LineReader, fields: FieldSelection, options: TextReaderOptions) {
     self.reader = reader
     self.fields = fields
     self.options = options
+    if case .only = fields { skipsUnselected = true } else { skipsUnselected = false }
   }
 
   /// The next event, or nil at the end of the file.
@@ -165,24 +244,47 @@ public struct FtraceTextStream: EventStream {
     }
   }
 
-  private mutating func emit(_ event: TraceEvent, infoIsEmpty: Bool = false) {
+  private mutating func emit(_ event: consuming TraceEvent, infoIsEmpty: Bool = false) {
+    let bit = bufferBit(event.buffer)
+    if event.cpu >= 0, event.cpu < skippedLatest.count { skippedLatest[event.cpu] &= ~bit }
+    markComplete(cpu: event.cpu, buffer: event.buffer)
     window.append(event)
+    windowDone.append(false)
     pendingInfoIsEmpty = infoIsEmpty
+  }
+
+  /// Leaves out an event of `cpu` in `buffer` that the selection does not name.
+  private mutating func skipEvent(cpu: Int, buffer: String) {
+    skippedEvents += 1
+    pendingInfoIsEmpty = false
+    stackState = .none
+    markComplete(cpu: cpu, buffer: buffer)
+    guard cpu >= 0, cpu < 4096 else { return }
+    if cpu >= skippedLatest.count { skippedLatest.append(contentsOf: repeatElement(0, count: cpu + 1 - skippedLatest.count)) }
+    skippedLatest[cpu] |= bufferBit(buffer)
+  }
+
+  /// Marks the held events of `cpu` in `buffer` complete: a later event of theirs was read.
+  private mutating func markComplete(cpu: Int, buffer: String) {
+    for index in window.indices.reversed() where !windowDone[index] && window[index].cpu == cpu {
+      if window[index].buffer == buffer { windowDone[index] = true }
+    }
+  }
+
+  /// The bit of `buffer` in ``skippedLatest`` (buffers past the 64th share the last bit).
+  private mutating func bufferBit(_ buffer: String) -> UInt64 {
+    if buffer.isEmpty { return 1 }
+    if let index = bufferNames.firstIndex(of: buffer) { return 1 << UInt64(min(index, 63)) }
+    bufferNames.append(buffer)
+    return 1 << UInt64(min(bufferNames.count - 1, 63))
   }
 
   /// The oldest held event, once it is complete: a later event of its CPU exists, the window
   /// is full, or the input ended.
   private mutating func releaseHead() -> TraceEvent? {
-    guard let head = window.first else { return nil }
-    var complete = atEnd || window.count > Self.windowLimit
-    if !complete {
-      for index in 1..<window.count where window[index].cpu == head.cpu {
-        complete = true
-        break
-      }
-    }
-    guard complete else { return nil }
+    guard !window.isEmpty, atEnd || windowDone[0] || window.count > Self.windowLimit else { return nil }
     if let target = stackTarget { stackTarget = target > 0 ? target - 1 : nil }
+    windowDone.removeFirst()
     return window.removeFirst()
   }
 
@@ -195,7 +297,7 @@ public struct FtraceTextStream: EventStream {
     // Buffer (instance) prefix of trace-cmd report: `name: ` at column 0.
     var bufferName = ""
     if start < end, buffer[start] != Byte.space, let prefixEnd = Self.bufferPrefixEnd(buffer, start, end) {
-      bufferName = String(decoding: buffer[start..<prefixEnd], as: UTF8.self)
+      bufferName = interner.string(buffer, start, prefixEnd)
       start = prefixEnd + 2
     }
     var i = start
@@ -436,7 +538,7 @@ public struct FtraceTextStream: EventStream {
     guard let dash = Self.lastIndex(of: Byte.minus, in: b, start, p) else { return false }
     var k = dash + 1
     guard let pid = Self.parseDecimal(b, &k, p), k == p else { return false }
-    let comm = String(decoding: b[start..<dash], as: UTF8.self)
+    let commEnd = dash
 
     // After the timestamp: optional `(+diff)`, then `name:` and the info.
     i = afterTimestamp
@@ -448,41 +550,62 @@ public struct FtraceTextStream: EventStream {
     }
     let nameStart = i
     while i < end, b[i] != Byte.space, b[i] != Byte.colon { i += 1 }
-    var name: String
+    var index = -1
     var infoStart: Int
     if i < end, b[i] == Byte.colon, i > nameStart {
-      name = String(decoding: b[nameStart..<i], as: UTF8.self)
+      index = nameIndex(b, nameStart, i)
       infoStart = i + 1
       while infoStart < end, b[infoStart] == Byte.space { infoStart += 1 }
     } else if nameStart < end, b[nameStart] == Byte.less {
       // tracefs `<stack trace>` / `<user stack trace>` lines.
       stackState = Self.hasPrefix(b, nameStart, end, Byte.userStack) ? .user : .kernel
-      attachStackStart(cpu: cpu)
+      attachStackStart(cpu: cpu, buffer: bufferName)
       return true
     } else {
       // Function tracer: `func <-parent` with no event name.
-      name = "function"
+      index = functionNameIndex()
       infoStart = nameStart
     }
-    if name == "kernel_stack" || name == "user_stack" {
-      stackState = name == "user_stack" ? .user : .kernel
-      attachStackStart(cpu: cpu)
+    let kind = names[index].kind
+    switch kind {
+    case .functionGraph:
+      guard let bar = Self.firstIndex(of: Byte.bar, in: b, infoStart, end) else { break }
+      // trace-cmd report's function_graph layout: `funcgraph_entry: [marker] [N.NNN us] |  body`;
+      // a leaf `func();` gives an entry and an exit (see ``graphBody``).
+      stackState = .none
+      var durationNs: UInt64?
+      let columns = String(decoding: b[infoStart..<bar], as: UTF8.self).split(separator: " ")
+      if let us = columns.firstIndex(of: "us"), us > 0 { durationNs = Self.microsecondsToNanoseconds(columns[us - 1]) }
+      let events = graphBody(
+        b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: Int32(truncatingIfNeeded: pid),
+        comm: interner.string(b, start, commEnd), bufferName: bufferName, durationNs: durationNs)
+      for event in events { emit(event) }
       return true
+    case .kernelStack, .userStack:
+      stackState = kind == .userStack ? .user : .kernel
+      attachStackStart(cpu: cpu, buffer: bufferName)
+      return true
+    case .marker:
+      // tracefs prints a marker as its print format: `tracing_mark_write: text`.
+      infoStart = nameStart
+    case .plain:
+      break
     }
     stackState = .none
     var infoEnd = end
     while infoEnd > infoStart, b[infoEnd - 1] == Byte.space { infoEnd -= 1 }
-    if name == "tracing_mark_write" {
-      // tracefs prints a marker as its print format: `tracing_mark_write: text`.
-      name = "print"
-      infoStart = nameStart
+    if names[index].isSkipped, infoStart < infoEnd {
+      skipEvent(cpu: cpu, buffer: bufferName)
+      return true
     }
-    let system = EventSystems.system(of: name, info: Substring(""))
-    let lost = lostByCPU.removeValue(forKey: cpu) ?? 0
+    let comm = interner.string(b, start, commEnd)
+    let name = names[index].name
+    let system = names[index].system
+    let lost = lostByCPU.isEmpty ? 0 : lostByCPU.removeValue(forKey: cpu) ?? 0
     var event = TraceEvent(
       timestamp: Timestamp(nanoseconds: timestamp), cpu: cpu, pid: Int32(truncatingIfNeeded: pid), comm: comm,
       system: system, name: name, buffer: bufferName, lostBefore: lost)
-    let wantsFields = fields.wants(system: system, name: name)
+    let wantsFields = names[index].wantsFields
     if wantsFields || system.isEmpty {
       let info = String(decoding: b[infoStart..<infoEnd], as: UTF8.self)
       if system.isEmpty {
@@ -497,11 +620,14 @@ public struct FtraceTextStream: EventStream {
     return true
   }
 
-  private mutating func attachStackStart(cpu: Int) {
+  /// Starts a stack block for the latest event of `cpu` in `buffer` (an instance's stack never
+  /// belongs to another buffer's event on the same CPU).
+  private mutating func attachStackStart(cpu: Int, buffer: String) {
     pendingInfoIsEmpty = false
     stackTarget = nil
     guard stackState == .kernel else { return }
-    guard let index = window.lastIndex(where: { $0.cpu == cpu }) else { return }
+    if cpu >= 0, cpu < skippedLatest.count, skippedLatest[cpu] & bufferBit(buffer) != 0 { return }
+    guard let index = window.lastIndex(where: { $0.cpu == cpu && $0.buffer == buffer }) else { return }
     stackTarget = index
     window[index].stack = KernelStack(frames: [])
   }
@@ -604,8 +730,19 @@ public struct FtraceTextStream: EventStream {
         pid = p
       }
     }
+    return graphBody(
+      b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: pid, comm: comm, bufferName: bufferName,
+      durationNs: durationNs)
+  }
+
+  /// The events of a function_graph body after its `|` column (`  func() {`, `    leaf();`, `  }`,
+  /// `  /* text */`), at `timestamp` (0 when the layout has none).
+  private mutating func graphBody(
+    _ b: [UInt8], from bodyColumn: Int, to end: Int, timestamp: UInt64, cpu: Int, pid: Int32, comm: String,
+    bufferName: String, durationNs: UInt64?
+  ) -> [TraceEvent] {
     // Body: depth from the indentation (2 spaces per level after the first).
-    var bodyStart = bar + 1
+    var bodyStart = bodyColumn
     var spaces = 0
     while bodyStart < end, b[bodyStart] == Byte.space {
       spaces += 1
@@ -616,7 +753,7 @@ public struct FtraceTextStream: EventStream {
     let body = String(decoding: b[bodyStart..<bodyEnd], as: UTF8.self)
     let depth = max(0, (spaces - 2) / 2)
     let time = Timestamp(nanoseconds: timestamp)
-    let lost = lostByCPU.removeValue(forKey: cpu) ?? 0
+    let lost = lostByCPU.isEmpty ? 0 : lostByCPU.removeValue(forKey: cpu) ?? 0
     func event(_ name: String, _ fields: [EventField], at stamp: Timestamp, info: String) -> TraceEvent {
       TraceEvent(
         timestamp: stamp, cpu: cpu, pid: pid, comm: comm, system: "ftrace", name: name,
@@ -724,6 +861,7 @@ enum Byte {
   static let eventsDropped = Array(" EVENTS DROPPED]".utf8)
   static let userStack = Array("<user".utf8)
   static let hexPrefix = Array("0x".utf8)
+  static let functionName = Array("function".utf8)
 }
 
 extension String {

@@ -115,7 +115,9 @@ struct InputFormatTests {
     ("perfstat-json.txt", .perfStatJSON), ("bpftool-prog.txt", .bpftoolText),
     ("bpftool-seed-before.txt", .bpftoolText), ("bpftool-prog.json", .bpftoolJSON),
     ("interrupts-snapshots.txt", .procInterrupts), ("dmesg-local.txt", .dmesg),
-    ("dmesg-seed-textpoke.txt", .dmesg),
+    ("dmesg-seed-textpoke.txt", .dmesg), ("perfscript-ipi-Fsym.txt", .perfScript),
+    ("perfscript-ipi-Fnocg.txt", .perfScript), ("perfscript-ipi-ns.txt", .perfScript),
+    ("perfscript-cpuclock-F.txt", .perfScript), ("perfreport-children.txt", .perfReport),
   ]
 
   @Test("each fixture is recognized from its content", arguments: cases)
