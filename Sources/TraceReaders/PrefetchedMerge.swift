@@ -15,7 +15,12 @@ private final class ChunkChannel: Sendable {
   private let free: DispatchSemaphore
   private let cancelled = Atomic<Bool>(false)
 
-  init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
+  init(capacity: Int) {
+    // Starts at 0 and is raised to `capacity`: libdispatch traps when a semaphore is freed
+    // below its initial value, which happens here when the consumer stops early.
+    free = DispatchSemaphore(value: 0)
+    for _ in 0..<capacity { free.signal() }
+  }
 
   /// Blocks while the channel is full; false once the consumer has gone away.
   func send(_ item: Item) -> Bool {

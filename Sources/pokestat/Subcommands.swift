@@ -2,11 +2,7 @@ import ArgumentParser
 
 extension Pokestat {
   /// Every subcommand, in the order `--help` lists them. Add new ones here.
-<<<<<<< HEAD
   static let allSubcommands: [any ParsableCommand.Type] = [
     Analyze.self, Check.self, Predict.self, Dump.self, Stats.self, Kprobes.self, Bench.self,
   ]
-=======
-  static let allSubcommands: [any ParsableCommand.Type] = [Dump.self, Stats.self]
->>>>>>> readers2
 }
