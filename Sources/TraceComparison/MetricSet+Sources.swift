@@ -110,7 +110,7 @@ extension MetricSet {
       ("text_poke.syncs", Double(report.textPoke.syncs)),
       ("text_poke.batches", Double(report.textPoke.batches.count)),
     ]
-    let durations = report.textPoke.batches.compactMap(\.durationNs).map(Double.init)
+    let durations = report.textPoke.batches.compactMap(\.durationNs).map { Double($0) }
     if !durations.isEmpty {
       run.append(("text_poke.batch_duration_ns.median", Statistics.median(durations)))
       run.append(("text_poke.batch_duration_ns.mean", durations.reduce(0, +) / Double(durations.count)))

@@ -4,9 +4,9 @@ import TraceModel
 /// and one row of operations per second per implementation (`freelist: 13086080 22493637 ...`,
 /// thousands separators allowed), as in the kretprobe freelist cover letter.
 ///
-/// Several tables may follow each other in one file; each header starts a new one. A line
-/// that is neither header nor row is an error, unless it comes before the first header and is
-/// not shaped like a row (a title such as `Ubuntu 20.04, ...`).
+/// Several tables may follow each other in one file; each header starts a new one. Titles (a
+/// line ending in a colon, or any line before the first header) are skipped; any other line
+/// that is neither header nor row is an error.
 public struct ThroughputTable: Hashable, Sendable {
   /// One implementation's row.
   public struct Row: Hashable, Sendable {
@@ -45,6 +45,7 @@ public struct ThroughputTable: Hashable, Sendable {
       }
       let name = line[..<colon].split(separator: " ").joined(separator: " ")
       let valueWords = line[line.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" })
+      if valueWords.isEmpty { continue }  // a title ending in a colon (`... 96 CORES (...):`)
       let values = valueWords.map { Double($0.filter { $0 != "," }) }
       guard let table = tables.indices.last else {
         if values.contains(nil) || values.isEmpty { continue }  // a title line with a colon
