@@ -71,10 +71,14 @@ public enum ComparisonHTML {
   // MARK: - Plots
 
   /// Grouped vertical bars: one group per label, one bar per series (before, after).
-  static func groupedBars(labels: [String], before: [Double], after: [Double], unit: String, width: Int = 1000) -> String {
-    let height = 260, left = 60, bottom = 60, top = 20
+  static func groupedBars(
+    labels: [String], before: [Double], after: [Double], unit: String, width: Int = 1000, cap: Double? = nil
+  ) -> String {
+    let longestLabel = min(labels.map(\.count).max() ?? 0, 40)
+    let bottom = 20 + Int(Double(longestLabel) * 4.5), top = 24, left = 60 + min(longestLabel * 4, 120)
+    let height = 200 + bottom + top
     let plotWidth = width - left - 20, plotHeight = height - bottom - top
-    let maxValue = max((before + after).max() ?? 1, 1e-12)
+    let maxValue = niceCeiling(max(cap ?? 0, min(cap ?? .infinity, (before + after).max() ?? 1), 1e-12))
     let group = Double(plotWidth) / Double(max(labels.count, 1))
     let bar = min(40, group * 0.38)
     var svg = "<svg width=\(width) height=\(height) viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">\n"
@@ -87,12 +91,16 @@ public enum ComparisonHTML {
     for (index, label) in labels.enumerated() {
       let x0 = Double(left) + group * Double(index) + group / 2
       for (offset, values, color, side) in [(-bar - 1, before, beforeColor, "before"), (1.0, after, afterColor, "after")] {
-        let value = index < values.count ? values[index] : 0
+        let raw = index < values.count ? values[index] : 0
+        let value = cap.map { Swift.min(raw, $0) } ?? raw
         let h = Double(plotHeight) * value / maxValue
+        if let cap, raw > cap {
+          svg += "<text x=\(fmt(x0 + offset + bar / 2)) y=\(fmt(Double(top + plotHeight) - h - 4)) text-anchor=middle>\(escape(ComparisonRenderer.number(raw.rounded())))</text>"
+        }
         svg += "<rect x=\(fmt(x0 + offset)) y=\(fmt(Double(top + plotHeight) - h)) width=\(fmt(bar)) height=\(fmt(max(h, 0.5))) fill=\"\(color)\"><title>\(escape(label)) \(side): \(ComparisonRenderer.number(value)) \(escape(unit))</title></rect>"
       }
       let labelY = top + plotHeight + 14
-      svg += "<text x=\(fmt(x0)) y=\(labelY) text-anchor=end transform=\"rotate(-30 \(fmt(x0)) \(labelY))\">\(escape(String(label.prefix(40))))</text>\n"
+      svg += "<text x=\(fmt(x0)) y=\(labelY) text-anchor=end transform=\"rotate(-40 \(fmt(x0)) \(labelY))\">\(escape(String(label.prefix(40))))</text>\n"
     }
     svg += "<text x=\(left) y=12>\(escape(unit))</text>"
     return svg + "</svg>\n"
@@ -121,7 +129,7 @@ public enum ComparisonHTML {
     let lo = max(all.min()!, 1e-3), hi = max(all.max()!, lo * 1.01)
     let logScale = hi / lo > 20
     let width = 1000, left = 70, right = 30, rowHeight = 60, top = 20
-    let height = top + rowHeight * 2 + 40
+    let height = top + rowHeight * 2 + 50
     func x(_ value: Double) -> Double {
       let fraction = logScale ? (log10(max(value, lo)) - log10(lo)) / (log10(hi) - log10(lo)) : (value - lo) / (hi - lo)
       return Double(left) + fraction * Double(width - left - right)
@@ -166,7 +174,7 @@ public enum ComparisonHTML {
       + traces.after.map { ($0.flips.map { Double($0.ipisSent) }, afterColor, "after " + $0.file) }
     let longest = series.map(\.0.count).max() ?? 0
     guard longest > 0 else { return "<p class=note>No flips in either trace.</p>\n" }
-    let maxValue = max(series.flatMap(\.0).max() ?? 1, 1)
+    let maxValue = niceCeiling(max(series.flatMap(\.0).max() ?? 1, 1))
     let width = 1000, height = 240, left = 60, right = 20, top = 20, bottom = 40
     let plotWidth = Double(width - left - right), plotHeight = Double(height - top - bottom)
     func x(_ index: Int) -> Double { Double(left) + (longest == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(longest - 1)) }
@@ -192,12 +200,21 @@ public enum ComparisonHTML {
   static func relativeBars(_ comparison: Comparison) -> String {
     let metrics = comparison.metrics.filter { $0.before != 0 }.prefix(40)
     guard !metrics.isEmpty else { return "<p class=note>No metric with a non-zero before value.</p>\n" }
-    let after = metrics.map { min(300, $0.after / $0.before * 100) }
+    let after = metrics.map { $0.after / $0.before * 100 }
     return groupedBars(labels: metrics.map(\.name), before: metrics.map { _ in 100 }, after: Array(after),
-                       unit: "% of before", width: max(1000, 60 + 34 * metrics.count))
+                       unit: "% of before (bars above 300% are cut; the number says how far)",
+                       width: max(1000, 60 + 34 * metrics.count), cap: 300)
   }
 
   // MARK: - Helpers
+
+  /// The smallest 1, 2, 2.5 or 5 × 10^k at or above `value`, so axis ticks at quarters are round.
+  static func niceCeiling(_ value: Double) -> Double {
+    guard value > 0, value.isFinite else { return 1 }
+    let power = pow(10, floor(log10(value)))
+    for step in [1.0, 2.0, 2.5, 4.0, 5.0, 10.0] where step * power >= value * (1 - 1e-12) { return step * power }
+    return 10 * power
+  }
 
   static func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
 
