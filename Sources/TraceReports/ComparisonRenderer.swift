@@ -120,7 +120,11 @@ public enum ComparisonRenderer {
     func field(_ text: String) -> String {
       text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
-    func value(_ number: Double?) -> String { number.map { String(format: "%.17g", $0) } ?? "" }
+    // Shortest text that reads back as the same Double; integers without a fraction.
+    func value(_ number: Double?) -> String {
+      guard let number else { return "" }
+      return number == number.rounded() && abs(number) < 1e15 ? String(format: "%.0f", number) : "\(number)"
+    }
     for metric in comparison.metrics {
       let stats = metric.statistics
       let cells: [String] = [
