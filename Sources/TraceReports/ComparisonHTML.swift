@@ -39,7 +39,7 @@ public enum ComparisonHTML {
       body { font: 14px/1.4 sans-serif; margin: 24px; color: #222; background: #fff; }
       table { border-collapse: collapse; margin: 12px 0; }
       th, td { border: 1px solid #ccc; padding: 3px 8px; }
-      td.num { text-align: right; font-family: monospace; }
+      td.num { text-align: right; font-family: monospace; white-space: nowrap; }
       tr.better td.verdict { color: #1a7f37; } tr.worse td.verdict { color: #b42318; }
       .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }
       svg { display: block; margin: 8px 0 20px; background: #fafafa; border: 1px solid #ddd; }
@@ -78,7 +78,7 @@ public enum ComparisonHTML {
     let bottom = 20 + Int(Double(longestLabel) * 4.5), top = 24, left = 60 + min(longestLabel * 4, 120)
     let height = 200 + bottom + top
     let plotWidth = width - left - 20, plotHeight = height - bottom - top
-    let maxValue = niceCeiling(max(cap ?? 0, min(cap ?? .infinity, (before + after).max() ?? 1), 1e-12))
+    let maxValue = niceCeiling(max(min(cap ?? .infinity, (before + after).max() ?? 1), 1e-12))
     let group = Double(plotWidth) / Double(max(labels.count, 1))
     let bar = min(40, group * 0.38)
     var svg = "<svg width=\(width) height=\(height) viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">\n"
@@ -182,7 +182,7 @@ public enum ComparisonHTML {
     var svg = "<svg width=\(width) height=\(height) viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     for tick in 0...4 {
       let value = maxValue * Double(tick) / 4
-      svg += "<line x1=\(left) x2=\(width - right) y1=\(fmt(y(value))) y2=\(fmt(y(value))) stroke=\"#ddd\"/><text x=\(left - 4) y=\(fmt(y(value) + 4)) text-anchor=end>\(ComparisonRenderer.number((value * 10).rounded() / 10))</text>"
+      svg += "<line x1=\(left) x2=\(width - right) y1=\(fmt(y(value))) y2=\(fmt(y(value))) stroke=\"#ddd\"/><text x=\(left - 4) y=\(fmt(y(value) + 4)) text-anchor=end>\(ComparisonRenderer.number(value))</text>"
     }
     for (values, color, name) in series {
       let points = values.enumerated().map { "\(fmt(x($0.offset))),\(fmt(y($0.element)))" }.joined(separator: " ")
