@@ -33,6 +33,12 @@ public enum Statistics {
     public var isExact: Bool
     /// The smallest two-sided p these sample sizes can give (2 / C(n+m, n) exactly).
     public var smallestPossibleP: Double
+
+    enum CodingKeys: String, CodingKey {
+      case u, p
+      case isExact = "is_exact"
+      case smallestPossibleP = "smallest_possible_p"
+    }
   }
 
   /// The two-sided Mann-Whitney U test of `x` against `y`.
