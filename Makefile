@@ -2,7 +2,7 @@
 # `make test` installs what is missing and runs every test. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd
+APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd chromium
 RUN_FIXTURE ?= fixtures/tracedat/local-flips-stack.v7zstd.dat
 BIN := .build/debug/pokestat
 

@@ -1,0 +1,74 @@
+import TraceModel
+
+/// Batch durations printed by an instrumented kernel, as in the int3 false-sharing cover
+/// letter: a `text_poke_bp_batch(nr_entries=164)` line, its call chain, then `Took 2655300 usec`.
+public struct TextPokeLog: Hashable, Sendable {
+  /// One batch.
+  public struct Record: Hashable, Sendable {
+    /// The function that printed the record (`text_poke_bp_batch`).
+    public var function: String
+    public var entries: Int
+    /// The `Took N usec` duration, in nanoseconds.
+    public var durationNanoseconds: Double
+    /// 1-based line of the `Took` line.
+    public var line: Int
+  }
+
+  public var records: [Record]
+
+  /// Finds every record in kernel-log text; other lines are ignored (a log holds everything).
+  ///
+  /// - Throws: ``TraceParseError`` at a `Took` line whose number does not parse, or at line 1
+  ///   when no record is complete.
+  public static func parse(text: String, path: String) throws(TraceParseError) -> TextPokeLog {
+    var records: [Record] = []
+    var open: (function: String, entries: Int)?
+    var lineNumber = 0
+    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      lineNumber += 1
+      var line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+      if line.first == "[", let close = line.firstIndex(of: "]") { line = line[line.index(after: close)...] }
+      line = line.drop { $0 == " " }
+      if let range = line.range(of: "(nr_entries="), line.hasSuffix(")"),
+        let entries = Int(line[range.upperBound..<line.index(before: line.endIndex)])
+      {
+        open = (String(line[..<range.lowerBound]), entries)
+      } else if line.hasPrefix("Took "), line.hasSuffix(" usec"), let current = open {
+        let number = line.dropFirst(5).dropLast(5)
+        guard let microseconds = Double(number) else {
+          throw TraceParseError(
+            reason: .invalidValue(what: "a duration in usec", found: String(number)),
+            location: InputLocation(file: path, line: lineNumber))
+        }
+        records.append(Record(function: current.function, entries: current.entries,
+                              durationNanoseconds: microseconds * 1000, line: lineNumber))
+        open = nil
+      }
+    }
+    guard !records.isEmpty else {
+      throw TraceParseError(
+        reason: .malformedLine(expected: "`FUNC(nr_entries=N)` ... `Took N usec` records", found: ""),
+        location: InputLocation(file: path, line: 1))
+    }
+    return TextPokeLog(records: records)
+  }
+}
+
+extension MetricSet {
+  /// A kernel log's text_poke records: `text_poke.batches`, `text_poke.batch_duration_ns.median`
+  /// and `text_poke.nr_entries=<n>.duration_ns` (median when several batches had n entries).
+  public static func textPokeLog(_ log: TextPokeLog) -> MetricSet {
+    var run: [(name: String, value: Double)] = [("text_poke.batches", Double(log.records.count))]
+    run.append(("text_poke.batch_duration_ns.median", Statistics.median(log.records.map(\.durationNanoseconds))))
+    var byEntries: [Int: [Double]] = [:]
+    var order: [Int] = []
+    for record in log.records {
+      if byEntries[record.entries] == nil { order.append(record.entries) }
+      byEntries[record.entries, default: []].append(record.durationNanoseconds)
+    }
+    for entries in order {
+      run.append(("text_poke.nr_entries=\(entries).duration_ns", Statistics.median(byEntries[entries]!)))
+    }
+    return MetricSet(run: run)
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import TraceComparison
+
+/// Renders a ``Comparison`` as a terminal table, Markdown shaped like a cover letter's
+/// before/after table, JSON (docs/compare.md) or CSV.
+public enum ComparisonRenderer {
+  public static func render(_ comparison: Comparison, as format: ReportFormat) throws -> String {
+    switch format {
+    case .json: return try AnalysisRenderer.json(comparison)
+    case .csv: return csv(comparison)
+    case .markdown: return text(comparison, markdown: true)
+    case .table: return text(comparison, markdown: false)
+    }
+  }
+
+  // MARK: - Numbers
+
+  /// A value as a cover letter prints it: integers whole, others to two decimals, small
+  /// values to four significant digits.
+  public static func number(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(format: "%.0f", value) }
+    if abs(value) >= 1 { return String(format: "%.2f", value) }
+    // Four significant digits in fixed notation (0.00004928, not 4.928e-05).
+    let decimals = min(15, 3 - Int(floor(log10(abs(value)))))
+    return String(format: "%.\(decimals)f", value)
+  }
+
+  /// `-63.16%` (two decimals, sign always shown), or `n/a` when before was 0.
+  public static func percent(_ change: Double?) -> String {
+    guard let change else { return "n/a" }
+    return String(format: "%+.2f%%", change)
+  }
+
+  /// The noise column: a few words.
+  static func shortNoise(_ metric: MetricComparison) -> String {
+    guard let stats = metric.statistics else {
+      return metric.beforeValues.count == 1 && metric.afterValues.count == 1 ? "1 run/side: spread unknown" : "spread unknown"
+    }
+    let p = String(format: "%.3g", stats.mannWhitney.p)
+    if stats.beyondNoise { return "beyond noise (p=\(p))" }
+    if stats.mannWhitney.smallestPossibleP > RunStatistics.alpha {
+      return "too few runs to tell (p=\(p), min \(String(format: "%.2g", stats.mannWhitney.smallestPossibleP)))"
+    }
+    return "within noise (p=\(p))"
+  }
+
+  static func side(_ value: Double, _ spread: RunStatistics.Spread?) -> String {
+    guard let spread else { return number(value) }
+    return "\(number(value)) [\(number(spread.q1))-\(number(spread.q3))]"
+  }
+
+  static func verdictText(_ metric: MetricComparison) -> String {
+    guard let verdict = metric.verdict else { return "" }
+    let direction = metric.direction == .lowerIsBetter ? "lower is better" : "higher is better"
+    return "\(verdict.rawValue) (\(direction))"
+  }
+
+  // MARK: - Text
+
+  static func text(_ comparison: Comparison, markdown: Bool) -> String {
+    var out = ""
+    func files(_ side: Comparison.Side) -> String {
+      side.files.isEmpty ? "\(side.runs) run\(side.runs == 1 ? "" : "s")" : side.files.joined(separator: ", ")
+    }
+    if markdown {
+      out += "Before: \(files(comparison.before))  \nAfter: \(files(comparison.after))\n\n"
+    } else {
+      out += "before: \(files(comparison.before))\nafter:  \(files(comparison.after))\n\n"
+    }
+    let withSpread = comparison.metrics.contains { $0.statistics != nil }
+    let header = withSpread
+      ? ["metric", "before (median [IQR])", "after (median [IQR])", "change", "better/worse", "noise"]
+      : ["metric", "before", "after", "change", "better/worse", "noise"]
+    let rows = comparison.metrics.map { metric -> [String] in
+      [metric.name, side(metric.before, metric.statistics?.before), side(metric.after, metric.statistics?.after),
+       percent(metric.changePercent), verdictText(metric), shortNoise(metric)]
+    }
+    out += table(header, rows, markdown: markdown)
+    for metric in comparison.metrics where metric.statistics != nil {
+      out += "\n\(metric.name): \(metric.noise)"
+    }
+    if comparison.metrics.contains(where: { $0.statistics != nil }) { out += "\n" }
+    if comparison.metrics.allSatisfy({ $0.statistics == nil }), !comparison.metrics.isEmpty {
+      out += "\nOne run per side: no spread is known, so no change can be told apart from run-to-run noise; give --before and --after several runs each.\n"
+    }
+    if !comparison.onlyBefore.isEmpty { out += "\nOnly before: \(comparison.onlyBefore.joined(separator: ", "))\n" }
+    if !comparison.onlyAfter.isEmpty { out += "\nOnly after: \(comparison.onlyAfter.joined(separator: ", "))\n" }
+    for note in comparison.notes { out += "\nNote: \(note)\n" }
+    return out
+  }
+
+  /// A table whose text columns (the first, the verdict and noise columns) are left-aligned
+  /// and numbers right-aligned.
+  static func table(_ header: [String], _ rows: [[String]], markdown: Bool) -> String {
+    let leftAligned: Set<Int> = [0, 4, 5]
+    if markdown {
+      var out = "| " + header.joined(separator: " | ") + " |\n"
+      out += "|" + header.indices.map { leftAligned.contains($0) ? ":---" : "---:" }.joined(separator: "|") + "|\n"
+      for row in rows { out += "| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+      return out
+    }
+    var widths = header.map(\.count)
+    for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+    func line(_ cells: [String]) -> String {
+      cells.enumerated().map { index, cell in
+        let pad = String(repeating: " ", count: widths[index] - cell.count)
+        return leftAligned.contains(index) ? cell + pad : pad + cell
+      }.joined(separator: "  ").trimmingTrailingSpaces()
+    }
+    return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
+      .joined(separator: "\n") + "\n"
+  }
+
+  // MARK: - CSV
+
+  public static func csv(_ comparison: Comparison) -> String {
+    var lines = [
+      "name,before,after,change_percent,direction,verdict,before_runs,after_runs,before_q1,before_q3,after_q1,after_q3,before_min,before_max,after_min,after_max,mann_whitney_u,p_value,beyond_noise"
+    ]
+    func field(_ text: String) -> String {
+      text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+    // Shortest text that reads back as the same Double; integers without a fraction.
+    func value(_ number: Double?) -> String {
+      guard let number else { return "" }
+      return number == number.rounded() && abs(number) < 1e15 ? String(format: "%.0f", number) : "\(number)"
+    }
+    for metric in comparison.metrics {
+      let stats = metric.statistics
+      let cells: [String] = [
+        field(metric.name), value(metric.before), value(metric.after),
+        metric.changePercent.map { String(format: "%.4f", $0) } ?? "", metric.direction.rawValue,
+        metric.verdict?.rawValue ?? "", String(metric.beforeValues.count), String(metric.afterValues.count),
+        value(stats?.before.q1), value(stats?.before.q3), value(stats?.after.q1), value(stats?.after.q3),
+        value(stats?.before.min), value(stats?.before.max), value(stats?.after.min), value(stats?.after.max),
+        value(stats?.mannWhitney.u), value(stats?.mannWhitney.p), stats.map { String($0.beyondNoise) } ?? "",
+      ]
+      lines.append(cells.joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+extension String {
+  func trimmingTrailingSpaces() -> String {
+    var copy = self
+    while copy.last == " " { copy.removeLast() }
+    return copy
+  }
+}

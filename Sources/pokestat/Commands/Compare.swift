@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import TraceAnalysis
+import TraceComparison
+import TraceModel
+import TraceReaders
+import TraceReports
+
+extension Pokestat {
+  /// `pokestat compare`: before/after tables of any measured input, with run-to-run statistics.
+  struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Compare measurements before and after a patch: a cover letter's table, with statistics.",
+      discussion: """
+        Each side is one input or several repeated runs (--before a b c --after d e f); each \
+        file is one run. Inputs of any kind pokestat reads: traces (trace.dat, ftrace or \
+        trace-cmd report text: the analysis by its JSON paths, e.g. text_poke.ipis_sent, \
+        flips.ipis_sent_mean, text_poke.batch_duration_ns.median), perf stat output (every \
+        counter by its perf name, elapsed/user/sys in seconds), bpftool prog show \
+        (<name>.ns_per_run, .run_cnt, .run_time_ns), /proc/interrupts series (<row>.total, \
+        <row>.delta, <row>.cpuN.delta), kernel logs with `Took N usec` text_poke records, and \
+        throughput tables (a `1x 2x 4x` header and `name: ops/s ...` rows: \
+        <name>.threads=<n>).
+
+        --metric NAME=EXPR adds a derived metric: + - * / and parentheses over numbers, \
+        metric names, and {any name} in braces, e.g. \
+        --metric 'itlb_miss_per_s={iTLB-load-misses}/elapsed'. \
+        With several runs per side the table gives medians, interquartile ranges and a \
+        two-sided Mann-Whitney U test (exact for up to 40 runs). See docs/compare.md.
+        """)
+
+    @Argument(help: "BEFORE and AFTER inputs (one run each); or use --before/--after.", completion: .file())
+    var files: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Inputs measured before the change (one file per run).", completion: .file())
+    var before: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Inputs measured after the change (one file per run).", completion: .file())
+    var after: [String] = []
+
+    @Option(name: .customLong("metric"), help: "A derived metric NAME=EXPR (repeatable), e.g. 'walk_per_kinst=ITLB_WALK/(INST_RETIRED/1000)'.")
+    var metrics: [String] = []
+
+    @Option(help: "Also write a self-contained HTML page with the table and plots to this file.", completion: .file())
+    var html: String?
+
+    @Flag(help: "Skip malformed text lines instead of stopping.")
+    var lenient = false
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+      if before.isEmpty && after.isEmpty {
+        guard files.count == 2 else {
+          throw ValidationError("give BEFORE and AFTER, or --before FILE... --after FILE...")
+        }
+      } else {
+        guard !before.isEmpty, !after.isEmpty else { throw ValidationError("give both --before and --after") }
+        guard files.isEmpty else { throw ValidationError("give inputs either as BEFORE AFTER or with --before/--after, not both") }
+      }
+    }
+
+    func run() throws {
+      let beforeFiles = before.isEmpty ? [files[0]] : before
+      let afterFiles = after.isEmpty ? [files[1]] : after
+      var derived: [DerivedMetric] = []
+      for argument in metrics {
+        do {
+          derived.append(try DerivedMetric(parsing: argument))
+        } catch {
+          throw InputFailure("--metric '\(argument)': \(error)")
+        }
+      }
+      let sink = try OutputSink(path: outputOptions.output)
+      var (beforeSet, beforeTraces) = try Self.load(beforeFiles, lenient: lenient)
+      var (afterSet, afterTraces) = try Self.load(afterFiles, lenient: lenient)
+      for metric in derived {
+        do {
+          beforeSet = beforeSet.adding(metric.name, values: try metric.values(in: beforeSet))
+          afterSet = afterSet.adding(metric.name, values: try metric.values(in: afterSet))
+        } catch {
+          throw InputFailure("--metric '\(metric.source)': \(error)")
+        }
+      }
+      // Derived metrics first: they are what the user asked for.
+      let derivedNames = derived.map(\.name)
+      let comparison = Comparison(
+        before: beforeSet.movingToFront(derivedNames), after: afterSet.movingToFront(derivedNames), beforeFiles: beforeFiles, afterFiles: afterFiles)
+      sink.write(try ComparisonRenderer.render(comparison, as: outputOptions.resolvedFormat))
+      sink.flush()
+      if let html {
+        let page = ComparisonHTML.render(comparison, traces: ComparisonHTML.Traces(before: beforeTraces, after: afterTraces))
+        do {
+          try page.write(toFile: html, atomically: true, encoding: .utf8)
+        } catch {
+          throw InputFailure("cannot write \(html): \(error.localizedDescription)")
+        }
+      }
+    }
+
+    /// Reads one side: every file is one run; traces are also returned for the plots.
+    static func load(_ files: [String], lenient: Bool) throws -> (MetricSet, [AnalysisReport]) {
+      var set = MetricSet.empty
+      var traces: [AnalysisReport] = []
+      for file in files {
+        let (metrics, trace) = try load(file, lenient: lenient)
+        set = set.appendingRun(metrics)
+        if let trace { traces.append(trace) }
+      }
+      return (set, traces)
+    }
+
+    /// The metrics of one input, by its detected format.
+    static func load(_ file: String, lenient: Bool) throws -> (MetricSet, AnalysisReport?) {
+      let options = TextReaderOptions(lenient: lenient)
+      let detection = Result { () throws(TraceParseError) in try detectInput(path: file).format }
+      if case .failure(let error) = detection, case .unrecognizedFormat = error.reason {
+        // Throughput tables have no tool of their own; try that shape before giving up.
+        let text = try readText(file)
+        return (MetricSet.throughput(try ThroughputTable.parse(text: text, path: file)), nil)
+      }
+      let format = try detection.get()
+      switch format {
+      case .traceDat, .ftraceText, .traceCmdReport:
+        let report = try Analyze.analyze(file, format: format, lenient: lenient, options: AnalysisOptions())
+        return (MetricSet.analysis(report), report)
+      case .perfStatText, .perfStatCSV, .perfStatJSON:
+        let set = try PerfStatReader.read(path: file, options: options).counters
+        return (MetricSet.perfStat(
+          counters: set.counters.map { ($0.event, $0.value) }, elapsedSeconds: set.elapsedSeconds,
+          userSeconds: set.userSeconds, sysSeconds: set.sysSeconds), nil)
+      case .bpftoolText, .bpftoolJSON:
+        let programs = try BPFProgramReader.read(path: file, options: options).programs
+        return (MetricSet.bpfPrograms(programs.map {
+          MetricSet.BPFProgramRun(name: $0.name, tag: $0.tag, runTimeNanoseconds: $0.runTimeNanoseconds, runCount: $0.runCount)
+        }), nil)
+      case .procInterrupts:
+        let snapshots = try InterruptsReader.read(path: file, options: options).snapshots
+        return (MetricSet.interrupts(snapshots.map { $0.rows.map { ($0.name, $0.counts) } }), nil)
+      case .dmesg:
+        return (MetricSet.textPokeLog(try TextPokeLog.parse(text: try readText(file), path: file)), nil)
+      case .perfScript, .perfReport:
+        throw InputFailure("\(file): \(format.rawValue) input has no metrics to compare (compare reads traces, perf stat, bpftool, /proc/interrupts, kernel logs with `Took N usec` and throughput tables)")
+      }
+    }
+
+    static func readText(_ file: String) throws -> String {
+      let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
+      guard let data else { throw InputFailure("\(file): cannot read") }
+      return String(decoding: data, as: UTF8.self)
+    }
+  }
+}
+

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import TraceTestSupport
+
+/// `pokestat compare` end to end: the seeds' figures from their tools' own output, every
+/// output format, errors, and the HTML page as Chromium renders it.
+@Suite struct CompareCommandTests {
+  static let itlbArguments = [
+    "compare", "fixtures/text/perfstat-seed-itlb-before.txt", "fixtures/text/perfstat-seed-itlb-after.txt",
+    "--metric", "itlb_miss_per_s={iTLB-load-misses}/elapsed",
+    "--metric", "walk_per_kinst=ITLB_WALK/(INST_RETIRED/1000)",
+    "--metric", "ITLB_WALK/L1I_TLB",
+  ]
+
+  static func metrics(_ stdout: String) throws -> [String: [String: Any]] {
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+    let metrics = try #require(json["metrics"] as? [[String: Any]])
+    return Dictionary(uniqueKeysWithValues: metrics.map { ($0["name"] as! String, $0) })
+  }
+
+  static func twoDecimals(_ value: Any?) -> Double? { (value as? Double).map { ($0 * 100).rounded() / 100 } }
+
+  @Test("seed 003 iTLB metrics: --json change_percent to two decimals")
+  func itlbJSON() throws {
+    let result = try CommandLine.run(Self.itlbArguments + ["--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let metrics = try Self.metrics(result.stdout)
+    // The cover letter: 63.16%, 42.71%, 42.47% decrease; compilation 1.92% faster.
+    #expect(Self.twoDecimals(metrics["itlb_miss_per_s"]?["change_percent"]) == -63.16)
+    #expect(Self.twoDecimals(metrics["walk_per_kinst"]?["change_percent"]) == -42.71)
+    #expect(Self.twoDecimals(metrics["ITLB_WALK/L1I_TLB"]?["change_percent"]) == -42.47)
+    #expect(Self.twoDecimals(metrics["elapsed"]?["change_percent"]) == -1.92)
+    for metric in metrics.values {
+      for key in ["name", "before", "after", "change_percent", "direction", "verdict", "statistics", "noise"] {
+        #expect(metric.keys.contains(key), "\(key)")
+      }
+    }
+    #expect(metrics["ITLB_WALK"]?["before"] as? Double == 333278635)
+    #expect(metrics["ITLB_WALK"]?["after"] as? Double == 190333544)
+    #expect(metrics["elapsed"]?["statistics"] is NSNull)
+  }
+
+  @Test("markdown is a cover-letter table: before, after, change, better/worse")
+  func markdown() throws {
+    let result = try CommandLine.run(Self.itlbArguments + ["--format", "markdown"])
+    #expect(result.status == 0)
+    let lines = result.stdout.split(separator: "\n")
+    #expect(lines.contains("| metric | before | after | change | better/worse | noise |"))
+    #expect(lines.contains { $0.hasPrefix("| itlb_miss_per_s | 83711972.29 | 30835946.56 | -63.16% | better (lower is better) |") })
+    #expect(lines.contains { $0.hasPrefix("| walk_per_kinst | 0.01314 | 0.007530 | -42.71% | better (lower is better) |") })
+    #expect(lines.contains { $0.hasPrefix("| elapsed | 189.03 | 185.39 | -1.92% | better (lower is better) |") })
+    #expect(lines.contains { $0.hasPrefix("| INST_RETIRED | 25359571423901 | 25278233304411 | -0.32% |  |") })
+    #expect(result.stdout.contains("no spread is known"))
+  }
+
+  @Test("csv has a header and one row per metric")
+  func csv() throws {
+    let result = try CommandLine.run(Self.itlbArguments + ["--csv"])
+    #expect(result.status == 0)
+    let lines = result.stdout.split(separator: "\n")
+    #expect(lines.first?.hasPrefix("name,before,after,change_percent,direction,verdict,before_runs,after_runs") == true)
+    #expect(lines.count == 1 + 8)
+    #expect(lines.contains { $0.hasPrefix("elapsed,189.029769053,185.392650561,-1.9241,lower_is_better,better,1,1") })
+  }
+
+  @Test("seed 000 bpftool: 36 vs 28 ns per run")
+  func bpftool() throws {
+    let result = try CommandLine.run(["compare", "fixtures/text/bpftool-seed-before.txt", "fixtures/text/bpftool-seed-after.txt", "--json"])
+    #expect(result.status == 0)
+    let metric = try #require(try Self.metrics(result.stdout)["hn_egress.ns_per_run"])
+    #expect(metric["before"] as? Double == 3009063719.0 / 82757845)
+    #expect(metric["after"] as? Double == 1928223019.0 / 67682728)
+    #expect(metric["verdict"] as? String == "better")
+  }
+
+  @Test("IPIs per flip from two lab traces match awk over trace-cmd report")
+  func traces() throws {
+    let result = try CommandLine.run([
+      "compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let metrics = try Self.metrics(result.stdout)
+    func expected(_ name: String) throws -> [String: Double] {
+      let text = try String(contentsOf: Fixtures.url("compare/\(name).expected"), encoding: .utf8)
+      return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").map { line in
+        let parts = line.split(separator: "=", maxSplits: 1)
+        return (String(parts[0]), Double(parts[1])!)
+      })
+    }
+    let before = try expected("lab61-2cpu"), after = try expected("lab61-8cpu")
+    for name in ["flips.ipis_sent_mean", "text_poke.ipis_sent", "ipi.received", "text_poke.batch_duration_ns.median"] {
+      let metric = try #require(metrics[name], "\(name)")
+      #expect(abs((metric["before"] as? Double ?? -1) - before[name]!) < 1e-5, "\(name)")
+      #expect(abs((metric["after"] as? Double ?? -1) - after[name]!) < 1e-5, "\(name)")
+    }
+  }
+
+  @Test("seed 002: throughput tables pair freelist before with array after")
+  func throughput() throws {
+    let result = try CommandLine.run([
+      "compare", "fixtures/compare/throughput-seed-freelist.txt", "fixtures/compare/throughput-seed-array.txt", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let metric = try #require(try Self.metrics(result.stdout)["freelist->array.threads=96"])
+    let ratio = 1 + (metric["change_percent"] as! Double) / 100
+    #expect((ratio * 10).rounded() / 10 == 466.7)  // "the biggest gain as 466.7x"
+  }
+
+  @Test("repeated runs: --before/--after give medians, IQR and a Mann-Whitney test")
+  func repeatedRuns() throws {
+    let result = try CommandLine.run([
+      "compare", "--before", "fixtures/text/bpftool-seed-before.txt", "fixtures/text/bpftool-seed-before.txt",
+      "fixtures/text/bpftool-seed-before.txt", "--after", "fixtures/text/bpftool-seed-after.txt",
+      "fixtures/text/bpftool-seed-after.txt", "fixtures/text/bpftool-seed-after.txt", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let metric = try #require(try Self.metrics(result.stdout)["hn_egress.ns_per_run"])
+    let statistics = try #require(metric["statistics"] as? [String: Any])
+    let test = try #require(statistics["mann_whitney"] as? [String: Any])
+    // Identical runs: every before value exceeds every after value, U = 9, p = 2/20.
+    #expect(test["u"] as? Double == 9)
+    #expect(abs((test["p"] as? Double ?? 0) - 0.1) < 1e-12)
+    #expect((metric["noise"] as? String)?.contains("cannot be shown beyond noise with 3 and 3 runs") == true)
+    #expect((metric["before_values"] as? [Double])?.count == 3)
+    let table = try CommandLine.run([
+      "compare", "--before", "fixtures/text/bpftool-seed-before.txt", "fixtures/text/bpftool-seed-before.txt",
+      "--after", "fixtures/text/bpftool-seed-after.txt", "fixtures/text/bpftool-seed-after.txt",
+    ])
+    #expect(table.stdout.contains("before (median [IQR])"))
+  }
+
+  @Test("a bad --metric names the column; exit status 2", arguments: [
+    ("x=({ITLB_WALK}*/2", "pokestat: --metric 'x=({ITLB_WALK}*/2': column 16: expected a number, a name, '{' or '(', found '/'"),
+    ("x=NOPE/2", "pokestat: --metric 'x=NOPE/2': column 3: expected a metric of the inputs"),
+  ])
+  func badMetric(argument: String, message: String) throws {
+    let result = try CommandLine.run([
+      "compare", "fixtures/text/perfstat-seed-itlb-before.txt", "fixtures/text/perfstat-seed-itlb-after.txt", "--metric", argument,
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.hasPrefix(message))
+    #expect(result.stderr.split(separator: "\n").count == 1)
+  }
+
+  @Test("bad usage and unreadable inputs exit 2 with one line")
+  func badUsage() throws {
+    #expect(try CommandLine.run(["compare", "fixtures/text/perfstat-seed-itlb-before.txt"]).status == 2)
+    #expect(try CommandLine.run(["compare", "--before", "fixtures/text/perfstat-seed-itlb-before.txt"]).status == 2)
+    let missing = try CommandLine.run(["compare", "no-such-file", "fixtures/text/perfstat-seed-itlb-after.txt"])
+    #expect(missing.status == 2)
+    #expect(missing.stderr.contains("no-such-file"))
+  }
+
+  // MARK: - HTML
+
+  static var chromium: String? { Fixtures.which("chromium") ?? Fixtures.which("chromium-browser") }
+
+  /// Renders `html` with headless Chromium and returns the PNG's bytes.
+  static func screenshot(_ html: URL, in folder: URL) throws -> Data {
+    let png = folder.appendingPathComponent(html.deletingPathExtension().lastPathComponent + ".png")
+    let tool = try #require(chromium, "chromium is not installed (Debian package chromium; CI must have it)")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = [
+      "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--screenshot=\(png.path)",
+      "--window-size=1200,2000", html.absoluteString,
+    ]
+    process.currentDirectoryURL = folder
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return try Data(contentsOf: png)
+  }
+
+  @Test("the HTML page is self-contained and renders its plots in headless Chromium",
+        .enabled(if: Fixtures.canRun(with: "chromium"), "needs chromium (Debian package chromium)"))
+  func html() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-html-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let page = folder.appendingPathComponent("compare.html")
+    let result = try CommandLine.run([
+      "compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--html", page.path,
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let text = try String(contentsOf: page, encoding: .utf8)
+    // Self-contained: no scripts, no external resources (the SVG namespace is a name, not a fetch).
+    #expect(!text.contains("<script") && !text.contains("src=") && !text.contains("href=") && !text.contains("@import"))
+    #expect(text.components(separatedBy: "<svg ").count - 1 == 4)
+    for heading in ["IPIs received per CPU", "text_poke batch durations", "Per-flip IPIs sent", "Every metric"] {
+      #expect(text.contains(heading), "\(heading)")
+    }
+    #expect(text.contains("<td>flips.ipis_sent_mean</td>"))
+
+    let blank = folder.appendingPathComponent("blank.html")
+    try "<!DOCTYPE html><html><body></body></html>".write(to: blank, atomically: true, encoding: .utf8)
+    let blankPNG = try Self.screenshot(blank, in: folder)
+    let pagePNG = try Self.screenshot(page, in: folder)
+    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    #expect(Array(pagePNG.prefix(8)) == signature)
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    func be32(_ data: Data, _ offset: Int) -> Int { data[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) } }
+    #expect(be32(pagePNG, 16) == 1200 && be32(pagePNG, 20) == 2000)
+    // A blank 1200x2000 page compresses to a few kilobytes; tables, text and plots do not.
+    #expect(pagePNG.count > 20 * blankPNG.count, "page \(pagePNG.count) bytes, blank \(blankPNG.count) bytes")
+    #expect(pagePNG.count > 100_000)
+    #expect(Set(pagePNG).count == 256)
+  }
+}
