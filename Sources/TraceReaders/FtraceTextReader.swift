@@ -133,6 +133,9 @@ public struct FtraceTextStream: EventStream {
   public static let windowLimit = 64
   private var stackState = StackState.none
   private var lostByCPU: [Int: Int] = [:]
+  /// trace-cmd prints an instance's label once before a `CPU:N [... DROPPED]` notice and not
+  /// again on the event line that follows it: that line belongs to this buffer.
+  private var bufferOfNextUnlabelledLine: String?
   private var openFunctions: [Int: [String]] = [:]
   private var pendingInfoIsEmpty = false
   private var interner = TextInterner()
@@ -299,6 +302,10 @@ public struct FtraceTextStream: EventStream {
     if start < end, buffer[start] != Byte.space, let prefixEnd = Self.bufferPrefixEnd(buffer, start, end) {
       bufferName = interner.string(buffer, start, prefixEnd)
       start = prefixEnd + 2
+      bufferOfNextUnlabelledLine = nil
+    } else if let carried = bufferOfNextUnlabelledLine {
+      bufferName = carried
+      bufferOfNextUnlabelledLine = nil
     }
     var i = start
     while i < end, buffer[i] == Byte.space || buffer[i] == Byte.tab { i += 1 }
@@ -315,6 +322,7 @@ public struct FtraceTextStream: EventStream {
     if Self.hasPrefix(buffer, i, end, Byte.cpuColon) {
       if let (cpu, lost) = Self.parseLostLine(buffer, i + 4, end) {
         lostByCPU[cpu, default: 0] = lost < 0 ? -1 : (lostByCPU[cpu] ?? 0) + lost
+        if !bufferName.isEmpty { bufferOfNextUnlabelledLine = bufferName }
         stackState = .none
         return
       }
@@ -378,6 +386,8 @@ public struct FtraceTextStream: EventStream {
     while i < end, b[i] == Byte.space { i += 1 }
     guard i < end, b[i] == Byte.openBracket else { return nil }
     i += 1
+    // trace-cmd's `CPU:N [EVENTS DROPPED]`: events lost, number unknown.
+    if hasPrefix(b, i, end, Byte.eventsDroppedUnknown) { return (Int(cpu), -1) }
     if hasPrefix(b, i, end, Byte.lost) {
       i += Byte.lost.count
       if hasPrefix(b, i, end, Byte.eventsClose) { return (Int(cpu), -1) }
@@ -859,6 +869,7 @@ enum Byte {
   static let lost = Array("LOST ".utf8)
   static let eventsClose = Array("EVENTS]".utf8)
   static let eventsDropped = Array(" EVENTS DROPPED]".utf8)
+  static let eventsDroppedUnknown = Array("EVENTS DROPPED]".utf8)
   static let userStack = Array("<user".utf8)
   static let hexPrefix = Array("0x".utf8)
   static let functionName = Array("function".utf8)

@@ -61,8 +61,6 @@ struct ReportTextEquivalenceTests {
     let textStreams = Dictionary(grouping: text) { StreamKey(buffer: $0.buffer, cpu: $0.cpu) }
     #expect(Set(binaryStreams.keys) == Set(textStreams.keys))
     var differences: [String] = []
-    // TraceNative decodes ftrace:print's flexible `char buf[]` (size 0 in its format) as "".
-    var knownDifferences: [String] = []
     var compared = 0
     for (key, fromDat) in binaryStreams.sorted(by: { $0.key < $1.key }) {
       let fromText = textStreams[key] ?? []
@@ -72,23 +70,13 @@ struct ReportTextEquivalenceTests {
       for (index, (a, b)) in zip(fromDat, fromText).enumerated() {
         compared += 1
         for difference in Self.differences(dat: a, text: b, symbols: dat.metadata.symbols) {
-          let line = "\(key) event \(index) (\(a.name) @ \(a.timestamp)): \(difference)"
-          if a.name == "print", a[field: "buf"] == .string(""), difference.hasPrefix("field buf:") {
-            knownDifferences.append(line)
-          } else {
-            differences.append(line)
-          }
+          differences.append("\(key) event \(index) (\(a.name) @ \(a.timestamp)): \(difference)")
         }
       }
     }
     #expect(compared == binary.count)
     #expect(
       differences.isEmpty, "\(differences.count) differences, first: \(differences.prefix(12).joined(separator: "\n"))")
-    if binary.contains(where: { $0.name == "print" }) {
-      withKnownIssue("TraceNative decodes ftrace:print's `char buf[]` (size 0 in the format) as an empty string") {
-        #expect(knownDifferences.isEmpty, "\(knownDifferences.count) print events")
-      }
-    }
   }
 
   struct StreamKey: Hashable, Comparable, CustomStringConvertible {

@@ -53,7 +53,10 @@ enum FieldDecoder {
         value = .cpuList(cpus)
       } else if field.isString || (field.isArray && field.type.hasPrefix("char")) || (field.isDynamic && field.type.contains("char")) {
         let bytes = UnsafeRawBufferPointer(rebasing: data[start..<start + length])
-        let text = bytes.prefix { $0 != 0 }
+        var text = bytes.prefix { $0 != 0 }
+        // trace_marker text ends in the newline `echo` wrote; report text (and so every text
+        // reader) shows it without, so the value is the same whichever reader produced it.
+        if text.last == 10 { text = text.dropLast() }
         value = .string(String(decoding: text, as: UTF8.self))
       } else if field.isArray || field.isDynamic || length > 8 {
         value = .bytes(Array(UnsafeRawBufferPointer(rebasing: data[start..<start + length])))
