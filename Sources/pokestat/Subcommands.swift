@@ -2,5 +2,5 @@ import ArgumentParser
 
 extension Pokestat {
   /// Every subcommand, in the order `--help` lists them. Add new ones here.
-  static let allSubcommands: [any ParsableCommand.Type] = [Analyze.self, Check.self, Predict.self, Dump.self]
+  static let allSubcommands: [any ParsableCommand.Type] = [Analyze.self, Check.self, Predict.self, Dump.self, Record.self]
 }
