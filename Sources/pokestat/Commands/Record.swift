@@ -102,6 +102,7 @@ extension Pokestat {
       }
       let flipPlan = flip.flatMap(Self.parseFlip)
       if let flipPlan { _ = try LiveCapture.sysctlValue(flipPlan.name) }  // exists, before anything changes
+      let executable = command.isEmpty ? nil : try Self.resolve(command[0])
       _ = try TracingEnvironment.check()
 
       let stop = StopRequest()
@@ -150,7 +151,7 @@ extension Pokestat {
       } else if let duration {
         _ = pause(Self.seconds(duration) ?? 0)
       } else {
-        try runCommand(stop: stop, pause: pause)
+        try runCommand(executable!, stop: stop, pause: pause)
       }
       // Let the last IPIs' receptions and the readers catch up.
       if stop.signal == nil { _ = pause(0.05) }
@@ -166,16 +167,9 @@ extension Pokestat {
     }
 
     /// Runs `command` (no shell) and waits for it, passing SIGINT/SIGTERM on to it.
-    private func runCommand(stop: StopRequest, pause: (Double) -> Bool) throws {
+    private func runCommand(_ executable: String, stop: StopRequest, pause: (Double) -> Bool) throws {
       let process = Process()
-      let executable = command[0]
-      if executable.contains("/") {
-        process.executableURL = URL(fileURLWithPath: executable)
-      } else if let found = Self.which(executable) {
-        process.executableURL = URL(fileURLWithPath: found)
-      } else {
-        throw InputFailure("\(executable): command not found in PATH")
-      }
+      process.executableURL = URL(fileURLWithPath: executable)
       process.arguments = Array(command.dropFirst())
       do { try process.run() } catch { throw InputFailure("\(executable): cannot run it: \(error.localizedDescription)") }
       while process.isRunning {
@@ -188,6 +182,16 @@ extension Pokestat {
       if process.terminationStatus != 0 {
         FileHandle.standardError.write(Data("pokestat: \(executable) exited with status \(process.terminationStatus)\n".utf8))
       }
+    }
+
+    /// The path of the command to run: as given when it has a slash, else found in PATH.
+    private static func resolve(_ tool: String) throws -> String {
+      if tool.contains("/") {
+        guard FileManager.default.isExecutableFile(atPath: tool) else { throw InputFailure("\(tool): not an executable file") }
+        return tool
+      }
+      guard let found = which(tool) else { throw InputFailure("\(tool): command not found in PATH") }
+      return found
     }
 
     private static func which(_ tool: String) -> String? {
