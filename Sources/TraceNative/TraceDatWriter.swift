@@ -74,13 +74,13 @@ public struct TraceDatContents: Sendable {
   }
 }
 
-/// Writes trace.dat version 7 files (uncompressed, little endian) that `trace-cmd report`
+/// Writes trace.dat version 7 files (uncompressed or zstd, little endian) that `trace-cmd report`
 /// and ``TraceDatReader`` read.
 ///
 /// Follows trace-cmd.dat.v7(5) and what trace-cmd 3.x writes (lib/trace-cmd/trace-output.c):
 ///
 /// ```
-/// header: magic, "7", endianness, long size, page size, "none\0\0", offset of the options section
+/// header: magic, "7", endianness, long size, page size, "none\0\0" or "zstd\0<version>\0", offset of the options section
 /// STRINGS section (15)          section descriptions; first, so trace-cmd's scan from the header finds it
 /// HEADER_INFO (16) … CMDLINES (21) sections
 /// BUFFER section (3)            padding, then each CPU's pages at a page-aligned offset (mmap-able)
@@ -88,6 +88,16 @@ public struct TraceDatContents: Sendable {
 ///                               the section offsets, BUFFER (with the page size), DONE → 0
 /// ```
 public enum TraceDatWriter {
+  /// How sections and trace data are stored.
+  public enum Compression: String, Sendable, CaseIterable {
+    case none
+    /// Metadata sections compressed whole; each CPU's pages in chunks of ``chunkPages`` pages.
+    case zstd
+  }
+
+  /// Pages per compressed chunk of trace data.
+  static let chunkPages = 64
+
   private enum ID: UInt16 {
     case done = 0, cpuStat = 2, buffer = 3, traceClock = 4, uname = 5, cpuCount = 8, version = 9, strings = 15
     case headerInfo = 16, ftraceEvents = 17, eventFormats = 18, kallsyms = 19, printk = 20, cmdlines = 21
@@ -96,7 +106,7 @@ public enum TraceDatWriter {
   /// Writes `contents` to `path`, replacing the file.
   ///
   /// - Throws: ``NativeTraceError`` naming `open`, `write` or `pwrite` when the file cannot be written.
-  public static func write(_ contents: TraceDatContents, to path: String) throws(NativeTraceError) {
+  public static func write(_ contents: TraceDatContents, to path: String, compression: Compression = .none) throws(NativeTraceError) {
     precondition(contents.subbufferSize >= 256 && contents.subbufferSize & (contents.subbufferSize - 1) == 0,
                  "sub-buffer size must be a power of two")
     let file = try OutputFile(path: path)
@@ -109,8 +119,8 @@ public enum TraceDatWriter {
     header.appendUInt8(0)  // little endian
     header.appendUInt8(UInt8(contents.longSize))
     header.appendUInt32(UInt32(contents.pageSize))
-    header.appendCString("none")
-    header.appendCString("")
+    header.appendCString(compression.rawValue)
+    header.appendCString(compression == .zstd ? ZstdCompressor.version : "")
     let optionsOffsetField = header.bytes.count
     header.appendUInt64(0)  // patched once the options section's place is known
     try file.append(header.bytes)
@@ -119,7 +129,7 @@ public enum TraceDatWriter {
     let descriptions = ["strings", "headers", "ftrace events", "events format", "kallsyms", "printk", "command lines",
                         "buffer flyrecord ", "options"]
     for text in descriptions { _ = strings.id(of: text) }
-    try writeSection(file, id: .strings, description: strings.id(of: "strings"), content: strings.bytes)
+    try writeSection(file, id: .strings, description: strings.id(of: "strings"), content: strings.bytes, compression: compression)
 
     var sectionOffsets: [(ID, Int)] = []
     var body = ByteWriter()
@@ -130,7 +140,7 @@ public enum TraceDatWriter {
     body.appendUInt64(UInt64(contents.headerEvent.count))
     body.append(contents.headerEvent)
     sectionOffsets.append((.headerInfo, file.offset))
-    try writeSection(file, id: .headerInfo, description: strings.id(of: "headers"), content: body.bytes)
+    try writeSection(file, id: .headerInfo, description: strings.id(of: "headers"), content: body.bytes, compression: compression)
 
     body = ByteWriter()
     body.appendUInt32(UInt32(contents.ftraceFormats.count))
@@ -139,7 +149,7 @@ public enum TraceDatWriter {
       body.append(format)
     }
     sectionOffsets.append((.ftraceEvents, file.offset))
-    try writeSection(file, id: .ftraceEvents, description: strings.id(of: "ftrace events"), content: body.bytes)
+    try writeSection(file, id: .ftraceEvents, description: strings.id(of: "ftrace events"), content: body.bytes, compression: compression)
 
     body = ByteWriter()
     body.appendUInt32(UInt32(contents.eventSystems.count))
@@ -152,7 +162,7 @@ public enum TraceDatWriter {
       }
     }
     sectionOffsets.append((.eventFormats, file.offset))
-    try writeSection(file, id: .eventFormats, description: strings.id(of: "events format"), content: body.bytes)
+    try writeSection(file, id: .eventFormats, description: strings.id(of: "events format"), content: body.bytes, compression: compression)
 
     for (id, description, data, sizeWidth) in [
       (ID.kallsyms, "kallsyms", contents.kallsyms, 4), (.printk, "printk", contents.printkFormats, 4),
@@ -162,20 +172,37 @@ public enum TraceDatWriter {
       if sizeWidth == 4 { body.appendUInt32(UInt32(data.count)) } else { body.appendUInt64(UInt64(data.count)) }
       body.append(data)
       sectionOffsets.append((id, file.offset))
-      try writeSection(file, id: id, description: strings.id(of: description), content: body.bytes)
+      try writeSection(file, id: id, description: strings.id(of: description), content: body.bytes, compression: compression)
     }
 
     // The flyrecord section: its size covers the padding and every CPU's pages.
     let bufferSection = file.offset
     var sectionHeader = ByteWriter()
-    sectionHeader.appendSectionHeader(id: ID.buffer.rawValue, description: strings.id(of: "buffer flyrecord "), size: 0)
+    sectionHeader.appendSectionHeader(
+      id: ID.buffer.rawValue, description: strings.id(of: "buffer flyrecord "), size: 0, compressed: compression == .zstd)
     try file.append(sectionHeader.bytes)
     var cpuTable: [(cpu: Int, offset: Int, size: Int)] = []
     for pages in contents.cpuPages.sorted(by: { $0.cpu < $1.cpu }) where !pages.bytes.isEmpty {
       let aligned = (file.offset + contents.subbufferSize - 1) & ~(contents.subbufferSize - 1)
       try file.append(repeatElement(UInt8(0), count: aligned - file.offset))
-      cpuTable.append((pages.cpu, file.offset, pages.bytes.count))
-      try file.append(pages.bytes)
+      let start = file.offset
+      if compression == .zstd {
+        // <count> then per chunk: <compressed size> <uncompressed size, whole pages> <data>.
+        let chunkSize = chunkPages * contents.subbufferSize
+        var chunks = ByteWriter()
+        chunks.appendUInt32(UInt32((pages.bytes.count + chunkSize - 1) / chunkSize))
+        for chunkStart in stride(from: 0, to: pages.bytes.count, by: chunkSize) {
+          let plain = Array(pages.bytes[chunkStart..<min(chunkStart + chunkSize, pages.bytes.count)])
+          let packed = try ZstdCompressor.compress(plain, path: path)
+          chunks.appendUInt32(UInt32(packed.count))
+          chunks.appendUInt32(UInt32(plain.count))
+          chunks.append(packed)
+        }
+        try file.append(chunks.bytes)
+      } else {
+        try file.append(pages.bytes)
+      }
+      cpuTable.append((pages.cpu, start, file.offset - start))
     }
     var sizeField = ByteWriter()
     sizeField.appendUInt64(UInt64(file.offset - bufferSection - 16))
@@ -226,17 +253,31 @@ public enum TraceDatWriter {
     data.appendUInt64(0)  // no further options section
     option(.done, data)
     let optionsSection = file.offset
-    try writeSection(file, id: .done, description: strings.id(of: "options"), content: options.bytes)
+    try writeSection(file, id: .done, description: strings.id(of: "options"), content: options.bytes, compression: compression)
     var offsetField = ByteWriter()
     offsetField.appendUInt64(UInt64(optionsSection))
     try file.patch(offsetField.bytes, at: optionsOffsetField)
   }
 
-  private static func writeSection(_ file: OutputFile, id: ID, description: UInt32, content: [UInt8]) throws(NativeTraceError) {
+  /// Writes a section header and its content; compressed sections start with
+  /// <compressed size> <uncompressed size> (trace-cmd.dat.v7(5)). The STRINGS section is
+  /// compressed like the others, as trace-cmd does.
+  private static func writeSection(
+    _ file: OutputFile, id: ID, description: UInt32, content: [UInt8], compression: Compression
+  ) throws(NativeTraceError) {
     var header = ByteWriter()
-    header.appendSectionHeader(id: id.rawValue, description: description, size: content.count)
+    guard compression == .zstd else {
+      header.appendSectionHeader(id: id.rawValue, description: description, size: content.count)
+      try file.append(header.bytes)
+      try file.append(content)
+      return
+    }
+    let packed = try ZstdCompressor.compress(content, path: file.path)
+    header.appendSectionHeader(id: id.rawValue, description: description, size: packed.count + 8, compressed: true)
+    header.appendUInt32(UInt32(packed.count))
+    header.appendUInt32(UInt32(content.count))
     try file.append(header.bytes)
-    try file.append(content)
+    try file.append(packed)
   }
 }
 
@@ -270,9 +311,9 @@ struct ByteWriter {
   }
 
   /// A v7 section header: id, flags (0: not compressed), description string id, content size.
-  mutating func appendSectionHeader(id: UInt16, description: UInt32, size: Int) {
+  mutating func appendSectionHeader(id: UInt16, description: UInt32, size: Int, compressed: Bool = false) {
     appendUInt16(id)
-    appendUInt16(0)
+    appendUInt16(compressed ? 1 : 0)
     appendUInt32(description)
     appendUInt64(UInt64(size))
   }

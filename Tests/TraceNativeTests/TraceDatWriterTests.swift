@@ -61,12 +61,14 @@ private let liveKernel = ConditionTrait.enabled(
   }
 
   @Test("trace-cmd report reads a written file as pokestat does",
-        .enabled(if: Fixtures.canRun(with: "trace-cmd"), "trace-cmd is not installed (apt-get install trace-cmd)"))
-  func traceCmdReadsWrittenFile() throws {
+        .enabled(if: Fixtures.canRun(with: "trace-cmd"), "trace-cmd is not installed (apt-get install trace-cmd)"),
+        arguments: TraceDatWriter.Compression.allCases)
+  func traceCmdReadsWrittenFile(_ compression: TraceDatWriter.Compression) throws {
     let original = try Fixtures.materialize("tracedat/local618-flips-stack.v7none.dat.gz").path
     let written = Self.temporaryPath()
     defer { try? FileManager.default.removeItem(atPath: written) }
-    try TraceDatWriter.write(try Self.contents(of: original), to: written)
+    try TraceDatWriter.write(try Self.contents(of: original), to: written, compression: compression)
+    #expect(try TraceDatReader(path: written).compressionName == compression.rawValue)
     let theirs = try Fixtures.traceCmdReport(URL(fileURLWithPath: written)).map(String.init)
     let ours = try Self.reportLines(written)
     #expect(theirs.count == ours.count)

@@ -52,6 +52,9 @@ extension Pokestat {
     @Option(name: .shortAndLong, help: "Write the captured trace.dat (v7) to this file.", completion: .file())
     var output: String?
 
+    @Option(help: "Compression of the -o trace.dat: none or zstd.")
+    var compression: TraceDatWriter.Compression = .none
+
     @Option(help: "Report format: table, markdown, json or csv.")
     var format: ReportFormat = .table
 
@@ -205,7 +208,7 @@ extension Pokestat {
     private func writeAndAnalyze(_ result: LiveCapture.Result, progress: ProgressLine) throws {
       let path = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-record-\(getpid()).dat").path
       defer { if output == nil { try? FileManager.default.removeItem(atPath: path) } }
-      try TraceDatWriter.write(result.contents, to: path)
+      try TraceDatWriter.write(result.contents, to: path, compression: compression)
       if result.lostEvents > 0 {
         progress.note("the kernel lost \(result.lostEvents) events (ring buffer overruns): counts are lower bounds; try --buffer-size")
       }
@@ -228,6 +231,8 @@ extension Pokestat {
     }
   }
 }
+
+extension TraceDatWriter.Compression: ExpressibleByArgument {}
 
 /// The signal (SIGINT or SIGTERM) that asked the capture to stop, set from a dispatch source.
 final class StopRequest: Sendable {
