@@ -83,10 +83,20 @@ enum LiveKernel {
       let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
       let flips = try #require(json["flips"] as? [[String: Any]])
       #expect(flips.count == 10)
+      // One batch of 3 syncs per flip. Other tasks on this shared machine patch text too
+      // (their own flips, BPF JIT): a flip window holding more than one batch is that
+      // overlap, seen as extra batches, and must still contain at least our 3.
+      var overlapped = 0
       for (index, flip) in flips.enumerated() {
-        #expect(flip["ipis_sent"] as? Int == 3, "flip \(index + 1): \(flip)")
         #expect(flip["key"] as? String == "bpf_stats_enabled")
+        if flip["batches"] as? Int == 1 {
+          #expect(flip["ipis_sent"] as? Int == 3, "flip \(index + 1): \(flip)")
+        } else {
+          overlapped += 1
+          #expect((flip["ipis_sent"] as? Int ?? 0) >= 3, "flip \(index + 1): \(flip)")
+        }
       }
+      #expect(overlapped <= 2, "\(overlapped) of 10 flips overlapped other text patching")
       #expect(json["lost_events"] as? Int == 0)
 
       // The file reads back identically with trace-cmd and pokestat.
