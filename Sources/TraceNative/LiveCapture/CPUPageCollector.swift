@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+
+/// Reads every CPU's `per_cpu/cpuN/trace_pipe_raw` while a capture runs, one thread per CPU,
+/// and keeps the pages in memory, so long captures do not overflow the ring buffer.
+///
+/// Each thread reads page-sized sub-buffers without blocking and sleeps 20 ms when the
+/// buffer is empty. ``stop()`` returns once every thread has drained its CPU's buffer (call
+/// it after tracing is switched off).
+///
+/// - Complexity: memory grows by one sub-buffer (usually 4 KiB) per page the kernel hands over.
+final class CPUPageCollector: Sendable {
+  /// What the threads share: pages per CPU, counters, the stop request, the first failure.
+  private let pages: Mutex<[Int: [UInt8]]>
+  private let eventCount = Atomic<Int>(0)
+  private let pageCount = Atomic<Int>(0)
+  private let stopping = Atomic<Bool>(false)
+  private let failure = Mutex<NativeTraceError?>(nil)
+  private let group = DispatchGroup()
+  let subbufferSize: Int
+
+  /// Starts one reader thread per CPU on `paths[cpu]` (the instance's trace_pipe_raw files).
+  init(paths: [Int: String], subbufferSize: Int) {
+    self.subbufferSize = subbufferSize
+    pages = Mutex(Dictionary(uniqueKeysWithValues: paths.keys.map { ($0, []) }))
+    for (cpu, path) in paths {
+      group.enter()
+      let thread = Thread { [self] in
+        self.read(cpu: cpu, path: path)
+        self.group.leave()
+      }
+      thread.name = "pokestat-cpu\(cpu)"
+      thread.start()
+    }
+  }
+
+  /// Events and pages read so far (for the progress line).
+  var progress: (events: Int, pages: Int) { (eventCount.load(ordering: .relaxed), pageCount.load(ordering: .relaxed)) }
+
+  /// Asks the threads to drain and stop, waits for them, and returns each CPU's pages.
+  ///
+  /// - Throws: the first ``NativeTraceError`` a reader thread met.
+  func stop() throws(NativeTraceError) -> [Int: [UInt8]] {
+    stopping.store(true, ordering: .sequentiallyConsistent)
+    group.wait()
+    if let error = failure.withLock({ $0 }) { throw error }
+    return pages.withLock { $0 }
+  }
+
+  private func read(cpu: Int, path: String) {
+    do throws(NativeTraceError) {
+      let reader = try TracefsCPUReader(path: path, subbufSize: subbufferSize)
+      let decoder = try RingBufferPage(longSize: 8, bigEndian: false, oldFormat: false, path: path)
+      var page = [UInt8](repeating: 0, count: subbufferSize)
+      while true {
+        let stopRequested = stopping.load(ordering: .sequentiallyConsistent)
+        let count = try reader.readPage(into: &page)
+        if count > 0 {
+          if count < subbufferSize { page.replaceSubrange(count..<subbufferSize, with: repeatElement(0, count: subbufferSize - count)) }
+          var events = 0
+          page.withUnsafeBytes { raw in
+            if decoder.load(raw.baseAddress!) { while decoder.next() != nil { events += 1 } }
+          }
+          eventCount.add(events, ordering: .relaxed)
+          pageCount.add(1, ordering: .relaxed)
+          pages.withLock { $0[cpu, default: []].append(contentsOf: page) }
+          continue
+        }
+        if stopRequested { break }
+        Thread.sleep(forTimeInterval: 0.02)
+      }
+    } catch {
+      failure.withLock { if $0 == nil { $0 = error } }
+    }
+  }
+}
