@@ -209,9 +209,16 @@ public struct Int3Summary: Codable, Sendable, Equatable {
   public var totalSamples: Int
   /// The interrupted functions (the frame below the int3 entry), most samples first.
   public var callers: [NamedCount]
+  /// Sampling events seen (`cpu-clock`, `cycles`, ...).
+  public var sampleEvents: [String]
+  /// Why the share may be understated, when it can be: timer-based samples (cpu-clock,
+  /// task-clock) cannot land in the int3 handler, which runs with interrupts disabled; only
+  /// NMI-based hardware events (cycles) can.
+  public var note: String?
 
   enum CodingKeys: String, CodingKey {
-    case samples, callers
+    case samples, callers, note
+    case sampleEvents = "sample_events"
     case totalSamples = "total_samples"
   }
 }

@@ -117,6 +117,7 @@ public struct IPIAnalyzer {
   private var markerFlips: [MarkerFlip] = []
   private var openMarker: Int?
   private var samples = 0
+  private var sampleEvents: Set<String> = []
   private var int3Samples = 0
   private var int3Callers: [String: Int] = [:]
   private var isolatedBySource: [String: Int] = [:]
@@ -169,6 +170,13 @@ public struct IPIAnalyzer {
     case .otherGraph, .irrelevant:
       break
     }
+  }
+
+  /// Adds a batch known only from a log line (`text_poke_bp_batch(nr_entries=N)` … `Took N usec`).
+  public mutating func recordLoggedBatch(start: Timestamp?, entries: Int?, durationNanoseconds: UInt64) {
+    var batch = Batch(start: start?.nanoseconds ?? 0, cpu: -1, pid: -1, comm: "", entries: entries, sources: ["log"])
+    batch.durations["log"] = durationNanoseconds
+    batches.append(batch)
   }
 
   private mutating func handleSend(
@@ -341,6 +349,7 @@ public struct IPIAnalyzer {
 
   private mutating func handleSample(_ event: TraceEvent) {
     samples += 1
+    sampleEvents.insert(event.name)
     guard let frames = event.stack?.frames else { return }
     guard let handler = frames.firstIndex(where: { $0.symbol.map(KernelSymbols.int3HandlerNames.contains) ?? false }) else { return }
     int3Samples += 1
@@ -442,7 +451,11 @@ public struct IPIAnalyzer {
         ipisSent: textPokeSends.reduce(0) { $0 + $1.ipis }, ipisReceived: textPokeReceived, syncs: textPokeSends.count,
         attribution: attribution.sorted(), batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU)),
       flips: flipSummaries(batchSummaries),
-      int3: Int3Summary(samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers)),
+      int3: Int3Summary(
+        samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers), sampleEvents: sampleEvents.sorted(),
+        note: !sampleEvents.isEmpty && sampleEvents.isSubset(of: ["cpu-clock", "task-clock"])
+          ? "cpu-clock/task-clock samples come from a timer interrupt and cannot land in the int3 handler (it runs with interrupts off); record -e cycles (NMI) to see it"
+          : nil),
       topSenders: senders.values.sorted { ($0.ipis, $0.sendEvents, $1.path) > ($1.ipis, $1.sendEvents, $0.path) },
       isolated: isolated.isEmpty ? nil : IsolatedSummary(
         cpus: isolated.sorted(), received: isolatedReceived, textPokeReceived: isolatedTextPoke,

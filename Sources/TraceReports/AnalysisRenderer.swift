@@ -92,7 +92,8 @@ public enum AnalysisRenderer {
     if !report.textPoke.batches.isEmpty {
       out += "\n\(heading)Batches\n"
       let batchRows = report.textPoke.batches.prefix(50).enumerated().map { index, batch in
-        [String(index + 1), "\(batch.comm)-\(batch.pid)", "cpu\(batch.cpu)", batch.entries.map(String.init) ?? "-",
+        [String(index + 1), batch.pid < 0 ? "-" : "\(batch.comm)-\(batch.pid)", batch.cpu < 0 ? "-" : "cpu\(batch.cpu)",
+         batch.entries.map(String.init) ?? "-",
          String(batch.syncs), String(batch.ipisSent), String(batch.ipisReceived), microseconds(batch.durationNs),
          batch.durationSource, batch.sources.joined(separator: "+")]
       }
@@ -108,6 +109,7 @@ public enum AnalysisRenderer {
       let share = 100 * Double(report.int3.samples) / Double(report.int3.totalSamples)
       out += "\n\(heading)int3 handler: \(report.int3.samples) of \(report.int3.totalSamples) samples (\(String(format: "%.2f", share))%)\n"
       for caller in report.int3.callers.prefix(5) { out += "  \(caller.count)  \(caller.name)\n" }
+      if let note = report.int3.note { out += "note: \(note)\n" }
     }
     if let isolated = report.isolated {
       out += "\n\(heading)Isolated CPUs \(isolated.cpus.map(String.init).joined(separator: ",")): \(isolated.received) IPIs received, \(isolated.textPokeReceived) from text_poke\n"

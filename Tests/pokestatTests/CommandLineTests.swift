@@ -80,3 +80,34 @@ struct CommandLine {
     }
   }
 }
+
+@Suite struct AnalyzeInputsTests {
+  static func json(_ arguments: [String]) throws -> [String: Any] {
+    let result = try CommandLine.run(arguments)
+    #expect(result.status == 0, "\(result.stderr)")
+    return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+  }
+
+  @Test("perf script samples count toward int3.total_samples; cpu-clock gets the note")
+  func perfScriptSamples() throws {
+    // fixtures/text/perfscript-cpuclock.expected (awk): samples=141; no int3 handler frame in the file.
+    let expected = try String(contentsOf: Fixtures.url("text/perfscript-cpuclock.expected"), encoding: .utf8)
+    let samples = Int(expected.split(separator: "\n").first { $0.hasPrefix("samples=") }!.dropFirst(8))!
+    let text = try String(contentsOf: Fixtures.url("text/perfscript-cpuclock.txt"), encoding: .utf8)
+    let handlerFrames = text.split(separator: "\n").filter { $0.contains("int3_handler") }.count
+    let int3 = try #require(try Self.json(["analyze", "--json", "fixtures/text/perfscript-cpuclock.txt"])["int3"] as? [String: Any])
+    #expect(int3["total_samples"] as? Int == samples)
+    #expect(int3["samples"] as? Int == handlerFrames)
+    #expect((int3["note"] as? String)?.contains("cpu-clock") == true)
+  }
+
+  @Test("kernel log durations become batches with duration_source log (the seed's Took N usec lines)")
+  func kernelLogBatches() throws {
+    let textPoke = try #require(try Self.json(["analyze", "--json", "fixtures/text/dmesg-seed-textpoke.txt"])["text_poke"] as? [String: Any])
+    let batches = try #require(textPoke["batches"] as? [[String: Any]])
+    // shared/seeds/000: nr_entries=2 took 324 usec, 164 took 2655300, then after the patch 519 and 702.
+    #expect(batches.map { $0["entries"] as? Int } == [2, 164, 2, 164])
+    #expect(batches.map { $0["duration_ns"] as? Int } == [324_000, 2_655_300_000, 519_000, 702_000])
+    #expect(batches.allSatisfy { $0["duration_source"] as? String == "log" })
+  }
+}

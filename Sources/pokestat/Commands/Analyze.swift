@@ -67,6 +67,11 @@ extension Pokestat {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
       let skipped = try trace.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
+      if case .kernelLog(let log, _, _) = trace {
+        for record in log.durations {
+          analyzer.recordLoggedBatch(start: record.timestamp, entries: record.entries, durationNanoseconds: record.durationNanoseconds)
+        }
+      }
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.skippedLines = lenient ? skipped.skippedLines : nil
       return report

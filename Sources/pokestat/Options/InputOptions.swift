@@ -33,11 +33,16 @@ struct InputOptions: ParsableArguments {
 enum OpenedTrace {
   case traceDat(TraceDatReader)
   case text(FtraceTextSource)
+  case perfScript(PerfScriptSource)
+  /// `dmesg` with `Took N usec`-style duration lines: batches, no events.
+  case kernelLog(KernelLog, skipped: Int, path: String)
 
   var metadata: TraceMetadata {
     switch self {
     case .traceDat(let reader): return reader.metadata
     case .text(let source): return source.metadata
+    case .perfScript(let source): return source.metadata
+    case .kernelLog(_, _, let path): return TraceMetadata(file: path, formatDescription: "kernel log")
     }
   }
 
@@ -49,8 +54,13 @@ enum OpenedTrace {
       return .traceDat(try TraceDatReader(path: path))
     case .ftraceText, .traceCmdReport:
       return .text(try FtraceTextSource(path: path, options: TextReaderOptions(lenient: lenient)))
+    case .perfScript:
+      return .perfScript(try PerfScriptSource(path: path, options: TextReaderOptions(lenient: lenient)))
+    case .dmesg:
+      let (log, skipped) = try KernelLogReader.read(path: path, options: TextReaderOptions(lenient: lenient))
+      return .kernelLog(log, skipped: skipped.count, path: path)
     default:
-      throw InputFailure("\(path): \(detected.rawValue) input has no events to analyze (analyze reads trace.dat, ftrace text and trace-cmd report text)")
+      throw InputFailure("\(path): \(detected.rawValue) input has no events to analyze (analyze reads trace.dat, ftrace and trace-cmd report text, perf script and kernel logs; compare reads the others)")
     }
   }
 
@@ -65,6 +75,12 @@ enum OpenedTrace {
       var stream = try source.stream(0, fields: fields)
       while let event = try stream.next() { try body(event) }
       return (stream.skippedEvents, stream.skippedLineCount)
+    case .perfScript(let source):
+      var stream = try source.stream(0, fields: fields)
+      while let event = try stream.next() { try body(event) }
+      return (stream.skippedEvents, stream.skipped.count)
+    case .kernelLog(_, let skipped, _):
+      return (0, skipped)
     }
   }
 }
