@@ -1,7 +1,7 @@
 import TraceModel
 
 /// What an event means to the IPI and text_poke analysis, whatever reader produced it.
-enum EventRole {
+enum EventRole: Sendable {
   /// An IPI send; `targets` nil when the trace does not say (function tracer, bare kprobe).
   case send(targets: [Int]?, via: String, callsite: String?, callback: String?)
   /// A call-function IPI arriving on the event's CPU.
@@ -22,10 +22,33 @@ enum EventRole {
   case irrelevant
 }
 
+/// An event with its meaning to the analysis already worked out, so that classification can
+/// run on the threads that decode the trace (``EventClassifier``) rather than on the one that
+/// merges and counts.
+public struct ClassifiedEvent: Sendable {
+  public let event: TraceEvent
+  let role: EventRole
+}
+
+/// Classifies events for ``IPIAnalyzer``; one per decoding thread (it caches symbol lookups).
+public struct EventClassifier {
+  var roles: EventRoles
+
+  public init(symbols: SymbolTable) { roles = EventRoles(symbols: symbols) }
+
+  public mutating func classify(_ event: TraceEvent) -> ClassifiedEvent {
+    ClassifiedEvent(event: event, role: roles.role(of: event))
+  }
+}
+
 /// Recognizes events by what they are, not by the names users gave them: kprobes by the
 /// function they probe (their `__probe_ip` / `__probe_func` through the trace's kallsyms).
 struct EventRoles {
   let symbols: SymbolTable
+  /// Addresses already resolved: a trace repeats a few callsites and callbacks millions of times.
+  private var resolved: [UInt64: String?] = [:]
+
+  init(symbols: SymbolTable) { self.symbols = symbols }
 
   /// The events the analysis reads; a reader may skip all others.
   static let selection = FieldSelection.only([
@@ -42,10 +65,13 @@ struct EventRoles {
   ]
 
   /// A symbol name from a field that holds an address or a `sym+0x0/0x20` text.
-  func symbol(_ value: FieldValue?) -> String? {
+  mutating func symbol(_ value: FieldValue?) -> String? {
     switch value {
     case .unsigned(let address)?:
-      return symbols.symbolize(address)?.name
+      if let known = resolved[address] { return known }
+      let name = symbols.symbolize(address)?.name
+      if resolved.count < 1 << 16 { resolved[address] = name }
+      return name
     case .string(let text)?:
       let name = text.prefix { $0 != "+" && $0 != " " }
       return name.isEmpty ? nil : String(name)
@@ -55,7 +81,7 @@ struct EventRoles {
   }
 
   /// The function a kprobe or kretprobe event is on, and whether it is the return probe.
-  func probedFunction(_ event: TraceEvent) -> (name: String, isReturn: Bool)? {
+  mutating func probedFunction(_ event: TraceEvent) -> (name: String, isReturn: Bool)? {
     let isReturn = event[field: "__probe_ret_ip"] != nil
     if let function = symbol(event[field: "__probe_func"]) { return (function, isReturn) }
     if let function = symbol(event[field: "__probe_ip"]) { return (function, isReturn) }
@@ -82,7 +108,7 @@ struct EventRoles {
     }
   }
 
-  func role(of event: TraceEvent) -> EventRole {
+  mutating func role(of event: TraceEvent) -> EventRole {
     switch event.system {
     case "ipi":
       switch event.name {

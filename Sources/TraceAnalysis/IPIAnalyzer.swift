@@ -30,7 +30,7 @@ public struct IPIAnalyzer {
 
   private let metadata: TraceMetadata
   private let options: AnalysisOptions
-  private let roles: EventRoles
+  private var roles: EventRoles
 
   private struct Send {
     var time: UInt64
@@ -101,7 +101,8 @@ public struct IPIAnalyzer {
   private var sentPerCPU: [Int: Int] = [:]
   private var receivedPerCPU: [Int: Int] = [:]
   private var matrix: [Int: [Int: Int]] = [:]
-  private var sources: Set<String> = []
+  /// Event kinds counted as sends or receptions (a handful: a list beats hashing per event).
+  private var sources: [String] = []
   private var unknownTargetSends = 0
   private var unknownTargetRecent: [Int] = []
   /// Target CPU → the newest send to it not answered yet.
@@ -142,13 +143,20 @@ public struct IPIAnalyzer {
 
   /// Adds one event; events must come in timestamp order.
   public mutating func consume(_ event: TraceEvent) {
+    consume(ClassifiedEvent(event: event, role: roles.role(of: event)))
+  }
+
+  /// Adds one event classified by an ``EventClassifier`` (on a decoding thread); events must
+  /// come in timestamp order.
+  public mutating func consume(_ classified: ClassifiedEvent) {
+    let event = classified.event
     events += 1
     maxCPU = max(maxCPU, event.cpu)
     if event.lostBefore > 0 { lostPerCPU[event.cpu, default: 0] += event.lostBefore }
     if event.lostBefore < 0 { unknownLoss = true }
     let time = event.timestamp.nanoseconds
     defer { lastPID[event.cpu] = event.pid }
-    switch roles.role(of: event) {
+    switch classified.role {
     case .send(let targets, let via, let callsite, let callback):
       handleSend(event, time: time, targets: targets, via: via, callsite: callsite, callback: callback)
     case .receive(let via):
@@ -187,7 +195,7 @@ public struct IPIAnalyzer {
     let priority = via.hasPrefix("ipi:") ? 3 : via.hasPrefix("kprobe:") ? 2 : 1
     if let last = lastSendSource[event.cpu], last.priority > priority, time &- last.time < 50_000 { return }
     lastSendSource[event.cpu] = (time, priority)
-    sources.insert(via)
+    if !sources.contains(via) { sources.append(via) }
     // Is it a text_poke sync? By call chain first, then by what was queued, then by window.
     var textPoke = false
     if let stack = event.stack, !stack.frames.isEmpty {
@@ -248,7 +256,7 @@ public struct IPIAnalyzer {
   }
 
   private mutating func handleReceive(_ event: TraceEvent, time: UInt64, via: String) {
-    sources.insert(via)
+    if !sources.contains(via) { sources.append(via) }
     receivedPerCPU[event.cpu, default: 0] += 1
     // One call-function interrupt runs the CPU's whole queue, and a sender raises an IPI only
     // when it finds the queue empty: the reception answers the newest unanswered send to this

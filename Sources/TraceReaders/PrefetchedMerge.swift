@@ -2,10 +2,10 @@ import Dispatch
 import Synchronization
 import TraceModel
 
-/// A bounded hand-off of event chunks from one decoding thread to the merging thread.
-private final class ChunkChannel: Sendable {
+/// A bounded hand-off of chunks from one decoding thread to the merging thread.
+private final class ChunkChannel<Element: Sendable>: Sendable {
   enum Item: Sendable {
-    case events([TraceEvent])
+    case events([Element])
     case end(skipped: Int)
     case failure(any Error)
   }
@@ -55,19 +55,38 @@ extension EventSource where Self: Sendable {
   public func forEachEventInTimeOrderConcurrently(
     fields: FieldSelection, chunkSize: Int = 4096, _ body: (TraceEvent) throws -> Void
   ) throws -> Int {
+    guard streamCount > 1 else { return try forEachEventInTimeOrder(fields: fields, body) }
+    return try forEachInTimeOrderConcurrently(
+      fields: fields, chunkSize: chunkSize, transform: { { $0 } }, time: { $0.timestamp.nanoseconds }, body)
+  }
+
+  /// Like ``forEachEventInTimeOrderConcurrently(fields:chunkSize:_:)``, but each decoding
+  /// thread first turns its events into `Element`s with a transform of its own (made by
+  /// `transform` on that thread, so it may keep state such as caches): per-event work moves
+  /// off the merging thread, and smaller values cross it.
+  ///
+  /// - Parameter time: the element's timestamp in nanoseconds, the merge key.
+  /// - Returns: the events the streams skipped.
+  @discardableResult
+  public func forEachInTimeOrderConcurrently<Element: Sendable>(
+    fields: FieldSelection, chunkSize: Int = 4096,
+    transform: @escaping @Sendable () -> (TraceEvent) -> Element,
+    time: (Element) -> UInt64,
+    _ body: (Element) throws -> Void
+  ) throws -> Int {
     let count = streamCount
-    guard count > 1 else { return try forEachEventInTimeOrder(fields: fields, body) }
-    let channels = (0..<count).map { _ in ChunkChannel(capacity: 4) }
+    let channels = (0..<count).map { _ in ChunkChannel<Element>(capacity: 4) }
     let group = DispatchGroup()
     for index in 0..<count {
       let channel = channels[index]
       DispatchQueue.global().async(group: group) {
         do {
           var stream = try self.stream(index, fields: fields)
-          var chunk: [TraceEvent] = []
+          let convert = transform()
+          var chunk: [Element] = []
           chunk.reserveCapacity(chunkSize)
           while let event = try stream.next() {
-            chunk.append(event)
+            chunk.append(convert(event))
             if chunk.count == chunkSize {
               guard channel.send(.events(chunk)) else { return }
               chunk.removeAll(keepingCapacity: true)
@@ -85,47 +104,53 @@ extension EventSource where Self: Sendable {
       group.wait()
     }
 
-    var chunks: [[TraceEvent]] = Array(repeating: [], count: count)
+    var chunks: [[Element]] = Array(repeating: [], count: count)
     var positions = Array(repeating: 0, count: count)
     var finished = Array(repeating: false, count: count)
     var skipped = 0
 
-    /// The next event of stream `index`, pulling a new chunk when the current one is used up.
-    func next(_ index: Int) throws -> TraceEvent? {
+    /// Pulls the next chunk of stream `index`; false at its end.
+    func refill(_ index: Int) throws -> Bool {
       while !finished[index] {
-        if positions[index] < chunks[index].count {
-          defer { positions[index] += 1 }
-          return chunks[index][positions[index]]
-        }
         switch channels[index].receive() {
         case .events(let events):
           chunks[index] = events
           positions[index] = 0
+          if !events.isEmpty { return true }
         case .end(let streamSkipped):
           skipped += streamSkipped
           finished[index] = true
+          chunks[index] = []
         case .failure(let error):
           finished[index] = true
           throw error
         }
       }
-      return nil
+      return false
     }
 
-    var heads: [TraceEvent?] = []
-    for index in 0..<count { heads.append(try next(index)) }
+    // Heads are read in place from the chunks: no copy until `body` gets the element.
+    var headTimes = Array(repeating: UInt64.max, count: count)
+    var live = Array(repeating: false, count: count)
+    for index in 0..<count where try refill(index) {
+      live[index] = true
+      headTimes[index] = time(chunks[index][0])
+    }
     while true {
       var best = -1
       var bestTime = UInt64.max
-      for index in 0..<count {
-        if let head = heads[index], head.timestamp.nanoseconds < bestTime {
-          best = index
-          bestTime = head.timestamp.nanoseconds
-        }
+      for index in 0..<count where live[index] && headTimes[index] < bestTime {
+        best = index
+        bestTime = headTimes[index]
       }
       if best < 0 { break }
-      try body(heads[best]!)
-      heads[best] = try next(best)
+      try body(chunks[best][positions[best]])
+      positions[best] += 1
+      if positions[best] == chunks[best].count {
+        live[best] = try refill(best)
+        if !live[best] { continue }
+      }
+      headTimes[best] = time(chunks[best][positions[best]])
     }
     return skipped
   }

@@ -66,7 +66,22 @@ extension Pokestat {
     static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
-      let skipped = try trace.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
+      let skipped: (skippedEvents: Int, skippedLines: Int)
+      if case .traceDat(let reader) = trace, reader.streamCount > 1 {
+        // Each CPU stream is decoded and classified on its own thread; this one merges and counts.
+        let symbols = reader.metadata.symbols
+        let count = try reader.forEachInTimeOrderConcurrently(
+          fields: IPIAnalyzer.selection,
+          transform: {
+            var classifier = EventClassifier(symbols: symbols)
+            return { classifier.classify($0) }
+          },
+          time: { $0.event.timestamp.nanoseconds }
+        ) { analyzer.consume($0) }
+        skipped = (count, 0)
+      } else {
+        skipped = try trace.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
+      }
       if case .kernelLog(let log, _, _) = trace {
         for record in log.durations {
           analyzer.recordLoggedBatch(start: record.timestamp, entries: record.entries, durationNanoseconds: record.durationNanoseconds)
