@@ -111,3 +111,37 @@ struct CommandLine {
     #expect(batches.allSatisfy { $0["duration_source"] as? String == "log" })
   }
 }
+
+@Suite struct KprobesCommandTests {
+  /// `misses.NAME=N` from the awk-made `.expected` beside each lab kprobe_profile fixture.
+  static func expectedMisses(_ name: String) throws -> [String: Int] {
+    let text = try String(contentsOf: Fixtures.url("text/kprobe_profile/\(name).expected"), encoding: .utf8)
+    var misses: [String: Int] = [:]
+    for line in text.split(separator: "\n") where line.hasPrefix("misses.") {
+      let parts = line.dropFirst(7).split(separator: "=")
+      misses[String(parts[0])] = Int(parts[1])
+    }
+    return misses
+  }
+
+  @Test("the kretprobe model predicts the lab's nanosleep misses from maxactive and concurrency",
+        arguments: [(2, "4,12"), (4, "4,24")])
+  func predictedMisses(cpus: Int, bursts: String) throws {
+    // scripts/fixtures/capture-kprobe-profile.sh: phase 1 runs 4 concurrent `sleep 1`, phase 2
+    // 6 x CPUs more, each burst on hrtimer_nanosleep.
+    let name = "lab61-\(cpus)cpu"
+    let result = try CommandLine.run([
+      "kprobes", "--json", "fixtures/text/kprobe_profile/\(name).txt", "--events", "fixtures/text/kprobe_profile/\(name).events.txt",
+      "--concurrency", bursts, "--on", "hrtimer_nanosleep", "--kernel", "6.1", "--cpus", String(cpus),
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let probes = try #require(json["probes"] as? [[String: Any]])
+    let expected = try Self.expectedMisses(name)
+    for probe in probes where (probe["name"] as? String)?.hasPrefix("pokefx_nsleep_ret") == true {
+      let probeName = probe["name"] as! String
+      #expect(probe["predicted_misses"] as? Int == expected[probeName], "\(probeName)")
+    }
+    #expect(probes.filter { $0["predicted_misses"] != nil }.count == 2)
+  }
+}

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PatchEngine
+import TraceModel
 import TraceReaders
 
 extension Pokestat {
@@ -26,6 +28,20 @@ extension Pokestat {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp(
+      "Calls in flight at once, one value per burst (e.g. 4,24): adds the model's predicted misses of each kretprobe.",
+      discussion: "Each burst of N simultaneous calls misses max(0, N - maxactive) (kernel/kprobes.c; PatchEngine.KretprobeInstances)."))
+    var concurrency: String?
+
+    @Option(name: .customLong("on"), help: "With --concurrency: predict only for kretprobes on this function (the one the bursts call).")
+    var function: String?
+
+    @Option(help: "Kernel version for the default maxactive of kretprobes defined without rN: (default: this machine's).")
+    var kernel: String?
+
+    @Option(help: "Possible CPUs for the default maxactive (default: this machine's).")
+    var cpus: Int?
+
     func run() throws {
       let path = try file ?? Self.livePath()
       let profile = try KprobeProfileReader.read(path: path).profile
@@ -36,7 +52,23 @@ extension Pokestat {
           definitions[definition.event] = definition
         }
       }
-      let rows = profile.entries.map { ProbeRow(entry: $0, definition: definitions[$0.name]) }
+      var rows = profile.entries.map { ProbeRow(entry: $0, definition: definitions[$0.name]) }
+      if let concurrency {
+        let bursts = concurrency.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !bursts.isEmpty, bursts.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+          throw InputFailure("--concurrency: \"\(concurrency)\" is not a list of call counts like 4,24")
+        }
+        let release = kernel ?? Self.runningKernel()
+        guard let version = KernelVersion(release: release) else { throw InputFailure("--kernel: \"\(release)\" is not a version like 6.1") }
+        let possible = cpus ?? ProcessInfo.processInfo.activeProcessorCount
+        for index in rows.indices where rows[index].kind == "kretprobe" && (function == nil || rows[index].target == function) {
+          rows[index].predictedMisses = bursts.reduce(0) { total, calls in
+            total + KretprobeInstances.predict(
+              kernel: version, possibleCPUs: possible, preemptible: true, maxactive: rows[index].maxactive,
+              concurrency: calls!).nmissed
+          }
+        }
+      }
       if json {
         try printJSON(KprobesJSON(source: path, probes: rows, totalHits: profile.totalHits,
                                   totalMisses: profile.totalMisses))
@@ -55,6 +87,10 @@ extension Pokestat {
       return path
     }
 
+    static func runningKernel() -> String {
+      (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+
     static func siblingEventsPath(of profilePath: String) -> String? {
       let path = URL(fileURLWithPath: profilePath).deletingLastPathComponent().appendingPathComponent("kprobe_events").path
       return FileManager.default.isReadableFile(atPath: path) ? path : nil
@@ -62,11 +98,14 @@ extension Pokestat {
 
     private func table(_ rows: [ProbeRow], profile: KprobeProfile, source: String) -> String {
       let hasDefinitions = rows.contains { $0.kind != nil }
-      var lines = [["probe", "hits", "misses", "miss ratio"] + (hasDefinitions ? ["kind", "maxactive"] : [])]
+      let hasPrediction = rows.contains { $0.predictedMisses != nil }
+      var lines = [["probe", "hits", "misses", "miss ratio"] + (hasDefinitions ? ["kind", "maxactive"] : [])
+        + (hasPrediction ? ["predicted misses"] : [])]
       for row in rows {
         lines.append(
           [row.name, "\(row.hits)", "\(row.misses)", Self.percent(row.missRatio)]
-            + (hasDefinitions ? [row.kind ?? "", row.maxactive.map(String.init) ?? ""] : []))
+            + (hasDefinitions ? [row.kind ?? "", row.maxactive.map(String.init) ?? ""] : [])
+            + (hasPrediction ? [row.predictedMisses.map(String.init) ?? ""] : []))
       }
       let total = KprobeProfile.Entry(name: "total", hits: profile.totalHits, misses: profile.totalMisses, line: 0)
       lines.append(["total", "\(total.hits)", "\(total.misses)", Self.percent(total.missRatio)])
@@ -99,6 +138,10 @@ private struct ProbeRow: Encodable {
   /// `kprobe` or `kretprobe`, when the definitions were read.
   var kind: String?
   var maxactive: Int?
+  /// The probed function (the definition's target up to its first argument).
+  var target: String?
+  /// The model's nmissed for the `--concurrency` bursts (kretprobes only).
+  var predictedMisses: Int?
 
   init(entry: KprobeProfile.Entry, definition: KprobeDefinition?) {
     name = entry.name
@@ -107,6 +150,7 @@ private struct ProbeRow: Encodable {
     missRatio = entry.missRatio
     kind = definition.map { $0.kind == .kprobe ? "kprobe" : "kretprobe" }
     maxactive = definition?.maxActive
+    target = definition.map { String($0.target.prefix { $0 != " " && $0 != "+" }) }
   }
 }
 
