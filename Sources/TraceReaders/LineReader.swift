@@ -160,13 +160,16 @@ struct TextLines {
 
   init(text: String, path: String) {
     self.path = path
+    // Split on bytes: Swift treats "\r\n" as one Character, so a Character split on "\n"
+    // would miss CRLF line ends.
     var number = 0
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    let bytes = Array(text.utf8)
+    for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
       number += 1
-      var s = String(line)
-      if s.hasSuffix("\r") { s.removeLast() }
-      lines.append((number, s))
+      var slice = line[...]
+      if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+      lines.append((number, String(decoding: slice, as: UTF8.self)))
     }
-    if let last = lines.last, last.text.isEmpty, text.hasSuffix("\n") { lines.removeLast() }
+    if let last = lines.last, last.text.isEmpty, bytes.last == UInt8(ascii: "\n") { lines.removeLast() }
   }
 }

@@ -119,3 +119,13 @@ struct KprobeProfileReaderTests {
 
   static let liveProfile = KprobeProfileReader.livePaths.first { FileManager.default.isReadableFile(atPath: $0) }
 }
+
+@Suite struct TextLinesTests {
+  @Test("text given in memory splits CRLF line ends like a file does")
+  func crlfInMemory() throws {
+    let profile = try KprobeProfileReader.parse(
+      text: "  p_a   5   1\r\n  p_b   7   0\r\n", path: "mem")
+    #expect(profile.profile.entries.map(\.name) == ["p_a", "p_b"])
+    #expect(profile.profile.entries.map(\.hits) == [5, 7])
+  }
+}
