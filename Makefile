@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd chromium
-RUN_FIXTURE ?= fixtures/tracedat/local-flips-stack.v7zstd.dat
+RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
 
 .PHONY: deps build run test bench release clean lint
