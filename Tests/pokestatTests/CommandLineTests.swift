@@ -145,3 +145,29 @@ struct CommandLine {
     #expect(probes.filter { $0["predicted_misses"] != nil }.count == 2)
   }
 }
+
+@Suite struct BenchPoolCommandTests {
+  @Test("bench pool measures every implementation at every thread count, named as the seed names them")
+  func benchPoolJSON() throws {
+    let result = try CommandLine.run(["bench", "pool", "--threads", "1,2", "--seconds", "0.1", "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(json["implementations"] as? [String] == ["freelist", "array", "objpool"])
+    let results = try #require(json["results"] as? [[String: Any]])
+    #expect(results.count == 6)
+    for run in results {
+      let operations = try #require(run["operations"] as? Int)
+      let seconds = try #require(run["seconds"] as? Double)
+      let rate = try #require(run["ops_per_second"] as? Double)
+      #expect(operations > 0 && run["misses"] as? Int == 0)
+      #expect(abs(rate - Double(operations) / seconds) <= rate * 1e-6)
+    }
+  }
+
+  @Test("bad thread lists are one line and exit 2")
+  func badThreads() throws {
+    let result = try CommandLine.run(["bench", "pool", "--threads", "0,x"])
+    #expect(result.status == 2)
+    #expect(result.stderr.split(separator: "\n").count == 1)
+  }
+}
