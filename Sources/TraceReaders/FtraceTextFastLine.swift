@@ -34,6 +34,9 @@ struct FastEventLine {
   var nameEnd: Int
   /// The name's lookup key: its length in the top byte and its first 7 bytes (little-endian).
   var nameKey: UInt64
+  /// Bytes 7..<15 of the name (little-endian, zero past its end); with ``nameKey`` the whole
+  /// name when it is at most 15 bytes long.
+  var nameTail: UInt64
   /// The first byte after the name's colon and the padding after it.
   var infoStart: Int
 
@@ -114,16 +117,21 @@ struct FastEventLine {
     let length = nameEnd - nameStart
     var key = UInt64(truncatingIfNeeded: min(length, 255)) << 56
     let prefix = min(length, 7)
-    if nameStart + 8 <= limit {
+    let tailCount = min(max(length - 7, 0), 8)
+    var tail: UInt64 = 0
+    if nameStart + 15 <= limit {
       let word = UInt64(littleEndian: UnsafeRawPointer(b + nameStart).loadUnaligned(as: UInt64.self))
       key |= word & ((1 << UInt64(8 * prefix)) - 1)
+      let next = UInt64(littleEndian: UnsafeRawPointer(b + nameStart + 7).loadUnaligned(as: UInt64.self))
+      tail = tailCount == 8 ? next : next & ((1 << UInt64(8 * tailCount)) - 1)
     } else {
       for k in 0..<prefix { key |= UInt64(b[nameStart + k]) << UInt64(8 * k) }
+      for k in 0..<tailCount { tail |= UInt64(b[nameStart + 7 + k]) << UInt64(8 * k) }
     }
     return FastEventLine(
       commStart: commStart, commEnd: dash - 1, pid: pid, cpu: cpu,
       timestamp: Timestamp(seconds: seconds, fractionDigits: fraction, digitCount: digitCount).nanoseconds,
-      nameStart: nameStart, nameEnd: nameEnd, nameKey: key, infoStart: skipSpaces(b, nameEnd + 1, end))
+      nameStart: nameStart, nameEnd: nameEnd, nameKey: key, nameTail: tail, infoStart: skipSpaces(b, nameEnd + 1, end))
   }
 
   /// The first index at or after `i` (up to `end`) whose byte is not a space, 8 bytes at a time.

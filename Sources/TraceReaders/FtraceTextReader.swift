@@ -161,6 +161,8 @@ public struct FtraceTextStream: EventStream {
   private var nameBytes: [UInt8] = []
   private var nameStarts: [Int] = [0]
   private var nameKeys: [UInt64] = []
+  /// Each name's bytes 7..<15 (see ``FastEventLine/nameTail``).
+  private var nameTails: [UInt64] = []
   /// Per hash of a name key, the index in ``names`` last found for it (-1: none).
   private var nameSlots = [Int](repeating: -1, count: 64)
   /// Whether lines of the common `trace-cmd report` shape go through ``FastEventLine`` (tests
@@ -171,6 +173,9 @@ public struct FtraceTextStream: EventStream {
   private mutating func functionNameIndex() -> Int {
     nameIndex(Byte.functionName, 0, Byte.functionName.count)
   }
+
+  /// The slot of a name key in ``nameSlots``.
+  private static func nameSlot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58) }
 
   /// The index in ``names`` of the name in `b[start..<end]`, added on first sight.
   ///
@@ -187,7 +192,7 @@ public struct FtraceTextStream: EventStream {
       for k in 0..<prefix { key |= UInt64(b[start + k]) << UInt64(8 * k) }
     }
     // A direct-mapped cache of the last name per key hash, then the list of all names.
-    let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    let slot = Self.nameSlot(key)
     let cached = nameSlots[slot]
     if cached >= 0, nameKeys[cached] == key, nameStarts[cached + 1] - nameStarts[cached] == length,
       length <= prefix
@@ -207,6 +212,9 @@ public struct FtraceTextStream: EventStream {
     nameBytes.append(contentsOf: b[start..<end])
     nameStarts.append(nameBytes.count)
     nameKeys.append(key)
+    var tail: UInt64 = 0
+    for k in 0..<min(max(length - 7, 0), 8) { tail |= UInt64(b[start + 7 + k]) << UInt64(8 * k) }
+    nameTails.append(tail)
     let name = String(decoding: b[start..<end], as: UTF8.self)
     let kind: NameInfo.Kind
     switch name {
@@ -250,7 +258,7 @@ public struct FtraceTextStream: EventStream {
   ///   lenient), of binary data, or of a read failure.
   public mutating func next() throws(TraceParseError) -> TraceEvent? {
     while true {
-      if let event = releaseHead() { return event }
+      if !window.isEmpty, let event = releaseHead() { return event }
       let range: Range<Int>
       do {
         guard let next = try reader.nextLine() else {
@@ -319,7 +327,12 @@ public struct FtraceTextStream: EventStream {
     if usesFastPath, bufferOfNextUnlabelledLine == nil,
       let line = FastEventLine.parse(buffer, range.lowerBound, range.upperBound)
     {
-      let index = nameIndex(buffer, line.nameStart, line.nameEnd, key: line.nameKey)
+      // Names of at most 15 bytes are equal when their key (length, first 7 bytes) and tail are.
+      let cached = nameSlots[Self.nameSlot(line.nameKey)]
+      let index =
+        line.nameEnd - line.nameStart <= 15 && cached >= 0 && nameKeys[cached] == line.nameKey
+          && nameTails[cached] == line.nameTail
+        ? cached : nameIndex(buffer, line.nameStart, line.nameEnd, key: line.nameKey)
       finishEvent(
         buffer, start: line.commStart, commEnd: line.commEnd, pid: line.pid, cpu: line.cpu,
         timestamp: line.timestamp, nameStart: line.nameStart, index: index, infoStart: line.infoStart,

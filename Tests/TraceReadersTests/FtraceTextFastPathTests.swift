@@ -79,6 +79,22 @@ struct FtraceTextFastPathTests {
     }
   }
 
+  @Test("names sharing their first bytes and length stay apart (7, 8, 15 and 16 byte names)")
+  func similarNames() throws {
+    let names = [
+      "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "abcdefghijklmn1", "abcdefghijklmn2", "abcdefghijklmno1",
+      "abcdefghijklmno2", "sched_switch", "sched_switcx",
+    ]
+    let lines = (names + names.reversed()).enumerated().map { "          a-1 [001]   1.\($0.offset): \($0.element): v=1" }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fastpath-\(UUID().uuidString).txt")
+    try Data(lines.joined(separator: "\n").utf8).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let fast = try StreamOutcome(path: url.path, fields: .all, lenient: false, usesFastPath: true)
+    let safe = try StreamOutcome(path: url.path, fields: .all, lenient: false, usesFastPath: false)
+    #expect(fast.events.map(\.name) == names + names.reversed())
+    #expect(fast == safe)
+  }
+
   @Test(
     "lines near the fast shape agree with the safe parser",
     arguments: [
