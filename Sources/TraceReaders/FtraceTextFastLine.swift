@@ -68,7 +68,7 @@ struct FastEventLine {
     }
     let commStart = i
     // The first token (comm-pid; a comm with spaces fails the `[` check below).
-    while i < end, b[i] != space { i += 1 }
+    i = firstSpace(b, i, end, orColon: false)
     let taskEnd = i
     i = skipSpaces(b, i, end)
     // `[cpu]` then a space.
@@ -111,7 +111,7 @@ struct FastEventLine {
     i = skipSpaces(b, i, end)
     guard i < end, b[i] != 0x28 else { return nil }
     let nameStart = i
-    while i < end, b[i] != space, b[i] != 0x3A { i += 1 }
+    i = firstSpace(b, i, end, orColon: true)
     guard i < end, b[i] == 0x3A, i > nameStart else { return nil }
     let nameEnd = i
     let length = nameEnd - nameStart
@@ -145,6 +145,31 @@ struct FastEventLine {
       }
     #endif
     while i < end, b[i] == space { i += 1 }
+    return i
+  }
+
+  private static let ones: UInt64 = 0x0101_0101_0101_0101
+  private static let highBits: UInt64 = 0x8080_8080_8080_8080
+  private static let colons: UInt64 = 0x3A3A_3A3A_3A3A_3A3A
+
+  /// The high bit of each zero byte of `word`; exact for the lowest one (a borrow can only
+  /// mark bytes above it), which is all the callers use.
+  private static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highBits }
+
+  /// The first index at or after `from` (up to `end`) holding a space, or a colon too when
+  /// `orColon`, 8 bytes at a time.
+  private static func firstSpace(_ b: UnsafePointer<UInt8>, _ from: Int, _ end: Int, orColon: Bool) -> Int {
+    var i = from
+    #if _endian(little)
+      while i + 8 <= end {
+        let word = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
+        var hits = zeroBytes(word ^ spaces)
+        if orColon { hits |= zeroBytes(word ^ colons) }
+        if hits != 0 { return i + hits.trailingZeroBitCount / 8 }
+        i += 8
+      }
+    #endif
+    while i < end, b[i] != space, !orColon || b[i] != 0x3A { i += 1 }
     return i
   }
 
