@@ -6,15 +6,16 @@
 // Contract: `FastEventLine.parse` either returns exactly what the safe path
 // (`FtraceTextStream.parseEvent`) would find for the line, or nil, in which case the caller
 // runs the safe path on the line. It only reads `bytes[start..<end]` (and, for the name key,
-// up to 8 bytes from the name's start when they lie inside `bytes`), after checking the range.
+// up to 15 bytes from the name's start when they lie inside `bytes`), after checking the range.
 // FtraceTextFastPathTests runs both paths on every text fixture and compares the events.
+
+import TraceModel
 
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import TraceModel
 
 /// The parts of the common `trace-cmd report` event line
 /// `   comm-pid [cpu]   seconds.fraction: name:   info`, found with unsafe pointers.
@@ -54,15 +55,21 @@ struct FastEventLine {
     }
   }
 
-  private static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, limit: Int) -> FastEventLine? {
+  private static func parse(_ b: UnsafePointer<UInt8>, _ start: Int, _ end: Int, limit: Int)
+    -> FastEventLine?
+  {
     var i = skipSpaces(b, start, end)
     guard i < end else { return nil }
     let first = b[i]
     // Comments, stack frames, function_graph rows (a digit first) and tab-indented lines.
-    if first == 0x23 || first == 0x3D || first == 0x09 || (first >= 0x30 && first <= 0x39) { return nil }
+    if first == 0x23 || first == 0x3D || first == 0x09 || (first >= 0x30 && first <= 0x39) {
+      return nil
+    }
     // `CPU:N [LOST ...]`, `cpus=N`, `version = N`.
     if first == 0x43 || first == 0x63 || first == 0x76 {
-      if hasPrefix(b, i, end, "CPU:") || hasPrefix(b, i, end, "cpus=") || hasPrefix(b, i, end, "version =") {
+      if hasPrefix(b, i, end, "CPU:") || hasPrefix(b, i, end, "cpus=")
+        || hasPrefix(b, i, end, "version =")
+      {
         return nil
       }
     }
@@ -81,7 +88,9 @@ struct FastEventLine {
       i += 1
     }
     // More than 9 digits: leave the overflow cases to the safe parser.
-    guard i > cpuStart, i - cpuStart <= 9, i + 1 < end, b[i] == 0x5D, b[i + 1] == space else { return nil }
+    guard i > cpuStart, i - cpuStart <= 9, i + 1 < end, b[i] == 0x5D, b[i + 1] == space else {
+      return nil
+    }
     i = skipSpaces(b, i + 1, end)
     // `seconds.fraction:` ending the token.
     var seconds: UInt64 = 0
@@ -98,7 +107,9 @@ struct FastEventLine {
       fraction = fraction &* 10 &+ UInt64(b[i] &- 0x30)
       i += 1
     }
-    guard i > fractionStart, i < end, b[i] == 0x3A, i + 1 == end || b[i + 1] == space else { return nil }
+    guard i > fractionStart, i < end, b[i] == 0x3A, i + 1 == end || b[i + 1] == space else {
+      return nil
+    }
     let digitCount = i - fractionStart
     i += 1
     // comm-pid: digits after the last '-' up to the end of the first token; `(tgid)` is not handled.
@@ -120,9 +131,11 @@ struct FastEventLine {
     let tailCount = min(max(length - 7, 0), 8)
     var tail: UInt64 = 0
     if nameStart + 15 <= limit {
-      let word = UInt64(littleEndian: UnsafeRawPointer(b + nameStart).loadUnaligned(as: UInt64.self))
+      let word = UInt64(
+        littleEndian: UnsafeRawPointer(b + nameStart).loadUnaligned(as: UInt64.self))
       key |= word & ((1 << UInt64(8 * prefix)) - 1)
-      let next = UInt64(littleEndian: UnsafeRawPointer(b + nameStart + 7).loadUnaligned(as: UInt64.self))
+      let next = UInt64(
+        littleEndian: UnsafeRawPointer(b + nameStart + 7).loadUnaligned(as: UInt64.self))
       tail = tailCount == 8 ? next : next & ((1 << UInt64(8 * tailCount)) - 1)
     } else {
       for k in 0..<prefix { key |= UInt64(b[nameStart + k]) << UInt64(8 * k) }
@@ -130,8 +143,10 @@ struct FastEventLine {
     }
     return FastEventLine(
       commStart: commStart, commEnd: dash - 1, pid: pid, cpu: cpu,
-      timestamp: Timestamp(seconds: seconds, fractionDigits: fraction, digitCount: digitCount).nanoseconds,
-      nameStart: nameStart, nameEnd: nameEnd, nameKey: key, nameTail: tail, infoStart: skipSpaces(b, nameEnd + 1, end))
+      timestamp: Timestamp(seconds: seconds, fractionDigits: fraction, digitCount: digitCount)
+        .nanoseconds,
+      nameStart: nameStart, nameEnd: nameEnd, nameKey: key, nameTail: tail,
+      infoStart: skipSpaces(b, nameEnd + 1, end))
   }
 
   /// The first index at or after `i` (up to `end`) whose byte is not a space, 8 bytes at a time.
@@ -158,7 +173,9 @@ struct FastEventLine {
 
   /// The first index at or after `from` (up to `end`) holding a space, or a colon too when
   /// `orColon`, 8 bytes at a time.
-  private static func firstSpace(_ b: UnsafePointer<UInt8>, _ from: Int, _ end: Int, orColon: Bool) -> Int {
+  private static func firstSpace(_ b: UnsafePointer<UInt8>, _ from: Int, _ end: Int, orColon: Bool)
+    -> Int
+  {
     var i = from
     #if _endian(little)
       while i + 8 <= end {
@@ -173,7 +190,9 @@ struct FastEventLine {
     return i
   }
 
-  private static func hasPrefix(_ b: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ prefix: StaticString) -> Bool {
+  private static func hasPrefix(
+    _ b: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ prefix: StaticString
+  ) -> Bool {
     let count = prefix.utf8CodeUnitCount
     guard end - i >= count else { return false }
     return memcmp(b + i, prefix.utf8Start, count) == 0
@@ -181,9 +200,13 @@ struct FastEventLine {
 
   /// Whether `a[aStart..<aStart + count]` equals `b[bStart..<bStart + count]` (ranges checked).
   static func equal(_ a: [UInt8], _ aStart: Int, _ b: [UInt8], _ bStart: Int, count: Int) -> Bool {
-    precondition(count >= 0 && aStart >= 0 && bStart >= 0 && aStart + count <= a.count && bStart + count <= b.count)
+    precondition(
+      count >= 0 && aStart >= 0 && bStart >= 0 && aStart + count <= a.count
+        && bStart + count <= b.count)
     return a.withUnsafeBufferPointer { pa in
-      b.withUnsafeBufferPointer { pb in count == 0 || memcmp(pa.baseAddress! + aStart, pb.baseAddress! + bStart, count) == 0 }
+      b.withUnsafeBufferPointer { pb in
+        count == 0 || memcmp(pa.baseAddress! + aStart, pb.baseAddress! + bStart, count) == 0
+      }
     }
   }
 }

@@ -14,7 +14,8 @@ private struct StreamOutcome: Equatable {
 
   init(path: String, fields: FieldSelection, lenient: Bool, usesFastPath: Bool) throws {
     var stream = FtraceTextStream(
-      reader: try LineReader(path: path), fields: fields, options: TextReaderOptions(lenient: lenient),
+      reader: try LineReader(path: path), fields: fields,
+      options: TextReaderOptions(lenient: lenient),
       usesFastPath: usesFastPath)
     do {
       while let event = try stream.next() { events.append(event) }
@@ -28,16 +29,20 @@ private struct StreamOutcome: Equatable {
 
 @Suite("ftrace text fast path")
 struct FtraceTextFastPathTests {
-  static let fixtures = Fixtures.files(in: "text", suffix: ".txt") + Fixtures.files(in: "lab", suffix: ".txt")
+  static let fixtures =
+    Fixtures.files(in: "text", suffix: ".txt") + Fixtures.files(in: "lab", suffix: ".txt")
 
-  @Test("the unsafe line parser gives the same events as the bounds-checked one", arguments: fixtures)
+  @Test(
+    "the unsafe line parser gives the same events as the bounds-checked one", arguments: fixtures)
   func fastEqualsSafe(_ fixture: String) throws {
     let path = Fixtures.url(fixture).path
     let selections: [FieldSelection] = [.all, .only(["ipi:ipi_send_cpu", "ipi:ipi_send_cpumask"])]
     for fields in selections {
       for lenient in [false, true] {
-        let safe = try StreamOutcome(path: path, fields: fields, lenient: lenient, usesFastPath: false)
-        let fast = try StreamOutcome(path: path, fields: fields, lenient: lenient, usesFastPath: true)
+        let safe = try StreamOutcome(
+          path: path, fields: fields, lenient: lenient, usesFastPath: false)
+        let fast = try StreamOutcome(
+          path: path, fields: fields, lenient: lenient, usesFastPath: true)
         #expect(fast == safe, "\(fixture) fields \(fields) lenient \(lenient)")
       }
     }
@@ -48,7 +53,9 @@ struct FtraceTextFastPathTests {
     var recognized = 0
     var reader = try LineReader(path: path)
     while let range = try? reader.nextLine() {
-      if FastEventLine.parse(reader.buffer, range.lowerBound, range.upperBound) != nil { recognized += 1 }
+      if FastEventLine.parse(reader.buffer, range.lowerBound, range.upperBound) != nil {
+        recognized += 1
+      }
     }
     return recognized
   }
@@ -62,7 +69,9 @@ struct FtraceTextFastPathTests {
 
   @Test(
     "on the trace-cmd report text of every trace.dat fixture, fast and safe paths agree",
-    .enabled(if: Fixtures.canRun(with: "trace-cmd"), "trace-cmd is not installed (apt-get install trace-cmd)"),
+    .enabled(
+      if: Fixtures.canRun(with: "trace-cmd"),
+      "trace-cmd is not installed (apt-get install trace-cmd)"),
     arguments: reportFixtures)
   func fastEqualsSafeOnReports(_ fixture: String) throws {
     let report = try Fixtures.run(
@@ -82,11 +91,15 @@ struct FtraceTextFastPathTests {
   @Test("names sharing their first bytes and length stay apart (7, 8, 15 and 16 byte names)")
   func similarNames() throws {
     let names = [
-      "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "abcdefghijklmn1", "abcdefghijklmn2", "abcdefghijklmno1",
+      "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "abcdefghijklmn1", "abcdefghijklmn2",
+      "abcdefghijklmno1",
       "abcdefghijklmno2", "sched_switch", "sched_switcx",
     ]
-    let lines = (names + names.reversed()).enumerated().map { "          a-1 [001]   1.\($0.offset): \($0.element): v=1" }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fastpath-\(UUID().uuidString).txt")
+    let lines = (names + names.reversed()).enumerated().map {
+      "          a-1 [001]   1.\($0.offset): \($0.element): v=1"
+    }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "fastpath-\(UUID().uuidString).txt")
     try Data(lines.joined(separator: "\n").utf8).write(to: url)
     defer { try? FileManager.default.removeItem(at: url) }
     let fast = try StreamOutcome(path: url.path, fields: .all, lenient: false, usesFastPath: true)
@@ -121,12 +134,15 @@ struct FtraceTextFastPathTests {
       "          a-1 [001]   1.5: n: v",
     ])
   func nearShapes(_ line: String) throws {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fastpath-\(UUID().uuidString).txt")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "fastpath-\(UUID().uuidString).txt")
     try Data((line + "\n" + line + "\n").utf8).write(to: url)
     defer { try? FileManager.default.removeItem(at: url) }
     for fields in [FieldSelection.all, .only(["ipi:ipi_send_cpu"])] {
-      let safe = try StreamOutcome(path: url.path, fields: fields, lenient: true, usesFastPath: false)
-      let fast = try StreamOutcome(path: url.path, fields: fields, lenient: true, usesFastPath: true)
+      let safe = try StreamOutcome(
+        path: url.path, fields: fields, lenient: true, usesFastPath: false)
+      let fast = try StreamOutcome(
+        path: url.path, fields: fields, lenient: true, usesFastPath: true)
       #expect(fast.events == safe.events)
       #expect(fast.skipped.count == safe.skipped.count)
       #expect(fast.skippedEvents == safe.skippedEvents)
