@@ -4,11 +4,14 @@
 # `trace-cmd report` writing the text. Prints lines/s and max RSS (KB) per tool.
 # The report text is generated once and cached next to the trace (about 2 GB).
 # usage: scripts/bench-text.sh            (needs `swift build -c release` first)
-# env:   DAT (default /tmp/perfbase/big.dat, made by scripts/make-big-trace.sh), TXT, BIN, RUNS
+# env:   DAT (default /tmp/perfbase/big.dat, made by scripts/make-big-trace.sh), TXT, BIN, RUNS,
+#        BASE (another pokestat binary, e.g. an older build, timed right after BIN in each run:
+#        on this shared machine only interleaved runs compare two builds fairly)
 set -euo pipefail
 DAT=${DAT:-/tmp/perfbase/big.dat}
 TXT=${TXT:-${DAT%.dat}.txt}
 BIN=${BIN:-.build/release/pokestat}
+BASE=${BASE:-}
 RUNS=${RUNS:-3}
 [ -f "$DAT" ] || { echo "missing $DAT: run DUR=50 OUT=$DAT scripts/make-big-trace.sh" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "missing $BIN: run swift build -c release" >&2; exit 2; }
@@ -39,6 +42,10 @@ MAWK_PROG='{ if (match($0, / cpu=[0-9]+/)) c[substr($0, RSTART + 5, RLENGTH - 5)
 for run in $(seq "$RUNS"); do
   timed "pokestat stats" "$BIN" stats "$TXT"
   grep -A9 '^ipi targets' "$tmp/out" | tr '\n' ' '; echo
+  if [ -n "$BASE" ]; then
+    timed "pokestat stats (BASE)" "$BASE" stats "$TXT"
+    grep -A9 '^ipi targets' "$tmp/out" | tr '\n' ' '; echo
+  fi
   timed "mawk cpu= per CPU" mawk "$MAWK_PROG" "$TXT"
   sort "$tmp/out" | tr '\n' ' '; echo
 done

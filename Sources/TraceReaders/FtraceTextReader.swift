@@ -161,32 +161,60 @@ public struct FtraceTextStream: EventStream {
   private var nameBytes: [UInt8] = []
   private var nameStarts: [Int] = [0]
   private var nameKeys: [UInt64] = []
+  /// Each name's bytes 7..<15 (see ``FastEventLine/nameTail``).
+  private var nameTails: [UInt64] = []
+  /// Per hash of a name key, the index in ``names`` last found for it (-1: none).
+  private var nameSlots = [Int](repeating: -1, count: 64)
+  /// Whether lines of the common `trace-cmd report` shape go through ``FastEventLine`` (tests
+  /// turn it off to compare with the bounds-checked parser).
+  let usesFastPath: Bool
 
   /// The index in ``names`` of the function tracer's lines (which print no event name).
   private mutating func functionNameIndex() -> Int {
     nameIndex(Byte.functionName, 0, Byte.functionName.count)
   }
 
+  /// The slot of a name key in ``nameSlots``.
+  private static func nameSlot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58) }
+
   /// The index in ``names`` of the name in `b[start..<end]`, added on first sight.
   ///
   /// - Complexity: O(length + distinct names); a trace has tens of names.
-  private mutating func nameIndex(_ b: [UInt8], _ start: Int, _ end: Int) -> Int {
+  private mutating func nameIndex(_ b: [UInt8], _ start: Int, _ end: Int, key precomputed: UInt64? = nil) -> Int {
     let length = end - start
     // Key: the first 7 bytes and the length (names are short; the rest is compared on a hit).
-    var key = UInt64(truncatingIfNeeded: min(length, 255)) << 56
     let prefix = min(length, 7)
-    for k in 0..<prefix { key |= UInt64(b[start + k]) << UInt64(8 * k) }
+    var key: UInt64
+    if let precomputed {
+      key = precomputed
+    } else {
+      key = UInt64(truncatingIfNeeded: min(length, 255)) << 56
+      for k in 0..<prefix { key |= UInt64(b[start + k]) << UInt64(8 * k) }
+    }
+    // A direct-mapped cache of the last name per key hash, then the list of all names.
+    let slot = Self.nameSlot(key)
+    let cached = nameSlots[slot]
+    if cached >= 0, nameKeys[cached] == key, nameStarts[cached + 1] - nameStarts[cached] == length,
+      length <= prefix
+        || FastEventLine.equal(nameBytes, nameStarts[cached] + prefix, b, start + prefix, count: length - prefix)
+    {
+      return cached
+    }
     search: for index in nameKeys.indices where nameKeys[index] == key {
       let known = nameStarts[index]
       guard nameStarts[index + 1] - known == length else { continue }
       if length > prefix {
         for k in prefix..<length where nameBytes[known + k] != b[start + k] { continue search }
       }
+      nameSlots[slot] = index
       return index
     }
     nameBytes.append(contentsOf: b[start..<end])
     nameStarts.append(nameBytes.count)
     nameKeys.append(key)
+    var tail: UInt64 = 0
+    for k in 0..<min(max(length - 7, 0), 8) { tail |= UInt64(b[start + 7 + k]) << UInt64(8 * k) }
+    nameTails.append(tail)
     let name = String(decoding: b[start..<end], as: UTF8.self)
     let kind: NameInfo.Kind
     switch name {
@@ -216,8 +244,9 @@ public struct FtraceTextStream: EventStream {
   private var skippedLatest: [UInt64] = []
   private var bufferNames: [String] = [""]
 
-  init(reader: LineReader, fields: FieldSelection, options: TextReaderOptions) {
+  init(reader: LineReader, fields: FieldSelection, options: TextReaderOptions, usesFastPath: Bool = true) {
     self.reader = reader
+    self.usesFastPath = usesFastPath
     self.fields = fields
     self.options = options
     if case .only = fields { skipsUnselected = true } else { skipsUnselected = false }
@@ -229,7 +258,7 @@ public struct FtraceTextStream: EventStream {
   ///   lenient), of binary data, or of a read failure.
   public mutating func next() throws(TraceParseError) -> TraceEvent? {
     while true {
-      if let event = releaseHead() { return event }
+      if !window.isEmpty, let event = releaseHead() { return event }
       let range: Range<Int>
       do {
         guard let next = try reader.nextLine() else {
@@ -295,6 +324,21 @@ public struct FtraceTextStream: EventStream {
 
   private mutating func handleLine(_ range: Range<Int>) throws(TraceParseError) {
     let buffer = reader.buffer
+    if usesFastPath, bufferOfNextUnlabelledLine == nil,
+      let line = FastEventLine.parse(buffer, range.lowerBound, range.upperBound)
+    {
+      // Names of at most 15 bytes are equal when their key (length, first 7 bytes) and tail are.
+      let cached = nameSlots[Self.nameSlot(line.nameKey)]
+      let index =
+        line.nameEnd - line.nameStart <= 15 && cached >= 0 && nameKeys[cached] == line.nameKey
+          && nameTails[cached] == line.nameTail
+        ? cached : nameIndex(buffer, line.nameStart, line.nameEnd, key: line.nameKey)
+      finishEvent(
+        buffer, start: line.commStart, commEnd: line.commEnd, pid: line.pid, cpu: line.cpu,
+        timestamp: line.timestamp, nameStart: line.nameStart, index: index, infoStart: line.infoStart,
+        end: range.upperBound, bufferName: "")
+      return
+    }
     var start = range.lowerBound
     let end = range.upperBound
     // Buffer (instance) prefix of trace-cmd report: `name: ` at column 0.
@@ -576,6 +620,19 @@ public struct FtraceTextStream: EventStream {
       index = functionNameIndex()
       infoStart = nameStart
     }
+    finishEvent(
+      b, start: start, commEnd: commEnd, pid: pid, cpu: cpu, timestamp: timestamp, nameStart: nameStart,
+      index: index, infoStart: infoStart, end: end, bufferName: bufferName)
+    return true
+  }
+
+  /// Makes (or leaves out) the event of a parsed line prefix: comm `b[start..<commEnd]`, the
+  /// name at `index` in ``names`` starting at `nameStart`, and its info from `infoStart`.
+  private mutating func finishEvent(
+    _ b: [UInt8], start: Int, commEnd: Int, pid: UInt64, cpu: Int, timestamp: UInt64, nameStart: Int, index: Int,
+    infoStart infoAfterName: Int, end: Int, bufferName: String
+  ) {
+    var infoStart = infoAfterName
     let kind = names[index].kind
     switch kind {
     case .functionGraph:
@@ -590,11 +647,11 @@ public struct FtraceTextStream: EventStream {
         b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: Int32(truncatingIfNeeded: pid),
         comm: interner.string(b, start, commEnd), bufferName: bufferName, durationNs: durationNs)
       for event in events { emit(event) }
-      return true
+      return
     case .kernelStack, .userStack:
       stackState = kind == .userStack ? .user : .kernel
       attachStackStart(cpu: cpu, buffer: bufferName)
-      return true
+      return
     case .marker:
       // tracefs prints a marker as its print format: `tracing_mark_write: text`.
       infoStart = nameStart
@@ -606,7 +663,7 @@ public struct FtraceTextStream: EventStream {
     while infoEnd > infoStart, b[infoEnd - 1] == Byte.space { infoEnd -= 1 }
     if names[index].isSkipped, infoStart < infoEnd {
       skipEvent(cpu: cpu, buffer: bufferName)
-      return true
+      return
     }
     let comm = interner.string(b, start, commEnd)
     let name = names[index].name
@@ -627,7 +684,6 @@ public struct FtraceTextStream: EventStream {
       }
     }
     emit(event, infoIsEmpty: infoStart == infoEnd)
-    return true
   }
 
   /// Starts a stack block for the latest event of `cpu` in `buffer` (an instance's stack never

@@ -81,6 +81,9 @@ struct LineReader {
   }
 
   private var lastReadCount = 0
+  /// The first NUL byte at or after ``start`` in the loaded bytes, or ``end`` when there is
+  /// none: one `memchr` per block instead of one per line (lines before it hold no NUL).
+  private var nextNUL = 0
 
   /// Moves the unread tail to the front, grows the buffer if a line fills it, and reads more.
   private mutating func refill() throws(TraceParseError) {
@@ -109,6 +112,16 @@ struct LineReader {
     lastReadCount = got
     if got == 0 { atEnd = true }
     end += got
+    nextNUL = firstNUL(from: start)
+  }
+
+  private func firstNUL(from index: Int) -> Int {
+    guard index < end else { return end }
+    return buffer.withUnsafeBytes { raw -> Int in
+      let base = raw.baseAddress!
+      guard let hit = memchr(base + index, 0, end - index) else { return end }
+      return base.distance(to: UnsafeRawPointer(hit))
+    }
   }
 
   private func findNewline(from index: Int) -> Int? {
@@ -121,15 +134,15 @@ struct LineReader {
   }
 
   /// Drops a `\r` before the line end and rejects binary data.
-  private func finish(_ range: Range<Int>) throws(TraceParseError) -> Range<Int> {
+  private mutating func finish(_ range: Range<Int>) throws(TraceParseError) -> Range<Int> {
     var line = range
     if line.upperBound > line.lowerBound, buffer[line.upperBound - 1] == 0x0D {
       line = line.lowerBound..<(line.upperBound - 1)
     }
-    let hasNUL = buffer.withUnsafeBytes { raw -> Bool in
-      line.isEmpty ? false : memchr(raw.baseAddress! + line.lowerBound, 0, line.count) != nil
-    }
-    if hasNUL {
+    // Lines are returned in order, so a NUL before this line's end is in this line (a `\r` or
+    // `\n` is never a NUL); the next one is looked for after the line.
+    if nextNUL < line.upperBound {
+      nextNUL = firstNUL(from: start)
       throw TraceParseError(
         reason: .malformedLine(expected: "a text line", found: "binary data (a NUL byte)"),
         location: InputLocation(file: channel.path, line: lineNumber))
