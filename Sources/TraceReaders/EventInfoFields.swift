@@ -80,14 +80,19 @@ enum EventInfoFields {
   /// Whether `key` names a cpumask (`cpumask`, `target_cpumask`, `cpus`).
   private static func isCPUMaskKey(_ key: Substring) -> Bool {
     if key == "cpus" { return true }
-    let pattern = Array("cpumask".utf8)
-    let bytes = Array(key.utf8)
-    guard bytes.count >= pattern.count else { return false }
-    for start in 0...(bytes.count - pattern.count) where bytes[start..<start + pattern.count].elementsEqual(pattern) {
-      return true
+    // Byte search without building arrays: this runs for every field of every IPI event.
+    let bytes = key.utf8
+    let count = bytes.count
+    guard count >= cpumaskPattern.count else { return false }
+    var start = bytes.startIndex
+    for _ in 0...(count - cpumaskPattern.count) {
+      if bytes[start...].starts(with: cpumaskPattern) { return true }
+      start = bytes.index(after: start)
     }
     return false
   }
+
+  private static let cpumaskPattern: [UInt8] = Array("cpumask".utf8)
 
   /// `ffffffffb7c65580` (hex digits only, as `%lx` prints) as a number.
   static func bareHex(_ text: Substring) -> UInt64? {
