@@ -80,6 +80,8 @@ public struct IPIAnalyzer {
   }
   /// Send sites of records by (kind, callsite address, callback address).
   private var recordSites: [RecordSiteKey: SendSite] = [:]
+  /// The latest record send site: sends repeat a few sites, mostly in runs.
+  private var lastRecordSite: (key: RecordSiteKey, site: SendSite)?
   private struct RecordSiteKey: Hashable {
     var kind: Int
     var callsite: UInt64
@@ -146,9 +148,9 @@ public struct IPIAnalyzer {
   private var unknownLoss = false
   private var maxCPU = -1
   private var sends: [Send] = []
-  private var sentPerCPU: [Int: Int] = [:]
-  private var receivedPerCPU: [Int: Int] = [:]
-  private var matrix: [Int: [Int: Int]] = [:]
+  private var sentPerCPU = CPUCounts()
+  private var receivedPerCPU = CPUCounts()
+  private var matrix = CPUMatrix()
   /// Event kinds counted as sends or receptions (a handful: a list beats hashing per event).
   private var sources: [String] = []
   private var unknownTargetSends = 0
@@ -173,7 +175,7 @@ public struct IPIAnalyzer {
   private var isolatedBySource: [String: Int] = [:]
   private var isolatedReceived = 0
   private var isolatedTextPoke = 0
-  private var textPokeReceivedPerCPU: [Int: Int] = [:]
+  private var textPokeReceivedPerCPU = CPUCounts()
   private var textPokeReceived = 0
   /// Every reception (time, CPU), for per-flip totals.
   private var receptions: [(time: UInt64, cpu: Int32, kind: Int32, send: Int?)] = []
@@ -253,8 +255,11 @@ public struct IPIAnalyzer {
     case .sendToCPU, .sendToMask:
       let key = RecordSiteKey(kind: record.kind.rawValue, callsite: record.values.1, callback: record.values.2)
       let site: SendSite
-      if let known = recordSites[key] {
+      if let last = lastRecordSite, last.key == key {
+        site = last.site
+      } else if let known = recordSites[key] {
         site = known
+        lastRecordSite = (key, known)
       } else {
         site = sendSite(via: record.kind.via, callsite: roles.symbol(.unsigned(record.values.1)),
                         callback: roles.symbol(.unsigned(record.values.2)))
@@ -343,7 +348,7 @@ public struct IPIAnalyzer {
     if let targets {
       sentPerCPU[cpu, default: 0] += count
       targets.forEach { target in
-        matrix[cpu, default: [:]][target, default: 0] += 1
+        matrix.add(row: cpu, column: target)
         unanswered[target] = index
       }
     } else {
@@ -379,7 +384,7 @@ public struct IPIAnalyzer {
       matched = index
       sends[index].ipis += 1
       sentPerCPU[sends[index].cpu, default: 0] += 1
-      matrix[sends[index].cpu, default: [:]][cpu, default: 0] += 1
+      matrix.add(row: sends[index].cpu, column: cpu)
       if let batch = sends[index].batch { batches[batch].ipisSent += 1 }
     }
     receptions.append((time, Int32(cpu), kind, matched))
@@ -556,14 +561,14 @@ public struct IPIAnalyzer {
       events: events + skippedEvents, lostEvents: lostTotal, lostEventsPerCPU: Self.keyed(lost),
       countsAreLowerBounds: lostTotal > 0 || unknownLoss, cpus: cpus,
       ipi: IPISummary(
-        sent: sends.reduce(0) { $0 + $1.ipis }, received: receivedPerCPU.values.reduce(0, +), sendEvents: sends.count,
-        sentPerCPU: Self.keyed(sentPerCPU), receivedPerCPU: Self.keyed(receivedPerCPU),
-        matrix: matrix.reduce(into: [:]) { $0[String($1.key)] = Self.keyed($1.value) },
+        sent: sends.reduce(0) { $0 + $1.ipis }, received: receivedPerCPU.dictionary.values.reduce(0, +), sendEvents: sends.count,
+        sentPerCPU: Self.keyed(sentPerCPU.dictionary), receivedPerCPU: Self.keyed(receivedPerCPU.dictionary),
+        matrix: matrix.dictionary.reduce(into: [:]) { $0[String($1.key)] = Self.keyed($1.value) },
         sources: sources.sorted(), sendsWithUnknownTargets: unknownTargetSends),
       textPoke: TextPokeSummary(
         ipisSent: textPokeSends.reduce(0) { $0 + $1.ipis }, ipisReceived: textPokeReceived, syncs: textPokeSends.count,
         attribution: [(1, "stack"), (2, "callsite"), (4, "time_window")].filter { attribution & $0.0 != 0 }.map(\.1).sorted(),
-        batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU)),
+        batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU.dictionary)),
       flips: flipSummaries(batchSummaries),
       int3: Int3Summary(
         samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers), sampleEvents: sampleEvents.sorted(),
@@ -660,6 +665,45 @@ public struct IPIAnalyzer {
 
   static func ranked(_ counts: [String: Int]) -> [NamedCount] {
     counts.map { NamedCount(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+  }
+}
+
+/// Counts per CPU number, like a `[Int: Int]` (a CPU counted once is present, even at 0) but
+/// stored in an array that grows to the highest CPU seen: no hashing per event.
+struct CPUCounts {
+  private var values: [Int?] = []
+
+  subscript(cpu: Int, default initial: Int) -> Int {
+    get { cpu < values.count ? values[cpu] ?? initial : initial }
+    set {
+      if cpu >= values.count { values.append(contentsOf: repeatElement(nil, count: cpu + 1 - values.count)) }
+      values[cpu] = newValue
+    }
+  }
+
+  var isEmpty: Bool { !values.contains { $0 != nil } }
+
+  /// The present CPUs and their counts.
+  var dictionary: [Int: Int] {
+    var result: [Int: Int] = [:]
+    for (cpu, count) in values.enumerated() { if let count { result[cpu] = count } }
+    return result
+  }
+}
+
+/// Counts per (row CPU, column CPU), like `[Int: [Int: Int]]` with rows created on their first count.
+struct CPUMatrix {
+  private var rows: [CPUCounts] = []
+
+  mutating func add(row: Int, column: Int) {
+    if row >= rows.count { rows.append(contentsOf: repeatElement(CPUCounts(), count: row + 1 - rows.count)) }
+    rows[row][column, default: 0] += 1
+  }
+
+  var dictionary: [Int: [Int: Int]] {
+    var result: [Int: [Int: Int]] = [:]
+    for (cpu, row) in rows.enumerated() where !row.isEmpty { result[cpu] = row.dictionary }
+    return result
   }
 }
 

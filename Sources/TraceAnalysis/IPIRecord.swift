@@ -101,7 +101,8 @@ public struct IPIRecord: Sendable {
 /// a classified event for the rest.
 public enum AnalysisInput: Sendable {
   case record(IPIRecord)
-  case classified(ClassifiedEvent)
+  /// Boxed, so that the enum is the size of a record (the common case) and cheap to copy.
+  indirect case classified(ClassifiedEvent)
 
   /// Nanoseconds on the trace clock: the merge key.
   public var timestamp: UInt64 {

@@ -50,7 +50,8 @@ public struct EventDigest: Sendable {
 /// plan does not cover it (or a `kernel_stack` record attached to it).
 public enum DigestedEvent: Sendable {
   case digest(EventDigest)
-  case event(TraceEvent)
+  /// Boxed, so that the enum is the size of a digest (the common case) and cheap to copy.
+  indirect case event(TraceEvent)
 
   /// Nanoseconds (or clock ticks) on the trace clock.
   public var timestamp: UInt64 {

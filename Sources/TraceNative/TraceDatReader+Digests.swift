@@ -22,6 +22,7 @@ extension TraceDatReader {
   /// its own, and `body` sees the elements in timestamp order.
   ///
   /// - Returns: the events the streams skipped.
+  @inlinable  // specialized for the caller's `Element`, as mergeInTimeOrderConcurrently
   @discardableResult
   public func forEachDigestedInTimeOrderConcurrently<Element: Sendable>(
     fields: FieldSelection, plan: DigestPlan, chunkSize: Int = 16384,

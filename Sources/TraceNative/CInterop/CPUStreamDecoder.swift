@@ -44,7 +44,12 @@ final class CPUStreamDecoder {
   var keepsLastDigest = false
   private var recipes: [DigestRecipe?] = []
   private var taskNameByPID: [Int32: (UInt64, UInt64)?] = [:]
+  /// The latest entry of ``taskNameByPID`` used (a CPU runs one task for many events).
+  private var lastTaskName: (pid: Int32, packed: (UInt64, UInt64)?) = (-1, nil)
+  /// The latest digest's bytes: in the current block until it is replaced, then copied.
+  private var lastDigestData = UnsafeRawBufferPointer(start: nil, count: 0)
   private var lastDigestBytes: [UInt8] = []
+  private var lastDigestCopied = true
   private var lastDigest: (id: Int, timestamp: UInt64, pid: Int32, lost: Int) = (0, 0, 0, 0)
 
   /// Pages read per block when the data is not compressed.
@@ -75,6 +80,12 @@ final class CPUStreamDecoder {
 
   /// Loads the next block of pages; false at the end of this CPU's data.
   private func loadBlock() throws -> Bool {
+    if !lastDigestCopied {
+      // The block is about to be overwritten: keep the latest digest's bytes.
+      lastDigestBytes.removeAll(keepingCapacity: true)
+      lastDigestBytes.append(contentsOf: lastDigestData)
+      lastDigestCopied = true
+    }
     if layout.compression == .none {
       let available = end - nextReadOffset
       guard available >= pageSize else { return false }
@@ -333,17 +344,21 @@ final class CPUStreamDecoder {
     var record = tep_record()
     let pid = pid(raw, &record)
     let packed: (UInt64, UInt64)?
-    if let known = taskNameByPID[pid] {
+    if pid == lastTaskName.pid {
+      packed = lastTaskName.packed
+    } else if let known = taskNameByPID[pid] {
       packed = known
+      lastTaskName = (pid, known)
     } else {
       packed = DigestRecipe.packedTaskName(comm(pid))
       taskNameByPID[pid] = packed
+      lastTaskName = (pid, packed)
     }
     guard let taskName = packed else { return nil }
     let lost = combinedLost(raw.missedBefore)
     if keepsLastDigest {
-      lastDigestBytes.removeAll(keepingCapacity: true)
-      lastDigestBytes.append(contentsOf: raw.data)
+      lastDigestData = raw.data
+      lastDigestCopied = false
       lastDigest = (id, raw.timestamp, pid, lost)
     }
     return EventDigest(kind: recipe.kind, timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, lostBefore: lost,
@@ -356,6 +371,9 @@ final class CPUStreamDecoder {
     precondition(keepsLastDigest, "eventForLastDigest needs keepsLastDigest")
     let last = lastDigest
     let eventLayout = layoutCache[last.id]!
+    guard lastDigestCopied else {
+      return makeEvent(lastDigestData, layout: eventLayout, id: last.id, timestamp: last.timestamp, pid: last.pid, lost: last.lost)
+    }
     return lastDigestBytes.withUnsafeBytes { bytes in
       makeEvent(bytes, layout: eventLayout, id: last.id, timestamp: last.timestamp, pid: last.pid, lost: last.lost)
     }
