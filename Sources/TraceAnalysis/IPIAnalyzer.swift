@@ -32,17 +32,52 @@ public struct IPIAnalyzer {
   private let options: AnalysisOptions
   private var roles: EventRoles
 
+  /// One send, in 40 bytes (there are as many as the trace has IPI send events).
   private struct Send {
     var time: UInt64
-    var cpu: Int
-    var pid: Int32
     var ipis: Int
-    var textPoke: Bool
+    private var cpuNumber: Int32
+    var pid: Int32
     /// Index into ``paths``.
     var path: Int32
-    var batch: Int?
-    /// The static key its call chain flips, when a known sysctl handler or caller is in it.
-    var key: String?
+    private var batchIndex: Int32
+    /// Index into ``keys`` of the static key its call chain flips, when a known sysctl handler
+    /// or caller is in it; -1 none.
+    var key: Int32
+    var textPoke: Bool
+
+    init(time: UInt64, cpu: Int, pid: Int32, ipis: Int, textPoke: Bool, path: Int32, batch: Int?, key: Int32) {
+      self.time = time
+      self.ipis = ipis
+      cpuNumber = Int32(cpu)
+      self.pid = pid
+      self.path = path
+      batchIndex = batch.map { Int32($0) } ?? -1
+      self.key = key
+      self.textPoke = textPoke
+    }
+
+    var cpu: Int { Int(cpuNumber) }
+    var batch: Int? { batchIndex < 0 ? nil : Int(batchIndex) }
+  }
+
+  /// One reception, in 24 bytes.
+  private struct Reception {
+    var time: UInt64
+    var cpu: Int32
+    /// Index into ``kinds``.
+    var kind: Int32
+    private var sendIndex: Int32
+
+    init(time: UInt64, cpu: Int, kind: Int32, send: Int?) {
+      self.time = time
+      self.cpu = Int32(cpu)
+      self.kind = kind
+      sendIndex = send.map { Int32($0) } ?? -1
+    }
+
+    /// Index into ``sends`` of the send it answered.
+    var send: Int? { sendIndex < 0 ? nil : Int(sendIndex) }
   }
 
   /// Distinct strings stored once; events refer to them by index (memory per send stays small).
@@ -59,6 +94,7 @@ public struct IPIAnalyzer {
     subscript(_ index: Int32) -> String { strings[Int(index)] }
   }
   private var paths = Interner()
+  private var keys = Interner()
   private var kinds = Interner()
   private var callsitePaths: [CallsiteKey: SendSite] = [:]
   private struct CallsiteKey: Hashable {
@@ -178,7 +214,7 @@ public struct IPIAnalyzer {
   private var textPokeReceivedPerCPU = CPUCounts()
   private var textPokeReceived = 0
   /// Every reception (time, CPU), for per-flip totals.
-  private var receptions: [(time: UInt64, cpu: Int32, kind: Int32, send: Int?)] = []
+  private var receptions: [Reception] = []
   /// The task of each CPU's latest event (0: idle).
   private var lastPID = PerCPU<Int32>(-1)
   private let isolated: Set<Int>
@@ -337,7 +373,7 @@ public struct IPIAnalyzer {
         batchIndex = inferredBatchIndex(cpu: cpu, pid: pid, comm: comm, time: time)
       }
     }
-    let key = stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first
+    let key = stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first.map { keys.index($0) } ?? -1
     sends.append(Send(time: time, cpu: cpu, pid: pid, ipis: count, textPoke: textPoke, path: path, batch: batchIndex, key: key))
     if let batchIndex {
       for cpu in lastPID.indices where lastPID[cpu] == 0 { batches[batchIndex].idleCPUs.insert(cpu) }
@@ -387,7 +423,7 @@ public struct IPIAnalyzer {
       matrix.add(row: sends[index].cpu, column: cpu)
       if let batch = sends[index].batch { batches[batch].ipisSent += 1 }
     }
-    receptions.append((time, Int32(cpu), kind, matched))
+    receptions.append(Reception(time: time, cpu: cpu, kind: kind, send: matched))
     guard let matched else {
       if isolated.contains(cpu) {
         isolatedReceived += 1
@@ -407,7 +443,7 @@ public struct IPIAnalyzer {
       batches[batch].receivedPerCPU[cpu, default: 0] += 1
       batches[batch].lastAck = max(batches[batch].lastAck, time)
     }
-    if isolated.contains(cpu) {
+    if !isolated.isEmpty, isolated.contains(cpu) {
       isolatedReceived += 1
       if send.textPoke { isolatedTextPoke += 1 }
       isolatedBySource[paths[send.path], default: 0] += 1
@@ -547,14 +583,18 @@ public struct IPIAnalyzer {
     }
 
     let textPokeSends = sends.filter(\.textPoke)
-    var senders: [String: SenderSummary] = [:]
+    // Per path index first (distinct indices are distinct paths): no string hashing per send.
+    var byPath: [SenderSummary?] = Array(repeating: nil, count: paths.strings.count)
     for send in sends {
-      let path = paths[send.path]
-      var summary = senders[path] ?? SenderSummary(path: path, sendEvents: 0, ipis: 0, textPoke: send.textPoke)
-      summary.sendEvents += 1
-      summary.ipis += send.ipis
-      senders[path] = summary
+      let index = Int(send.path)
+      if byPath[index] == nil {
+        byPath[index] = SenderSummary(path: paths[send.path], sendEvents: 0, ipis: 0, textPoke: send.textPoke)
+      }
+      byPath[index]!.sendEvents += 1
+      byPath[index]!.ipis += send.ipis
     }
+    var senders: [String: SenderSummary] = [:]
+    for case let summary? in byPath { senders[summary.path] = summary }
 
     return AnalysisReport(
       file: metadata.file, format: metadata.formatDescription, kernel: metadata.kernelRelease,
@@ -639,7 +679,7 @@ public struct IPIAnalyzer {
   ]
 
   private func flipKey(_ batch: Batch) -> String? {
-    batch.sends.lazy.compactMap { sends[$0].key }.first
+    batch.sends.lazy.compactMap { self.sends[$0].key < 0 ? nil : self.keys[self.sends[$0].key] }.first
   }
 
   /// The indices of the time-ordered `items` whose time is within `[from, to]` (binary search).
