@@ -32,17 +32,52 @@ public struct IPIAnalyzer {
   private let options: AnalysisOptions
   private var roles: EventRoles
 
+  /// One send, in 40 bytes (there are as many as the trace has IPI send events).
   private struct Send {
     var time: UInt64
-    var cpu: Int
-    var pid: Int32
     var ipis: Int
-    var textPoke: Bool
+    private var cpuNumber: Int32
+    var pid: Int32
     /// Index into ``paths``.
     var path: Int32
-    var batch: Int?
-    /// The static key its call chain flips, when a known sysctl handler or caller is in it.
-    var key: String?
+    private var batchIndex: Int32
+    /// Index into ``keys`` of the static key its call chain flips, when a known sysctl handler
+    /// or caller is in it; -1 none.
+    var key: Int32
+    var textPoke: Bool
+
+    init(time: UInt64, cpu: Int, pid: Int32, ipis: Int, textPoke: Bool, path: Int32, batch: Int?, key: Int32) {
+      self.time = time
+      self.ipis = ipis
+      cpuNumber = Int32(cpu)
+      self.pid = pid
+      self.path = path
+      batchIndex = batch.map { Int32($0) } ?? -1
+      self.key = key
+      self.textPoke = textPoke
+    }
+
+    var cpu: Int { Int(cpuNumber) }
+    var batch: Int? { batchIndex < 0 ? nil : Int(batchIndex) }
+  }
+
+  /// One reception, in 24 bytes.
+  private struct Reception {
+    var time: UInt64
+    var cpu: Int32
+    /// Index into ``kinds``.
+    var kind: Int32
+    private var sendIndex: Int32
+
+    init(time: UInt64, cpu: Int, kind: Int32, send: Int?) {
+      self.time = time
+      self.cpu = Int32(cpu)
+      self.kind = kind
+      sendIndex = send.map { Int32($0) } ?? -1
+    }
+
+    /// Index into ``sends`` of the send it answered.
+    var send: Int? { sendIndex < 0 ? nil : Int(sendIndex) }
   }
 
   /// Distinct strings stored once; events refer to them by index (memory per send stays small).
@@ -59,12 +94,63 @@ public struct IPIAnalyzer {
     subscript(_ index: Int32) -> String { strings[Int(index)] }
   }
   private var paths = Interner()
+  private var keys = Interner()
   private var kinds = Interner()
-  private var callsitePaths: [CallsiteKey: Int32] = [:]
+  private var callsitePaths: [CallsiteKey: SendSite] = [:]
   private struct CallsiteKey: Hashable {
     var callsite: String?
     var callback: String?
     var via: String
+  }
+  /// What a send's source, callsite and callback mean to the analysis, worked out once.
+  private struct SendSite {
+    var via: String
+    /// Which source wins when two see the same send: tracepoint 3, kprobe 2, function tracer 1.
+    var priority: Int
+    /// The callback is `do_sync_core`.
+    var callbackSyncsCore: Bool
+    /// No callsite, or one a batch's syncs use: the send can be attributed by time window.
+    var callsiteAllowsWindow: Bool
+    /// Index into ``paths`` of the send's path when it has no call chain.
+    var path: Int32
+  }
+  /// Send sites of records by (kind, callsite address, callback address).
+  private var recordSites: [RecordSiteKey: SendSite] = [:]
+  /// The latest record send site: sends repeat a few sites, mostly in runs.
+  private var lastRecordSite: (key: RecordSiteKey, site: SendSite)?
+  private struct RecordSiteKey: Hashable {
+    var kind: Int
+    var callsite: UInt64
+    var callback: UInt64
+  }
+  /// ``kinds`` index of each ``IPIRecord/Kind`` used so far, and whether its source is in ``sources``.
+  private var recordKinds: [Int32] = Array(repeating: -1, count: IPIRecord.Kind.allCases.count)
+
+  /// The targets of a send.
+  private enum Targets {
+    case one(Int)
+    case mask(UInt64)
+    case list([Int])
+
+    var count: Int {
+      switch self {
+      case .one: return 1
+      case .mask(let mask): return mask.nonzeroBitCount
+      case .list(let cpus): return cpus.count
+      }
+    }
+
+    func forEach(_ body: (Int) -> Void) {
+      switch self {
+      case .one(let cpu): body(cpu)
+      case .mask(var mask):
+        while mask != 0 {
+          body(mask.trailingZeroBitCount)
+          mask &= mask - 1
+        }
+      case .list(let cpus): for cpu in cpus { body(cpu) }
+      }
+    }
   }
 
   private struct Batch {
@@ -98,9 +184,9 @@ public struct IPIAnalyzer {
   private var unknownLoss = false
   private var maxCPU = -1
   private var sends: [Send] = []
-  private var sentPerCPU: [Int: Int] = [:]
-  private var receivedPerCPU: [Int: Int] = [:]
-  private var matrix: [Int: [Int: Int]] = [:]
+  private var sentPerCPU = CPUCounts()
+  private var receivedPerCPU = CPUCounts()
+  private var matrix = CPUMatrix()
   /// Event kinds counted as sends or receptions (a handful: a list beats hashing per event).
   private var sources: [String] = []
   private var unknownTargetSends = 0
@@ -111,7 +197,8 @@ public struct IPIAnalyzer {
   private var lastReception = PerCPU<Int?>(nil)
   private var lastSendSource = PerCPU<(time: UInt64, priority: Int)?>(nil)
   private var lastCSD = PerCPU<(time: UInt64, function: String?)?>(nil)
-  private var attribution: Set<String> = []
+  /// Attribution methods used: bit 0 stack, bit 1 callsite, bit 2 time window.
+  private var attribution: UInt8 = 0
   private var batches: [Batch] = []
   private var openBatch: [Int32: Int] = [:]
   private var inferredBatch: [Int32: Int] = [:]
@@ -124,10 +211,10 @@ public struct IPIAnalyzer {
   private var isolatedBySource: [String: Int] = [:]
   private var isolatedReceived = 0
   private var isolatedTextPoke = 0
-  private var textPokeReceivedPerCPU: [Int: Int] = [:]
+  private var textPokeReceivedPerCPU = CPUCounts()
   private var textPokeReceived = 0
   /// Every reception (time, CPU), for per-flip totals.
-  private var receptions: [(time: UInt64, cpu: Int32, kind: Int32, send: Int?)] = []
+  private var receptions: [Reception] = []
   /// The task of each CPU's latest event (0: idle).
   private var lastPID = PerCPU<Int32>(-1)
   private let isolated: Set<Int>
@@ -158,9 +245,10 @@ public struct IPIAnalyzer {
     defer { lastPID[event.cpu] = event.pid }
     switch classified.role {
     case .send(let targets, let via, let callsite, let callback):
-      handleSend(event, time: time, targets: targets, via: via, callsite: callsite, callback: callback)
+      handleSend(cpu: event.cpu, pid: event.pid, comm: { event.comm }, stack: event.stack, time: time,
+                 targets: targets.map { .list($0) }, site: sendSite(via: via, callsite: callsite, callback: callback))
     case .receive(let via):
-      handleReceive(event, time: time, via: via)
+      handleReceive(cpu: event.cpu, time: time, via: via, kind: kinds.index(via))
     case .receiveExit:
       if let index = lastReception[event.cpu], let batch = sends[index].batch {
         batches[batch].lastAck = max(batches[batch].lastAck, time)
@@ -180,6 +268,55 @@ public struct IPIAnalyzer {
     }
   }
 
+  /// Adds a record or a classified event from a decoding thread; inputs must come in
+  /// timestamp order.
+  public mutating func consume(_ input: AnalysisInput) {
+    switch input {
+    case .record(let record): consume(record)
+    case .classified(let classified): consume(classified)
+    }
+  }
+
+  /// Adds one compact record; inputs must come in timestamp order. Gives the same result as
+  /// ``consume(_:)-(TraceEvent)`` with the event the record was made from.
+  public mutating func consume(_ record: IPIRecord) {
+    events += 1
+    let cpu = record.cpu
+    maxCPU = max(maxCPU, cpu)
+    if record.lostBefore > 0 { lostPerCPU[cpu, default: 0] += record.lostBefore }
+    if record.lostBefore < 0 { unknownLoss = true }
+    let time = record.timestamp
+    defer { lastPID[cpu] = record.pid }
+    switch record.kind {
+    case .sendToCPU, .sendToMask:
+      let key = RecordSiteKey(kind: record.kind.rawValue, callsite: record.values.1, callback: record.values.2)
+      let site: SendSite
+      if let last = lastRecordSite, last.key == key {
+        site = last.site
+      } else if let known = recordSites[key] {
+        site = known
+        lastRecordSite = (key, known)
+      } else {
+        site = sendSite(via: record.kind.via, callsite: roles.symbol(.unsigned(record.values.1)),
+                        callback: roles.symbol(.unsigned(record.values.2)))
+        recordSites[key] = site
+      }
+      let targets: Targets = record.kind == .sendToCPU ? .one(Int(record.values.0)) : .mask(record.values.0)
+      handleSend(cpu: cpu, pid: record.pid, comm: { record.comm }, stack: nil, time: time, targets: targets, site: site)
+    case .functionEntry, .functionSingleEntry:
+      var kind = recordKinds[record.kind.rawValue]
+      if kind < 0 {
+        kind = kinds.index(record.kind.via)
+        recordKinds[record.kind.rawValue] = kind
+      }
+      handleReceive(cpu: cpu, time: time, via: record.kind.via, kind: kind)
+    case .functionExit, .functionSingleExit:
+      if let index = lastReception[cpu], let batch = sends[index].batch {
+        batches[batch].lastAck = max(batches[batch].lastAck, time)
+      }
+    }
+  }
+
   /// Adds a batch known only from a log line (`text_poke_bp_batch(nr_entries=N)` … `Took N usec`).
   public mutating func recordLoggedBatch(start: Timestamp?, entries: Int?, durationNanoseconds: UInt64) {
     var batch = Batch(start: start?.nanoseconds ?? 0, cpu: -1, pid: -1, comm: "", entries: entries, sources: ["log"])
@@ -187,43 +324,57 @@ public struct IPIAnalyzer {
     batches.append(batch)
   }
 
+  /// The meaning of a send's source, callsite and callback (cached per distinct triple).
+  private mutating func sendSite(via: String, callsite: String?, callback: String?) -> SendSite {
+    let key = CallsiteKey(callsite: callsite, callback: callback, via: via)
+    if let known = callsitePaths[key] { return known }
+    let text = callsite.map { site in callback.map { "\(site) (\($0))" } ?? site } ?? via
+    let site = SendSite(
+      via: via, priority: via.hasPrefix("ipi:") ? 3 : via.hasPrefix("kprobe:") ? 2 : 1,
+      callbackSyncsCore: callback == "do_sync_core",
+      callsiteAllowsWindow: callsite == nil || callsite == "on_each_cpu_cond_mask" || callsite == "smp_call_function_many_cond",
+      path: paths.index(text))
+    callsitePaths[key] = site
+    return site
+  }
+
   private mutating func handleSend(
-    _ event: TraceEvent, time: UInt64, targets: [Int]?, via: String, callsite: String?, callback: String?
+    cpu: Int, pid: Int32, comm: () -> String, stack: KernelStack?, time: UInt64, targets: Targets?, site: SendSite
   ) {
     // One send seen by two sources (a tracepoint and a kprobe on the send function, a kprobe
     // and the function tracer) is one send: within 50 µs on one CPU, the better source wins.
-    let priority = via.hasPrefix("ipi:") ? 3 : via.hasPrefix("kprobe:") ? 2 : 1
-    if let last = lastSendSource[event.cpu], last.priority > priority, time &- last.time < 50_000 { return }
-    lastSendSource[event.cpu] = (time, priority)
-    if !sources.contains(via) { sources.append(via) }
+    let priority = site.priority
+    if let last = lastSendSource[cpu], last.priority > priority, time &- last.time < 50_000 { return }
+    lastSendSource[cpu] = (time, priority)
+    if !sources.contains(site.via) { sources.append(site.via) }
     // Is it a text_poke sync? By call chain first, then by what was queued, then by window.
     var textPoke = false
-    if let stack = event.stack, !stack.frames.isEmpty {
+    if let stack, !stack.frames.isEmpty {
       textPoke = stack.framesBeforeInterruptEntry.contains { $0.symbol.map(KernelSymbols.isTextPokePath) ?? false }
-      attribution.insert("stack")
-    } else if let csd = lastCSD[event.cpu], time &- csd.time < 100_000, csd.function == "do_sync_core" {
+      attribution |= 1
+    } else if let csd = lastCSD[cpu], time &- csd.time < 100_000, csd.function == "do_sync_core" {
       textPoke = true
-      attribution.insert("callsite")
-    } else if callback == "do_sync_core" {
+      attribution |= 2
+    } else if site.callbackSyncsCore {
       textPoke = true
-      attribution.insert("callsite")
-    } else if openBatch[event.pid] != nil, callsite == nil || callsite == "on_each_cpu_cond_mask" || callsite == "smp_call_function_many_cond" {
+      attribution |= 2
+    } else if site.callsiteAllowsWindow, openBatch[pid] != nil {
       textPoke = true
-      attribution.insert("time_window")
+      attribution |= 4
     }
-    let path = senderPath(event, callsite: callsite, callback: callback, via: via)
+    let path = senderPath(stack: stack) ?? site.path
     let count = targets?.count ?? 0
     let index = sends.count
     var batchIndex: Int?
     if textPoke {
-      if let open = openBatch[event.pid] {
+      if let open = openBatch[pid] {
         batchIndex = open
       } else {
-        batchIndex = inferredBatchIndex(event, time: time)
+        batchIndex = inferredBatchIndex(cpu: cpu, pid: pid, comm: comm, time: time)
       }
     }
-    let key = event.stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first
-    sends.append(Send(time: time, cpu: event.cpu, pid: event.pid, ipis: count, textPoke: textPoke, path: path, batch: batchIndex, key: key))
+    let key = stack?.frames.lazy.compactMap { $0.symbol.flatMap { Self.keyByCaller[$0] } }.first.map { keys.index($0) } ?? -1
+    sends.append(Send(time: time, cpu: cpu, pid: pid, ipis: count, textPoke: textPoke, path: path, batch: batchIndex, key: key))
     if let batchIndex {
       for cpu in lastPID.indices where lastPID[cpu] == 0 { batches[batchIndex].idleCPUs.insert(cpu) }
       batches[batchIndex].sends.append(index)
@@ -231,9 +382,9 @@ public struct IPIAnalyzer {
       batches[batchIndex].lastSend = time
     }
     if let targets {
-      sentPerCPU[event.cpu, default: 0] += targets.count
-      for target in targets {
-        matrix[event.cpu, default: [:]][target, default: 0] += 1
+      sentPerCPU[cpu, default: 0] += count
+      targets.forEach { target in
+        matrix.add(row: cpu, column: target)
         unanswered[target] = index
       }
     } else {
@@ -245,55 +396,54 @@ public struct IPIAnalyzer {
 
   /// The batch a text_poke sync belongs to when no function_graph or probe saw the batch:
   /// one task's run of at most 3 syncs with gaps below the option's limit.
-  private mutating func inferredBatchIndex(_ event: TraceEvent, time: UInt64) -> Int {
-    if let current = inferredBatch[event.pid] {
+  private mutating func inferredBatchIndex(cpu: Int, pid: Int32, comm: () -> String, time: UInt64) -> Int {
+    if let current = inferredBatch[pid] {
       let batch = batches[current]
       if batch.sends.count < 3, time &- batch.lastSend <= options.inferredBatchGapNanoseconds { return current }
     }
-    batches.append(Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, sources: ["inferred"]))
-    inferredBatch[event.pid] = batches.count - 1
+    batches.append(Batch(start: time, cpu: cpu, pid: pid, comm: comm(), sources: ["inferred"]))
+    inferredBatch[pid] = batches.count - 1
     return batches.count - 1
   }
 
-  private mutating func handleReceive(_ event: TraceEvent, time: UInt64, via: String) {
+  private mutating func handleReceive(cpu: Int, time: UInt64, via: String, kind: Int32) {
     if !sources.contains(via) { sources.append(via) }
-    receivedPerCPU[event.cpu, default: 0] += 1
+    receivedPerCPU[cpu, default: 0] += 1
     // One call-function interrupt runs the CPU's whole queue, and a sender raises an IPI only
     // when it finds the queue empty: the reception answers the newest unanswered send to this
     // CPU, and older unanswered ones (whose receptions the trace lost) are dropped.
     var matched: Int?
-    if let newest = unanswered[event.cpu] {
+    if let newest = unanswered[cpu] {
       matched = newest
-      unanswered[event.cpu] = nil
-    } else if let index = unknownTargetRecent.last(where: { sends[$0].cpu != event.cpu }) {
+      unanswered[cpu] = nil
+    } else if let index = unknownTargetRecent.last(where: { sends[$0].cpu != cpu }) {
       matched = index
       sends[index].ipis += 1
       sentPerCPU[sends[index].cpu, default: 0] += 1
-      matrix[sends[index].cpu, default: [:]][event.cpu, default: 0] += 1
+      matrix.add(row: sends[index].cpu, column: cpu)
       if let batch = sends[index].batch { batches[batch].ipisSent += 1 }
     }
-    let kind = kinds.index(via)
-    receptions.append((time, Int32(event.cpu), kind, matched))
+    receptions.append(Reception(time: time, cpu: cpu, kind: kind, send: matched))
     guard let matched else {
-      if isolated.contains(event.cpu) {
+      if isolated.contains(cpu) {
         isolatedReceived += 1
         isolatedBySource["(sender not in trace)", default: 0] += 1
       }
       return
     }
-    lastReception[event.cpu] = matched
+    lastReception[cpu] = matched
     let send = sends[matched]
     if send.textPoke {
       textPokeReceived += 1
-      textPokeReceivedPerCPU[event.cpu, default: 0] += 1
+      textPokeReceivedPerCPU[cpu, default: 0] += 1
     }
     if let batch = send.batch {
       batches[batch].receptionKinds.insert(kind)
       batches[batch].ipisReceived += 1
-      batches[batch].receivedPerCPU[event.cpu, default: 0] += 1
+      batches[batch].receivedPerCPU[cpu, default: 0] += 1
       batches[batch].lastAck = max(batches[batch].lastAck, time)
     }
-    if isolated.contains(event.cpu) {
+    if !isolated.isEmpty, isolated.contains(cpu) {
       isolatedReceived += 1
       if send.textPoke { isolatedTextPoke += 1 }
       isolatedBySource[paths[send.path], default: 0] += 1
@@ -369,23 +519,19 @@ public struct IPIAnalyzer {
     int3Callers[below?.symbol ?? "[unknown]", default: 0] += 1
   }
 
-  /// The code path of a send: the first frames after the tracing and IPI plumbing.
-  private mutating func senderPath(_ event: TraceEvent, callsite: String?, callback: String?, via: String) -> Int32 {
-    if let frames = event.stack?.framesBeforeInterruptEntry, !frames.isEmpty {
+  /// The code path of a send from its call chain: the first frames after the tracing and IPI
+  /// plumbing; nil without a call chain (the send site's path applies).
+  private mutating func senderPath(stack: KernelStack?) -> Int32? {
+    if let frames = stack?.framesBeforeInterruptEntry, !frames.isEmpty {
       let meaningful = frames.lazy.compactMap(\.symbol).filter { !Self.isPlumbing($0) }
       if !meaningful.isEmpty {
         return paths.index(meaningful.prefix(2).joined(separator: " <- "))
       }
-      if let interrupt = event.stack?.frames.first(where: { $0.symbol.map(KernelSymbols.isInterruptEntry) ?? false })?.symbol {
+      if let interrupt = stack?.frames.first(where: { $0.symbol.map(KernelSymbols.isInterruptEntry) ?? false })?.symbol {
         return paths.index("interrupt \(interrupt)")
       }
     }
-    let key = CallsiteKey(callsite: callsite, callback: callback, via: via)
-    if let known = callsitePaths[key] { return known }
-    let text = callsite.map { site in callback.map { "\(site) (\($0))" } ?? site } ?? via
-    let index = paths.index(text)
-    callsitePaths[key] = index
-    return index
+    return nil
   }
 
   private static let plumbingPrefixes = [
@@ -437,27 +583,32 @@ public struct IPIAnalyzer {
     }
 
     let textPokeSends = sends.filter(\.textPoke)
-    var senders: [String: SenderSummary] = [:]
+    // Per path index first (distinct indices are distinct paths): no string hashing per send.
+    var byPath: [SenderSummary?] = Array(repeating: nil, count: paths.strings.count)
     for send in sends {
-      let path = paths[send.path]
-      var summary = senders[path] ?? SenderSummary(path: path, sendEvents: 0, ipis: 0, textPoke: send.textPoke)
-      summary.sendEvents += 1
-      summary.ipis += send.ipis
-      senders[path] = summary
+      let index = Int(send.path)
+      if byPath[index] == nil {
+        byPath[index] = SenderSummary(path: paths[send.path], sendEvents: 0, ipis: 0, textPoke: send.textPoke)
+      }
+      byPath[index]!.sendEvents += 1
+      byPath[index]!.ipis += send.ipis
     }
+    var senders: [String: SenderSummary] = [:]
+    for case let summary? in byPath { senders[summary.path] = summary }
 
     return AnalysisReport(
       file: metadata.file, format: metadata.formatDescription, kernel: metadata.kernelRelease,
       events: events + skippedEvents, lostEvents: lostTotal, lostEventsPerCPU: Self.keyed(lost),
       countsAreLowerBounds: lostTotal > 0 || unknownLoss, cpus: cpus,
       ipi: IPISummary(
-        sent: sends.reduce(0) { $0 + $1.ipis }, received: receivedPerCPU.values.reduce(0, +), sendEvents: sends.count,
-        sentPerCPU: Self.keyed(sentPerCPU), receivedPerCPU: Self.keyed(receivedPerCPU),
-        matrix: matrix.reduce(into: [:]) { $0[String($1.key)] = Self.keyed($1.value) },
+        sent: sends.reduce(0) { $0 + $1.ipis }, received: receivedPerCPU.dictionary.values.reduce(0, +), sendEvents: sends.count,
+        sentPerCPU: Self.keyed(sentPerCPU.dictionary), receivedPerCPU: Self.keyed(receivedPerCPU.dictionary),
+        matrix: matrix.dictionary.reduce(into: [:]) { $0[String($1.key)] = Self.keyed($1.value) },
         sources: sources.sorted(), sendsWithUnknownTargets: unknownTargetSends),
       textPoke: TextPokeSummary(
         ipisSent: textPokeSends.reduce(0) { $0 + $1.ipis }, ipisReceived: textPokeReceived, syncs: textPokeSends.count,
-        attribution: attribution.sorted(), batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU)),
+        attribution: [(1, "stack"), (2, "callsite"), (4, "time_window")].filter { attribution & $0.0 != 0 }.map(\.1).sorted(),
+        batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU.dictionary)),
       flips: flipSummaries(batchSummaries),
       int3: Int3Summary(
         samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers), sampleEvents: sampleEvents.sorted(),
@@ -528,7 +679,7 @@ public struct IPIAnalyzer {
   ]
 
   private func flipKey(_ batch: Batch) -> String? {
-    batch.sends.lazy.compactMap { sends[$0].key }.first
+    batch.sends.lazy.compactMap { self.sends[$0].key < 0 ? nil : self.keys[self.sends[$0].key] }.first
   }
 
   /// The indices of the time-ordered `items` whose time is within `[from, to]` (binary search).
@@ -554,6 +705,45 @@ public struct IPIAnalyzer {
 
   static func ranked(_ counts: [String: Int]) -> [NamedCount] {
     counts.map { NamedCount(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+  }
+}
+
+/// Counts per CPU number, like a `[Int: Int]` (a CPU counted once is present, even at 0) but
+/// stored in an array that grows to the highest CPU seen: no hashing per event.
+struct CPUCounts {
+  private var values: [Int?] = []
+
+  subscript(cpu: Int, default initial: Int) -> Int {
+    get { cpu < values.count ? values[cpu] ?? initial : initial }
+    set {
+      if cpu >= values.count { values.append(contentsOf: repeatElement(nil, count: cpu + 1 - values.count)) }
+      values[cpu] = newValue
+    }
+  }
+
+  var isEmpty: Bool { !values.contains { $0 != nil } }
+
+  /// The present CPUs and their counts.
+  var dictionary: [Int: Int] {
+    var result: [Int: Int] = [:]
+    for (cpu, count) in values.enumerated() { if let count { result[cpu] = count } }
+    return result
+  }
+}
+
+/// Counts per (row CPU, column CPU), like `[Int: [Int: Int]]` with rows created on their first count.
+struct CPUMatrix {
+  private var rows: [CPUCounts] = []
+
+  mutating func add(row: Int, column: Int) {
+    if row >= rows.count { rows.append(contentsOf: repeatElement(CPUCounts(), count: row + 1 - rows.count)) }
+    rows[row][column, default: 0] += 1
+  }
+
+  var dictionary: [Int: [Int: Int]] {
+    var result: [Int: [Int: Int]] = [:]
+    for (cpu, row) in rows.enumerated() where !row.isEmpty { result[cpu] = row.dictionary }
+    return result
   }
 }
 

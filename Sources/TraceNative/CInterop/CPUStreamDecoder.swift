@@ -38,6 +38,20 @@ final class CPUStreamDecoder {
   private var pendingLost = 0
   private var commByPID: [Int32: String] = [:]
 
+  /// Events copied out as ``EventDigest``s by ``nextDigested()``; nil: none.
+  var digestPlan: DigestPlan?
+  /// Whether ``nextDigested()`` keeps the bytes of its latest digest, for ``eventForLastDigest()``.
+  var keepsLastDigest = false
+  private var recipes: [DigestRecipe?] = []
+  private var taskNameByPID: [Int32: (UInt64, UInt64)?] = [:]
+  /// The latest entry of ``taskNameByPID`` used (a CPU runs one task for many events).
+  private var lastTaskName: (pid: Int32, packed: (UInt64, UInt64)?) = (-1, nil)
+  /// The latest digest's bytes: in the current block until it is replaced, then copied.
+  private var lastDigestData = UnsafeRawBufferPointer(start: nil, count: 0)
+  private var lastDigestBytes: [UInt8] = []
+  private var lastDigestCopied = true
+  private var lastDigest: (id: Int, timestamp: UInt64, pid: Int32, lost: Int) = (0, 0, 0, 0)
+
   /// Pages read per block when the data is not compressed.
   private static let pagesPerBlock = 256
 
@@ -66,6 +80,12 @@ final class CPUStreamDecoder {
 
   /// Loads the next block of pages; false at the end of this CPU's data.
   private func loadBlock() throws -> Bool {
+    if !lastDigestCopied {
+      // The block is about to be overwritten: keep the latest digest's bytes.
+      lastDigestBytes.removeAll(keepingCapacity: true)
+      lastDigestBytes.append(contentsOf: lastDigestData)
+      lastDigestCopied = true
+    }
     if layout.compression == .none {
       let available = end - nextReadOffset
       guard available >= pageSize else { return false }
@@ -171,6 +191,10 @@ final class CPUStreamDecoder {
       wantsCache.append(contentsOf: repeatElement(0, count: id + 1 - wantsCache.count))
     }
     layoutCache[id] = found
+    if let digestPlan {
+      if id >= recipes.count { recipes.append(contentsOf: repeatElement(nil, count: id + 1 - recipes.count)) }
+      recipes[id] = DigestRecipe(found, plan: digestPlan)
+    }
     switch fields {
     case .all: wantsCache[id] = 2
     case .none: wantsCache[id] = 3  // returned, fields not decoded
@@ -248,22 +272,111 @@ final class CPUStreamDecoder {
         skip(raw)
         continue
       }
-      let isStack = eventLayout.name == "kernel_stack" && eventLayout.system == "ftrace"
-      let pid = pid(raw, &record)
-      var event = TraceEvent(
-        timestamp: Timestamp(nanoseconds: raw.timestamp), cpu: cpuData.cpu, pid: pid,
-        comm: comm(pid), system: eventLayout.system, name: eventLayout.name,
-        buffer: bufferName, lostBefore: combinedLost(raw.missedBefore))
-      if wantsCache[id] == 2 {
-        event.fields = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
-      }
-      if isStack {
-        event.stack = FieldDecoder.kernelStack(eventLayout, raw.data, longSize: layout.longSize,
-                                               bigEndian: layout.bigEndian, symbols: symbols)
-      }
-      return event
+      return makeEvent(raw.data, layout: eventLayout, id: id, timestamp: raw.timestamp,
+                       pid: pid(raw, &record), lost: combinedLost(raw.missedBefore))
     }
     return nil
+  }
+
+  private func makeEvent(
+    _ data: UnsafeRawBufferPointer, layout eventLayout: EventLayout, id: Int, timestamp: UInt64, pid: Int32, lost: Int
+  ) -> TraceEvent {
+    let isStack = eventLayout.name == "kernel_stack" && eventLayout.system == "ftrace"
+    var event = TraceEvent(
+      timestamp: Timestamp(nanoseconds: timestamp), cpu: cpuData.cpu, pid: pid,
+      comm: comm(pid), system: eventLayout.system, name: eventLayout.name,
+      buffer: bufferName, lostBefore: lost)
+    if wantsCache[id] == 2 {
+      event.fields = FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian)
+    }
+    if isStack {
+      event.stack = FieldDecoder.kernelStack(eventLayout, data, longSize: layout.longSize,
+                                             bigEndian: layout.bigEndian, symbols: symbols)
+    }
+    return event
+  }
+
+  // MARK: - Digests
+
+  /// Like ``nextEvent()``, but events that ``digestPlan`` covers come back as
+  /// ``EventDigest``s read straight from the page (no libtraceevent call, no allocation).
+  func nextDigested() throws -> DigestedEvent? {
+    while let raw = try nextRaw() {
+      var record = tep_record()
+      if common == nil { record = makeRecord(raw) }
+      let id = typeID(raw, &record)
+      if id < wantsCache.count, wantsCache[id] == 1 {
+        skip(raw)
+        continue
+      }
+      if id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
+      if wantsCache[id] == 1 {
+        skip(raw)
+        continue
+      }
+      if common != nil, wantsCache[id] == 2, id < recipes.count, let recipe = recipes[id],
+        let digest = digest(raw, recipe: recipe, id: id)
+      {
+        return .digest(digest)
+      }
+      let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+      return .event(makeEvent(raw.data, layout: eventLayout, id: id, timestamp: raw.timestamp,
+                              pid: pid(raw, &record), lost: combinedLost(raw.missedBefore)))
+    }
+    return nil
+  }
+
+  private func digest(_ raw: RawEvent, recipe: DigestRecipe, id: Int) -> EventDigest? {
+    var values: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    let bigEndian = layout.bigEndian
+    if recipe.count > 0 {
+      guard let value = DigestRecipe.value(recipe.slots.0, raw.data, bigEndian: bigEndian) else { return nil }
+      values.0 = value
+    }
+    if recipe.count > 1 {
+      guard let value = DigestRecipe.value(recipe.slots.1, raw.data, bigEndian: bigEndian) else { return nil }
+      values.1 = value
+    }
+    if recipe.count > 2 {
+      guard let value = DigestRecipe.value(recipe.slots.2, raw.data, bigEndian: bigEndian) else { return nil }
+      values.2 = value
+    }
+    var record = tep_record()
+    let pid = pid(raw, &record)
+    let packed: (UInt64, UInt64)?
+    if pid == lastTaskName.pid {
+      packed = lastTaskName.packed
+    } else if let known = taskNameByPID[pid] {
+      packed = known
+      lastTaskName = (pid, known)
+    } else {
+      packed = DigestRecipe.packedTaskName(comm(pid))
+      taskNameByPID[pid] = packed
+      lastTaskName = (pid, packed)
+    }
+    guard let taskName = packed else { return nil }
+    let lost = combinedLost(raw.missedBefore)
+    if keepsLastDigest {
+      lastDigestData = raw.data
+      lastDigestCopied = false
+      lastDigest = (id, raw.timestamp, pid, lost)
+    }
+    return EventDigest(kind: recipe.kind, timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, lostBefore: lost,
+                       values: values, taskName: taskName)
+  }
+
+  /// The full event of the latest digest ``nextDigested()`` returned, exactly as
+  /// ``nextEvent()`` would have returned it (needs ``keepsLastDigest``).
+  func eventForLastDigest() -> TraceEvent {
+    precondition(keepsLastDigest, "eventForLastDigest needs keepsLastDigest")
+    let last = lastDigest
+    let eventLayout = layoutCache[last.id]!
+    guard lastDigestCopied else {
+      return makeEvent(lastDigestData, layout: eventLayout, id: last.id, timestamp: last.timestamp, pid: last.pid, lost: last.lost)
+    }
+    return lastDigestBytes.withUnsafeBytes { bytes in
+      makeEvent(bytes, layout: eventLayout, id: last.id, timestamp: last.timestamp, pid: last.pid, lost: last.lost)
+    }
   }
 
   /// The next event as `trace-cmd report` prints it (without the buffer prefix), plus the

@@ -3,6 +3,7 @@ import Foundation
 import TraceAnalysis
 import TraceComparison
 import TraceModel
+import TraceNative
 import TraceReaders
 import TraceReports
 
@@ -62,21 +63,37 @@ extension Pokestat {
       sink.flush()
     }
 
+    /// The events read as ``IPIRecord``s from trace.dat, in ``IPIRecord/Kind`` order.
+    static let digestPlan = DigestPlan(kinds: IPIRecord.Kind.allCases.map {
+      DigestPlan.Kind(system: $0.system, name: $0.name, fields: $0.fieldNames)
+    })
+
     /// Reads one input in time order through the analyzer.
     static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
       let skipped: (skippedEvents: Int, skippedLines: Int)
       if case .traceDat(let reader) = trace, reader.streamCount > 1 {
-        // Each CPU stream is decoded and classified on its own thread; this one merges and counts.
+        // Each CPU stream is decoded on its own thread: IPI sends and receptions straight from
+        // the ring-buffer bytes into compact records, other events classified there; this
+        // thread merges and counts.
         let symbols = reader.metadata.symbols
-        let count = try reader.forEachInTimeOrderConcurrently(
-          fields: IPIAnalyzer.selection,
+        let count = try reader.forEachDigestedInTimeOrderConcurrently(
+          fields: IPIAnalyzer.selection, plan: Self.digestPlan,
           transform: {
             var classifier = EventClassifier(symbols: symbols)
-            return { classifier.classify($0) }
+            return { item -> AnalysisInput in
+              switch item {
+              case .digest(let digest):
+                return .record(IPIRecord(
+                  kind: IPIRecord.Kind.allCases[digest.kind], timestamp: digest.timestamp, cpu: digest.cpu, pid: digest.pid,
+                  lostBefore: digest.lostBefore, values: digest.values, taskName: digest.taskName))
+              case .event(let event):
+                return .classified(classifier.classify(event))
+              }
+            }
           },
-          time: { $0.event.timestamp.nanoseconds }
+          time: { $0.timestamp }
         ) { analyzer.consume($0) }
         skipped = (count, 0)
       } else {

@@ -1,0 +1,114 @@
+import TraceModel
+
+/// One of the analysis' frequent events (IPI sends by tracepoint, call-function receptions)
+/// reduced to plain numbers: no strings, no arrays, so millions of them cost no allocation
+/// and no reference counting between the decoding threads and ``IPIAnalyzer``.
+///
+/// A trace.dat reader builds them straight from ring-buffer bytes (`TraceDatReader`'s digest
+/// streams, with the fields ``Kind/fieldNames`` names); every other event, and any of these
+/// with a call chain attached, goes through ``ClassifiedEvent`` instead. Both paths give the
+/// same ``AnalysisReport``.
+public struct IPIRecord: Sendable {
+  /// The events a record can stand for; `rawValue` is the index in ``Kind/allCases``.
+  public enum Kind: Int, CaseIterable, Sendable {
+    /// `ipi:ipi_send_cpu`: values `cpu`, `callsite`, `callback`.
+    case sendToCPU
+    /// `ipi:ipi_send_cpumask`: values `cpumask` (bit n = CPU n), `callsite`, `callback`.
+    case sendToMask
+    case functionEntry
+    case functionSingleEntry
+    case functionExit
+    case functionSingleExit
+
+    public var system: String {
+      switch self {
+      case .sendToCPU, .sendToMask: return "ipi"
+      default: return "irq_vectors"
+      }
+    }
+
+    public var name: String {
+      switch self {
+      case .sendToCPU: return "ipi_send_cpu"
+      case .sendToMask: return "ipi_send_cpumask"
+      case .functionEntry: return "call_function_entry"
+      case .functionSingleEntry: return "call_function_single_entry"
+      case .functionExit: return "call_function_exit"
+      case .functionSingleExit: return "call_function_single_exit"
+      }
+    }
+
+    /// The fields whose values a record holds, in ``IPIRecord/values`` order.
+    public var fieldNames: [String] {
+      switch self {
+      case .sendToCPU: return ["cpu", "callsite", "callback"]
+      case .sendToMask: return ["cpumask", "callsite", "callback"]
+      default: return []
+      }
+    }
+
+    /// `system:name`, as ``EventRoles`` names the send or reception source.
+    var via: String {
+      switch self {
+      case .sendToCPU: return "ipi:ipi_send_cpu"
+      case .sendToMask: return "ipi:ipi_send_cpumask"
+      case .functionEntry: return "irq_vectors:call_function_entry"
+      case .functionSingleEntry: return "irq_vectors:call_function_single_entry"
+      case .functionExit: return "irq_vectors:call_function_exit"
+      case .functionSingleExit: return "irq_vectors:call_function_single_exit"
+      }
+    }
+  }
+
+  public var kind: Kind
+  /// Nanoseconds on the trace clock.
+  public var timestamp: UInt64
+  public var cpu: Int
+  public var pid: Int32
+  /// As ``TraceEvent/lostBefore``.
+  public var lostBefore: Int
+  /// The values of ``Kind/fieldNames``, in order (unused slots 0).
+  public var values: (UInt64, UInt64, UInt64)
+  /// The task's command name as UTF-8, NUL-padded to 16 bytes (little-endian words).
+  public var taskName: (UInt64, UInt64)
+
+  public init(kind: Kind, timestamp: UInt64, cpu: Int, pid: Int32, lostBefore: Int,
+              values: (UInt64, UInt64, UInt64), taskName: (UInt64, UInt64)) {
+    self.kind = kind
+    self.timestamp = timestamp
+    self.cpu = cpu
+    self.pid = pid
+    self.lostBefore = lostBefore
+    self.values = values
+    self.taskName = taskName
+  }
+
+  /// The task's command name.
+  var comm: String {
+    var bytes: [UInt8] = []
+    for (word, count) in [(taskName.0, 8), (taskName.1, 8)] {
+      for index in 0..<count {
+        let byte = UInt8(truncatingIfNeeded: word >> UInt64(8 * index))
+        if byte == 0 { return String(decoding: bytes, as: UTF8.self) }
+        bytes.append(byte)
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+}
+
+/// What ``IPIAnalyzer`` reads from a decoding thread: a compact record for the frequent events,
+/// a classified event for the rest.
+public enum AnalysisInput: Sendable {
+  case record(IPIRecord)
+  /// Boxed, so that the enum is the size of a record (the common case) and cheap to copy.
+  indirect case classified(ClassifiedEvent)
+
+  /// Nanoseconds on the trace clock: the merge key.
+  public var timestamp: UInt64 {
+    switch self {
+    case .record(let record): return record.timestamp
+    case .classified(let classified): return classified.event.timestamp.nanoseconds
+    }
+  }
+}
