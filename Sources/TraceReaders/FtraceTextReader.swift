@@ -54,14 +54,7 @@ public struct FtraceTextSource: EventSource {
   /// reopen the file (not possible for standard input).
   public func stream(_ index: Int, fields: FieldSelection) throws(TraceParseError) -> FtraceTextStream {
     precondition(index == 0, "a text trace has one stream")
-    if let reader = handoff.take() {
-      return FtraceTextStream(reader: reader, fields: fields, options: options)
-    }
-    guard path != "-" else {
-      throw TraceParseError(
-        reason: .readFailed(detail: "standard input can be read only once"), location: InputLocation(file: path))
-    }
-    return FtraceTextStream(reader: try LineReader(path: path), fields: fields, options: options)
+    return FtraceTextStream(reader: try handoff.reader(reopening: path), fields: fields, options: options)
   }
 
   /// Reads every event into memory, with the count of lines skipped in lenient mode.
@@ -101,6 +94,17 @@ final class ReaderHandoff {
   func take() -> LineReader? {
     defer { reader = nil }
     return reader
+  }
+
+  /// The already-open reader the first time; a reopened file after that (standard input
+  /// cannot be read twice).
+  func reader(reopening path: String) throws(TraceParseError) -> LineReader {
+    if let reader = take() { return reader }
+    guard path != "-" else {
+      throw TraceParseError(
+        reason: .readFailed(detail: "standard input can be read only once"), location: InputLocation(file: path))
+    }
+    return try LineReader(path: path)
   }
 }
 

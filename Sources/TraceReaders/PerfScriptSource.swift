@@ -51,14 +51,7 @@ public struct PerfScriptSource: EventSource {
   /// reopen the file (not possible for standard input).
   public func stream(_ index: Int, fields: FieldSelection) throws(TraceParseError) -> PerfScriptStream {
     precondition(index == 0, "a text trace has one stream")
-    if let reader = handoff.take() {
-      return PerfScriptStream(reader: reader, fields: fields, options: options)
-    }
-    guard path != "-" else {
-      throw TraceParseError(
-        reason: .readFailed(detail: "standard input can be read only once"), location: InputLocation(file: path))
-    }
-    return PerfScriptStream(reader: try LineReader(path: path), fields: fields, options: options)
+    return PerfScriptStream(reader: try handoff.reader(reopening: path), fields: fields, options: options)
   }
 
   /// Reads every sample into memory, with the lines skipped in lenient mode.

@@ -6,10 +6,12 @@ import TraceTestSupport
 struct CommandLine {
   static var binary: URL { Fixtures.repositoryRoot.appendingPathComponent(".build/debug/pokestat") }
 
-  static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+  /// Runs pokestat with `arguments`, through `launcher` (a program and its arguments that
+  /// take the pokestat command line after them, e.g. `setpriv --reuid=...`) when given.
+  static func run(_ arguments: [String], launcher: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
+    process.executableURL = launcher.first.map { URL(fileURLWithPath: $0) } ?? binary
+    process.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : [binary.path]) + arguments
     process.currentDirectoryURL = Fixtures.repositoryRoot
     let out = Pipe()
     let err = Pipe()

@@ -186,17 +186,7 @@ enum LiveKernel {
 extension CommandLine {
   /// Runs pokestat as another user through `setpriv`.
   static func run(_ arguments: [String], asUser uid: Int) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Fixtures.which("setpriv") ?? "/usr/bin/setpriv")
-    process.arguments = ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", binary.path] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    let setpriv = Fixtures.which("setpriv") ?? "/usr/bin/setpriv"
+    return try run(arguments, launcher: [setpriv, "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups"])
   }
 }
