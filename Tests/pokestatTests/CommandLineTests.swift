@@ -173,3 +173,24 @@ struct CommandLine {
     #expect(result.stderr.split(separator: "\n").count == 1)
   }
 }
+
+@Suite struct LenientTests {
+  @Test("a malformed line stops analyze at file:line with exit 2; --lenient skips it and says so")
+  func lenient() throws {
+    let lines = try String(contentsOf: Fixtures.url("lab/lab61-2cpu.txt"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    let damaged = (lines[..<400] + ["this is not a trace line"] + lines[400...]).joined(separator: "\n")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-lenient-\(getpid()).txt")
+    try damaged.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let strict = try CommandLine.run(["analyze", file.path])
+    #expect(strict.status == 2)
+    #expect(strict.stdout.isEmpty)
+    #expect(strict.stderr.contains("\(file.path):401:"))
+    let lenient = try CommandLine.run(["analyze", "--lenient", "--json", file.path])
+    #expect(lenient.status == 0)
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(lenient.stdout.utf8)) as? [String: Any])
+    #expect(json["skipped_lines"] as? Int == 1)
+    let text = try CommandLine.run(["analyze", "--lenient", file.path])
+    #expect(text.stdout.contains("--lenient: 1 malformed lines skipped."))
+  }
+}
