@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import TraceModel
 
 /// A trace in ftrace text: the tracefs `trace`/`trace_pipe` files or `trace-cmd report` output,
@@ -28,45 +30,91 @@ import TraceModel
 /// events are held in a small window (``FtraceTextStream/windowLimit`` events) until a later
 /// event of the same CPU shows they are complete; they still come out in file order.
 ///
-/// - Complexity: memory is one 1 MiB block plus the window, whatever the file size.
-public struct FtraceTextSource: EventSource {
+/// Opened with ``init(path:options:parallelStreams:)``, a large regular file (at least two
+/// ``defaultMinimumRangeBytes`` ranges, not standard input, not compressed) is read as up to
+/// that many streams, each over a byte range that starts at a safe event line
+/// (``FtraceTextRanges`` states the rule); the streams' events follow one another in file order,
+/// and error locations keep their line in the whole file. ``init(path:options:)`` always gives
+/// one stream, for callers that read only ``stream(_:fields:)`` 0.
+///
+/// - Complexity: memory is one 1 MiB block plus the window per stream, whatever the file size.
+public struct FtraceTextSource: EventSource, Sendable {
   public var metadata: TraceMetadata
   public let path: String
   public let options: TextReaderOptions
   private let handoff: ReaderHandoff
+  /// The byte ranges of the streams; empty when the file is read as one stream.
+  let ranges: [Range<Int>]
+  /// Per range, the lines before it (counted when an error location needs them).
+  private let lineBases: [LineBase?]
+
+  /// The smallest byte range worth a stream of its own.
+  static let defaultMinimumRangeBytes = 64 << 20
 
   /// Opens `path` (`-` is standard input; gzip and zstd files are decompressed) and reads the
   /// header lines for ``metadata``.
   ///
   /// - Throws: ``TraceParseError`` when the file cannot be opened or read.
   public init(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError) {
+    try self.init(path: path, options: options, minimumRangeBytes: Self.defaultMinimumRangeBytes, maximumStreams: 1)
+  }
+
+  /// Opens `path` like ``init(path:options:)``, and splits a large regular file into up to
+  /// `parallelStreams` byte ranges of at least ``defaultMinimumRangeBytes`` (pass the active
+  /// CPU count), one stream each. Callers must read every stream (``streamCount``), e.g. with
+  /// ``EventSource/forEachEventInTimeOrder(fields:_:)`` or
+  /// ``reduceTextStreamsConcurrently(fields:empty:fold:merge:)``.
+  public init(path: String, options: TextReaderOptions = TextReaderOptions(), parallelStreams: Int)
+    throws(TraceParseError)
+  {
+    try self.init(
+      path: path, options: options, minimumRangeBytes: Self.defaultMinimumRangeBytes, maximumStreams: parallelStreams)
+  }
+
+  /// Opens `path`, splitting it into at most `maximumStreams` ranges of at least
+  /// `minimumRangeBytes` (tests force small ranges).
+  init(path: String, options: TextReaderOptions, minimumRangeBytes: Int, maximumStreams: Int) throws(TraceParseError) {
     var reader = try LineReader(path: path)
     let head = try reader.peek()
     self.path = path
     self.options = options
     self.metadata = Self.sniffMetadata(head.prefix(64 << 10), path: path)
-    self.handoff = ReaderHandoff(reader: reader)
+    self.ranges = FtraceTextRanges.plan(
+      path: path, head: head, minimumRangeBytes: minimumRangeBytes, maximumRanges: maximumStreams)
+    self.lineBases = ranges.map { $0.lowerBound == 0 ? nil : LineBase(path: path, offset: $0.lowerBound) }
+    self.handoff = ReaderHandoff(reader: ranges.isEmpty ? reader : nil)
   }
 
-  public var streamCount: Int { 1 }
+  public var streamCount: Int { max(1, ranges.count) }
 
-  /// The one stream of the file; the first call uses the already-open input, later calls
-  /// reopen the file (not possible for standard input).
+  /// One stream of the file: the whole file, or one byte range of it (see ``FtraceTextRanges``).
+  /// For a whole file the first call uses the already-open input, later calls reopen the file
+  /// (not possible for standard input).
   public func stream(_ index: Int, fields: FieldSelection) throws(TraceParseError) -> FtraceTextStream {
-    precondition(index == 0, "a text trace has one stream")
-    return FtraceTextStream(reader: try handoff.reader(reopening: path), fields: fields, options: options)
+    precondition(index >= 0 && index < streamCount, "stream \(index) of \(streamCount)")
+    guard !ranges.isEmpty else {
+      return FtraceTextStream(reader: try handoff.reader(reopening: path), fields: fields, options: options)
+    }
+    let reader = LineReader(
+      channel: try ByteChannel.open(path, byteRange: ranges[index]), lineBase: lineBases[index])
+    return FtraceTextStream(reader: reader, fields: fields, options: options)
   }
 
-  /// Reads every event into memory, with the count of lines skipped in lenient mode.
+  /// Reads every event into memory, stream after stream (file order), with the count of lines
+  /// skipped in lenient mode.
   ///
   /// For tests and small files; large traces should use ``stream(_:fields:)``.
   public func readAll(fields: FieldSelection = .all) throws(TraceParseError) -> (
     events: [TraceEvent], skipped: SkippedLines
   ) {
-    var stream = try stream(0, fields: fields)
     var events: [TraceEvent] = []
-    while let event = try stream.next() { events.append(event) }
-    return (events, stream.skipped)
+    var skipped = SkippedLines()
+    for index in 0..<streamCount {
+      var stream = try stream(index, fields: fields)
+      while let event = try stream.next() { events.append(event) }
+      skipped.add(stream.skipped)
+    }
+    return (events, skipped)
   }
 
   static func sniffMetadata(_ head: ArraySlice<UInt8>, path: String) -> TraceMetadata {
@@ -88,12 +136,18 @@ public struct FtraceTextSource: EventSource {
 
 /// Holds the reader opened by ``FtraceTextSource/init(path:options:)`` until the first stream
 /// takes it (a class so the non-mutating `stream` can hand it over once).
-final class ReaderHandoff {
+///
+/// `@unchecked Sendable`: the reader is only touched under ``lock`` and, once taken, belongs
+/// to the one stream that took it.
+final class ReaderHandoff: @unchecked Sendable {
   private var reader: LineReader?
-  init(reader: LineReader) { self.reader = reader }
+  private let lock = Mutex(())
+  init(reader: LineReader?) { self.reader = reader }
   func take() -> LineReader? {
-    defer { reader = nil }
-    return reader
+    lock.withLock { _ in
+      defer { reader = nil }
+      return reader
+    }
   }
 
   /// The already-open reader the first time; a reopened file after that (standard input

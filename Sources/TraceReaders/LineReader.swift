@@ -20,8 +20,12 @@ struct LineReader {
   private var start = 0
   private var end = 0
   private var atEnd = false
-  /// The 1-based number of the last line returned.
+  /// The 1-based number of the last line returned, counted from where reading started (see
+  /// ``lineBase`` for a byte range that starts past the file's first line).
   private(set) var lineNumber = 0
+  /// For a reader over a byte range of a file: the lines before the range, counted only when an
+  /// error location needs them (nil: the reader starts at line 1).
+  private let lineBase: LineBase?
   /// Whether the last line returned ended without a newline (a truncated final line).
   private(set) var lastLineWasUnterminated = false
 
@@ -31,8 +35,9 @@ struct LineReader {
 
   var path: String { channel.path }
 
-  init(channel: ByteChannel) {
+  init(channel: ByteChannel, lineBase: LineBase? = nil) {
     self.channel = channel
+    self.lineBase = lineBase
     self.buffer = [UInt8](repeating: 0, count: Self.blockSize)
   }
 
@@ -48,8 +53,13 @@ struct LineReader {
     return buffer[start..<end]
   }
 
-  /// The location of the last line returned.
-  var location: InputLocation { InputLocation(file: channel.path, line: lineNumber) }
+  /// The location of the last line returned (its line number in the whole file).
+  var location: InputLocation { location(line: lineNumber) }
+
+  /// The location of line `line` of this reader, numbered in the whole file.
+  func location(line: Int) -> InputLocation {
+    InputLocation(file: channel.path, line: (lineBase?.lines ?? 0) + line)
+  }
 
   /// The next line's byte range in ``buffer`` (without its line end), or nil at the end.
   ///
@@ -104,7 +114,7 @@ struct LineReader {
           reason: .malformedLine(
             expected: "a text line shorter than \(Self.maximumLineLength) bytes",
             found: "no line end in \(buffer.count) bytes (binary data?)"),
-          location: InputLocation(file: channel.path, line: lineNumber + 1))
+          location: location(line: lineNumber + 1))
       }
       buffer.append(contentsOf: repeatElement(0, count: buffer.count))
     }
@@ -145,7 +155,7 @@ struct LineReader {
       nextNUL = firstNUL(from: start)
       throw TraceParseError(
         reason: .malformedLine(expected: "a text line", found: "binary data (a NUL byte)"),
-        location: InputLocation(file: channel.path, line: lineNumber))
+        location: location(line: lineNumber))
     }
     return line
   }

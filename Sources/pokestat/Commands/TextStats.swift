@@ -53,12 +53,23 @@ extension Pokestat {
           tally.returned += result.skippedEvents
         }
       case .ftraceText, .traceCmdReport:
-        let source = try FtraceTextSource(path: file, options: options)
+        let source = try FtraceTextSource(
+          path: file, options: options, parallelStreams: ProcessInfo.processInfo.activeProcessorCount)
         description = source.metadata.formatDescription
-        var stream = try source.stream(0, fields: byName ? .all : selection)
-        while let event = try stream.next() { count(event) }
-        skippedLines = stream.skipped.count
-        tally.returned += stream.skippedEvents
+        if byName {
+          for index in 0..<source.streamCount {
+            var stream = try source.stream(index, fields: .all)
+            while let event = try stream.next() { count(event) }
+            skippedLines += stream.skipped.count
+          }
+        } else {
+          // Large files are read as one byte range per CPU, in parallel (FtraceTextRanges).
+          let result = try source.reduceTextStreamsConcurrently(
+            fields: selection, empty: { EventTally() }, fold: { $0.add($1) }, merge: { $0.merged(with: $1) })
+          tally = result.summary
+          tally.returned += result.skippedEvents
+          skippedLines = result.skippedLines.count
+        }
       case .perfScript:
         let source = try PerfScriptSource(path: file, options: options)
         description = source.metadata.formatDescription
