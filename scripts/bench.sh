@@ -19,15 +19,15 @@ fi
 NONE=${BIG%.dat}.none.dat
 [ -s "$NONE" ] || (cd "$(dirname "$NONE")" && trace-cmd convert -i "$(realpath "$BIG")" -o "$(basename "$NONE")" --compression none >/dev/null 2>&1)
 
-events=$("$POKESTAT" dump --summary "$BIG" | awk '/^events:/{print $2}')
+events=$("$POKESTAT" stats "$BIG" | awk '/^events:/{print $2}')
 measure() {  # label, command...: prints "label seconds maxrss_kb"
   local label=$1; shift
   local out; out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1)
   echo "$label $out"
 }
 results=()
-results+=("$(measure "pokestat-count-zstd" "$POKESTAT" dump --summary "$BIG")")
-results+=("$(measure "pokestat-count-none" "$POKESTAT" dump --summary "$NONE")")
+results+=("$(measure "pokestat-count-zstd" "$POKESTAT" stats "$BIG")")
+results+=("$(measure "pokestat-count-none" "$POKESTAT" stats "$NONE")")
 results+=("$(measure "pokestat-analyze-zstd" "$POKESTAT" analyze --json "$BIG")")
 results+=("$(measure "trace-cmd-report-none" trace-cmd report "$NONE")")
 if [ "${WITH_ZSTD_REPORT:-0}" = 1 ]; then results+=("$(measure "trace-cmd-report-zstd" trace-cmd report "$BIG")"); fi

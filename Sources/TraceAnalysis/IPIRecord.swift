@@ -112,3 +112,29 @@ public enum AnalysisInput: Sendable {
     }
   }
 }
+
+extension IPIRecord {
+  /// The digest plan whose kinds are ``Kind/allCases`` in order, so a digest's kind index is
+  /// the record's kind.
+  public static let digestPlan = DigestPlan(kinds: Kind.allCases.map {
+    DigestPlan.Kind(system: $0.system, name: $0.name, fields: $0.fieldNames)
+  })
+
+  /// The record of a digest made under ``digestPlan``.
+  public init(_ digest: EventDigest) {
+    self.init(
+      kind: Kind.allCases[digest.kind], timestamp: digest.timestamp, cpu: digest.cpu, pid: digest.pid,
+      lostBefore: digest.lostBefore, values: digest.values, taskName: digest.taskName)
+  }
+}
+
+extension EventClassifier {
+  /// The analysis input of one event read under ``IPIRecord/digestPlan``: digests become
+  /// records, full events are classified.
+  public mutating func input(_ item: DigestedEvent) -> AnalysisInput {
+    switch item {
+    case .digest(let digest): return .record(IPIRecord(digest))
+    case .event(let event): return .classified(classify(event))
+    }
+  }
+}

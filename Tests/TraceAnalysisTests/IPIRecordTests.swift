@@ -12,30 +12,16 @@ import TraceTestSupport
 struct IPIRecordTests {
   static let fixtures = Fixtures.files(in: "tracedat", suffix: ".dat") + Fixtures.files(in: "tracedat", suffix: ".dat.gz")
 
-  /// The plan `pokestat analyze` uses (Sources/pokestat/Commands/Analyze.swift).
-  static let plan = DigestPlan(kinds: IPIRecord.Kind.allCases.map {
-    DigestPlan.Kind(system: $0.system, name: $0.name, fields: $0.fieldNames)
-  })
-
   /// The report from compact records, and how many inputs came as records.
   static func fastReport(_ reader: TraceDatReader, chunkSize: Int) throws -> (AnalysisReport, records: Int) {
     var analyzer = IPIAnalyzer(metadata: reader.metadata)
     let symbols = reader.metadata.symbols
     var records = 0
     let skipped = try reader.forEachDigestedInTimeOrderConcurrently(
-      fields: IPIAnalyzer.selection, plan: plan, chunkSize: chunkSize,
+      fields: IPIAnalyzer.selection, plan: IPIRecord.digestPlan, chunkSize: chunkSize,
       transform: {
         var classifier = EventClassifier(symbols: symbols)
-        return { item -> AnalysisInput in
-          switch item {
-          case .digest(let digest):
-            return .record(IPIRecord(
-              kind: IPIRecord.Kind.allCases[digest.kind], timestamp: digest.timestamp, cpu: digest.cpu, pid: digest.pid,
-              lostBefore: digest.lostBefore, values: digest.values, taskName: digest.taskName))
-          case .event(let event):
-            return .classified(classifier.classify(event))
-          }
-        }
+        return { classifier.input($0) }
       },
       time: { $0.timestamp }
     ) { input in

@@ -63,11 +63,6 @@ extension Pokestat {
       sink.flush()
     }
 
-    /// The events read as ``IPIRecord``s from trace.dat, in ``IPIRecord/Kind`` order.
-    static let digestPlan = DigestPlan(kinds: IPIRecord.Kind.allCases.map {
-      DigestPlan.Kind(system: $0.system, name: $0.name, fields: $0.fieldNames)
-    })
-
     /// Reads one input in time order through the analyzer.
     static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
@@ -79,19 +74,10 @@ extension Pokestat {
         // thread merges and counts.
         let symbols = reader.metadata.symbols
         let count = try reader.forEachDigestedInTimeOrderConcurrently(
-          fields: IPIAnalyzer.selection, plan: Self.digestPlan,
+          fields: IPIAnalyzer.selection, plan: IPIRecord.digestPlan,
           transform: {
             var classifier = EventClassifier(symbols: symbols)
-            return { item -> AnalysisInput in
-              switch item {
-              case .digest(let digest):
-                return .record(IPIRecord(
-                  kind: IPIRecord.Kind.allCases[digest.kind], timestamp: digest.timestamp, cpu: digest.cpu, pid: digest.pid,
-                  lostBefore: digest.lostBefore, values: digest.values, taskName: digest.taskName))
-              case .event(let event):
-                return .classified(classifier.classify(event))
-              }
-            }
+            return { classifier.input($0) }
           },
           time: { $0.timestamp }
         ) { analyzer.consume($0) }
