@@ -69,7 +69,7 @@ extension Fixtures {
     let target = folder.appendingPathComponent(String(source.lastPathComponent.dropLast(3)))
     if FileManager.default.fileExists(atPath: target.path) { return target }
     let partial = target.appendingPathExtension("partial-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: partial.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/gzip")
     process.arguments = ["-dc", source.path]

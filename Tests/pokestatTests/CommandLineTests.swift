@@ -33,10 +33,19 @@ struct CommandLine {
     let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     for key in ["events", "lost_events", "cpus", "ipi", "text_poke", "flips", "int3"] { #expect(json[key] != nil, "\(key)") }
     let ipi = try #require(json["ipi"] as? [String: Any])
-    #expect(ipi["sent"] as? Int == 39)  // trace-cmd report: 39 ipi_send_cpu lines, one target each
+    if Fixtures.canRun(with: "trace-cmd") {
+      // Independent count: trace-cmd report's ipi_send_cpu lines (one target each on 2 CPUs).
+      let report = try Fixtures.traceCmdReport(Fixtures.url("tracedat/local618-flips-stack.v7zstd.dat"))
+      #expect(ipi["sent"] as? Int == report.filter { $0.contains(" ipi_send_cpu: ") }.count)
+    }
     #expect((ipi["received_per_cpu"] as? [String: Int])?.keys.sorted() == ["0", "1"])
     let textPoke = try #require(json["text_poke"] as? [String: Any])
-    #expect(textPoke["ipis_sent"] as? Int == 30)
+    // fixtures/tracedat/local618-flips-stack.expected (awk over trace-cmd report): tp_ipis per flip.
+    let expected = try String(contentsOf: Fixtures.url("tracedat/local618-flips-stack.expected"), encoding: .utf8)
+    let expectedIPIs = expected.split(separator: "\n").map { line in
+      Int(line.split(separator: " ").first { $0.hasPrefix("tp_ipis=") }!.dropFirst(8))!
+    }.reduce(0, +)
+    #expect(textPoke["ipis_sent"] as? Int == expectedIPIs)
     let batches = try #require(textPoke["batches"] as? [[String: Any]])
     #expect(batches.count == 10)
     for batch in batches {
