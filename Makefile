@@ -2,22 +2,25 @@
 # `make test` installs what is missing and runs every test. See README.md.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd chromium
+# What `make run` needs to build and run (no recommended packages: they pulled in systemd, avahi
+# and cups). The tests also need the oracles and renderers in TEST_PACKAGES.
+APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd
+TEST_PACKAGES := chromium
 RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
 
-.PHONY: deps build run test bench release clean lint
+.PHONY: deps test-deps build run test bench release clean lint
 
-# Installs the Debian packages the build and the tests need, when any is missing.
+# Installs the Debian packages in PACKAGES (default: what the build needs) when any is missing.
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@missing=""; for p in $(or $(PACKAGES),$(APT_PACKAGES)); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -q && \
-	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -q $$missing; \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
 build: deps
@@ -26,9 +29,13 @@ build: deps
 run: build
 	$(BIN) analyze $(RUN_FIXTURE) --predict
 
+# The test-only tools (headless Chromium renders the HTML reports).
+test-deps: deps
+	@$(MAKE) --no-print-directory deps PACKAGES="$(TEST_PACKAGES)"
+
 # Tests that need a live kernel mount tracefs when they can (root); they skip with a reason
 # otherwise, and must not skip when CI is set.
-test: deps
+test: test-deps
 	@if [ $$(id -u) -eq 0 ] && [ ! -e /sys/kernel/tracing/trace ]; then \
 	  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true; fi
 	$(SWIFT) build --build-tests
