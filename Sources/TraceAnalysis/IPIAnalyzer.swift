@@ -386,21 +386,25 @@ public struct IPIAnalyzer {
     // nested between them makes its own pair, newer).
     let mask = targets.map(Self.lowMask)
     let priority = Int8(site.priority)
-    var pending = pendingSends[cpu]
-    if let match = pending.lastIndex(where: { earlier in
-      earlier.priority > priority && earlier.seenBy & (1 << UInt8(priority)) == 0
-        && (earlier.shape == 0 || site.shape == 0 || earlier.shape == site.shape)
-        && (earlier.mask == nil || mask == nil || earlier.mask == mask)
-    }) {
-      pending[match].seenBy |= 1 << UInt8(priority)
-      pendingSends[cpu] = pending
-      return
+    let shape = site.shape
+    let newSend = Int32(sends.count)
+    // In place (no copy of the CPU's list per send).
+    let isAnotherView = pendingSends.update(cpu) { pending -> Bool in
+      if let match = pending.lastIndex(where: { earlier in
+        earlier.priority > priority && earlier.seenBy & (1 << UInt8(priority)) == 0
+          && (earlier.shape == 0 || shape == 0 || earlier.shape == shape)
+          && (earlier.mask == nil || mask == nil || earlier.mask == mask)
+      }) {
+        pending[match].seenBy |= 1 << UInt8(priority)
+        return true
+      }
+      if priority > 1 {
+        if pending.count >= Self.pendingLimit { pending.removeFirst(pending.count - Self.pendingLimit + 1) }
+        pending.append(PendingSend(send: newSend, priority: priority, shape: shape, mask: mask, seenBy: 1 << UInt8(priority)))
+      }
+      return false
     }
-    if priority > 1 {
-      if pending.count >= Self.pendingLimit { pending.removeFirst(pending.count - Self.pendingLimit + 1) }
-      pending.append(PendingSend(send: Int32(sends.count), priority: priority, shape: site.shape, mask: mask, seenBy: 1 << UInt8(priority)))
-      pendingSends[cpu] = pending
-    }
+    if isAnotherView { return }
     // Is it a text_poke sync? By call chain first, then by what was queued, then by window.
     var textPoke = false
     if let stack, !stack.frames.isEmpty {
@@ -851,6 +855,11 @@ struct PerCPU<Value> {
   private let initial: Value
   init(_ initial: Value) { self.initial = initial }
   var indices: Range<Int> { values.indices }
+  /// Runs `body` on one CPU's value in place (no copy of a value that holds storage).
+  mutating func update<Result>(_ cpu: Int, _ body: (inout Value) -> Result) -> Result {
+    if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
+    return body(&values[cpu])
+  }
   subscript(cpu: Int) -> Value {
     get { cpu < values.count ? values[cpu] : initial }
     set {

@@ -70,4 +70,20 @@ import TraceModel
     #expect(report.ipi.sendEvents == 1 && report.ipi.sent == 2)
     #expect(report.ipi.received == 2 && report.ipi.receivedPerCPU == ["0": 1, "2": 1])
   }
+
+  @Test("one interrupt seen by sources of two systems counts once; two vectors are two interrupts")
+  func receptions() {
+    let call = FieldValue.string("Function call interrupts")
+    let twice = Self.analyze([
+      Self.event(100, cpu: 0, "irq_vectors", "call_function_entry", [("vector", .unsigned(252))]),
+      Self.event(101, cpu: 0, "ipi", "ipi_entry", [("reason", call)]),
+      Self.event(110, cpu: 0, "ipi", "ipi_exit", [("reason", call)]),
+    ])
+    #expect(twice.ipi.received == 1)
+    let vectors = Self.analyze([
+      Self.event(100, cpu: 0, "irq_vectors", "call_function_entry", [("vector", .unsigned(252))]),
+      Self.event(200, cpu: 0, "irq_vectors", "call_function_single_entry", [("vector", .unsigned(251))]),
+    ])
+    #expect(vectors.ipi.received == 2)
+  }
 }
