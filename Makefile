@@ -9,7 +9,7 @@ TEST_PACKAGES := chromium
 RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
 
-.PHONY: deps test-deps build run test bench release clean lint
+.PHONY: deps test-deps build run test bench release clean lint lab lab-expected
 
 # Installs the Debian packages in PACKAGES (default: what the build needs) when any is missing.
 deps:
@@ -52,3 +52,15 @@ lint:
 
 clean:
 	rm -rf .build
+
+# The QEMU kernel lab (scripts/lab/README.md): sets up the apt suites once, boots every lab
+# kernel (amd64 5.10/6.12/7.x, arm64 5.10/6.1/6.12, 2 and 4 vCPUs; one guest at a time, about
+# 15-25 min on a loaded machine) and rewrites fixtures/lab/<suite>-<arch>-smp<N>.* with their
+# expected numbers. `make lab LAB_FIXTURES="trixie-amd64-smp4"` remakes one; `make lab-expected`
+# only recomputes the .expected files (trace-cmd and python3).
+LAB_FIXTURES ?=
+lab:
+	scripts/lab/make-fixtures.sh $(LAB_FIXTURES)
+
+lab-expected:
+	EXPECTED_ONLY=1 scripts/lab/make-fixtures.sh $(LAB_FIXTURES)

@@ -76,9 +76,16 @@ public struct TextPokeSummary: Codable, Sendable, Equatable {
   public var attribution: [String]
   public var batches: [BatchSummary]
   public var receivedPerCPU: [String: Int]
+  /// Sites patched on their own, with no batch and no IPI (arm64 `arch_jump_label_transform`,
+  /// before the 2024 jump-label fix): as many as the source that saw most of them counted.
+  public var unbatchedPatches: Int = 0
+  /// What the trace shows about how this kernel patches, when the counts alone would mislead
+  /// (no batch because the kernel patches each site on its own).
+  public var note: String?
 
   enum CodingKeys: String, CodingKey {
-    case syncs, attribution, batches
+    case syncs, attribution, batches, note
+    case unbatchedPatches = "unbatched_patches"
     case ipisSent = "ipis_sent"
     case ipisReceived = "ipis_received"
     case receivedPerCPU = "received_per_cpu"
@@ -97,6 +104,9 @@ public struct BatchSummary: Codable, Sendable, Equatable {
   /// Where the duration came from: `function_graph`, `kprobe`, `log` or `inferred`
   /// (first send to last acknowledgement).
   public var durationSource: String
+  /// The duration each source measured, ns (`function_graph`: the graph's calltime to
+  /// rettime; `kprobe`: entry probe to return probe; `log`), when several saw the batch.
+  public var durations: [String: UInt64] = [:]
   /// Every source that saw this batch.
   public var sources: [String]
   public var cpu: Int
@@ -115,7 +125,7 @@ public struct BatchSummary: Codable, Sendable, Equatable {
   public var idleCPUs: [Int]
 
   enum CodingKeys: String, CodingKey {
-    case entries, syncs, sources, cpu, pid, comm
+    case entries, syncs, sources, cpu, pid, comm, durations
     case otherReceivedPerCPU = "other_received_per_cpu"
     case unattributedReceivedPerCPU = "unattributed_received_per_cpu"
     case idleCPUs = "idle_cpus"
@@ -137,6 +147,7 @@ public struct BatchSummary: Codable, Sendable, Equatable {
     try container.encode(ipisReceived, forKey: .ipisReceived)
     try container.encode(syncs, forKey: .syncs)
     try container.encode(durationSource, forKey: .durationSource)
+    try container.encode(durations, forKey: .durations)
     try container.encode(sources, forKey: .sources)
     try container.encode(cpu, forKey: .cpu)
     try container.encode(pid, forKey: .pid)
@@ -169,9 +180,13 @@ public struct FlipSummary: Codable, Sendable, Equatable {
   public var allReceivedPerCPU: [String: Int]
   /// `marker` or `inferred`.
   public var boundary: String
+  /// Sites patched on their own during the flip (no batch, no IPI; see
+  /// ``TextPokeSummary/unbatchedPatches``).
+  public var unbatchedPatches: Int = 0
 
   enum CodingKeys: String, CodingKey {
     case key, value, batches, syncs, boundary
+    case unbatchedPatches = "unbatched_patches"
     case startNs = "start_ns"
     case endNs = "end_ns"
     case ipisSent = "ipis_sent"
@@ -198,6 +213,7 @@ public struct FlipSummary: Codable, Sendable, Equatable {
     try container.encode(allIPIsReceived, forKey: .allIPIsReceived)
     try container.encode(allReceivedPerCPU, forKey: .allReceivedPerCPU)
     try container.encode(boundary, forKey: .boundary)
+    try container.encode(unbatchedPatches, forKey: .unbatchedPatches)
   }
 }
 

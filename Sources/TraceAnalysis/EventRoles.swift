@@ -10,6 +10,12 @@ enum EventRole: Sendable {
   case receiveExit
   /// `csd_queue_cpu`: a function queued for a CPU (6.18+: precedes the send).
   case csdQueue(function: String?)
+  /// One site queued into the next batch (arm64 `arch_jump_label_transform_queue`): the
+  /// batch's entries when the batch function does not take a count.
+  case batchQueue(source: String)
+  /// One site patched on its own, with no batch and no IPI (arm64 `arch_jump_label_transform`
+  /// before the 2024 fix).
+  case unbatchedPatch(source: String)
   /// Entry to or return from a text_poke batch function.
   case batchEntry(source: String, entries: Int?)
   case batchExit(source: String, durationNs: UInt64?)
@@ -64,6 +70,15 @@ struct EventRoles {
     "native_send_call_func_ipi", "native_send_call_func_single_ipi", "smp_call_function_single",
   ]
 
+  /// The reason arm/arm64 give `IPI_CALL_FUNC` in `ipi_raise` and `ipi_entry`
+  /// (arch/arm64/kernel/smp.c `ipi_types[]`).
+  static let functionCallReason = "Function call interrupts"
+
+  /// A text_poke batch function of x86 (any version) or arm64's jump-label apply.
+  static func isBatchFunction(_ name: String) -> Bool {
+    KernelSymbols.batchFunctionNames.contains(name) || name == Arm64JumpLabel.apply
+  }
+
   /// A symbol name from a field that holds an address or a `sym+0x0/0x20` text.
   mutating func symbol(_ value: FieldValue?) -> String? {
     switch value {
@@ -94,18 +109,9 @@ struct EventRoles {
     return event.fields.first { !$0.name.hasPrefix("__probe") && !$0.name.hasPrefix("common_") }?.value
   }
 
-  /// CPUs in a cpumask word (bit n = CPU n).
+  /// CPUs in a cpumask, whatever form the reader gave it (``CPUMask``).
   private func cpus(inMask value: FieldValue?) -> [Int]? {
-    switch value {
-    case .cpuList(let cpus)?: return cpus
-    case .unsigned(let word)?: return (0..<64).filter { word & (1 << UInt64($0)) != 0 }
-    case .string(let text)?:
-      if text.hasPrefix("0x"), let word = UInt64(text.dropFirst(2), radix: 16) {
-        return (0..<64).filter { word & (1 << UInt64($0)) != 0 }
-      }
-      return CPUList.parse(Substring(text))
-    default: return nil
-    }
+    value.flatMap { CPUMask.cpus(in: $0) }
   }
 
   mutating func role(of event: TraceEvent) -> EventRole {
@@ -119,8 +125,14 @@ struct EventRoles {
         return .send(targets: cpus(inMask: event[field: "cpumask"]), via: "ipi:ipi_send_cpumask",
                      callsite: symbol(event[field: "callsite"]), callback: symbol(event[field: "callback"]))
       case "ipi_raise":
-        return .send(targets: cpus(inMask: event[field: "target_cpus"]), via: "ipi:ipi_raise", callsite: nil,
-                     callback: event[field: "reason"]?.stringValue)
+        // tracefs text prints the bitmap as `target_mask=`; the format's field is `target_cpus`.
+        return .send(targets: cpus(inMask: event[field: "target_cpus"] ?? event[field: "target_mask"]), via: "ipi:ipi_raise",
+                     callsite: nil, callback: event[field: "reason"]?.stringValue)
+      case "ipi_entry":
+        // arm/arm64 (arch/arm64/kernel/smp.c do_handle_IPI): one per IPI taken, by reason.
+        return event[field: "reason"]?.stringValue == Self.functionCallReason ? .receive(via: "ipi:ipi_entry") : .irrelevant
+      case "ipi_exit":
+        return event[field: "reason"]?.stringValue == Self.functionCallReason ? .receiveExit : .irrelevant
       default:
         return .irrelevant
       }
@@ -142,10 +154,13 @@ struct EventRoles {
         guard let function = symbol(event[field: "func"]) else { return .otherGraph }
         // Sends are not taken from function_graph: a graph filter usually holds the send
         // functions beside probes or tracepoints that see the same sends with their targets.
-        return KernelSymbols.batchFunctionNames.contains(function) ? .batchEntry(source: "function_graph", entries: nil) : .otherGraph
+        if Self.isBatchFunction(function) { return .batchEntry(source: "function_graph", entries: nil) }
+        if function == Arm64JumpLabel.queue { return .batchQueue(source: "function_graph") }
+        if function == Arm64JumpLabel.transform { return .unbatchedPatch(source: "function_graph") }
+        return .otherGraph
       case "funcgraph_exit":
         guard let function = symbol(event[field: "func"]) else { return .otherGraph }
-        guard KernelSymbols.batchFunctionNames.contains(function) else { return .otherGraph }
+        guard Self.isBatchFunction(function) else { return .otherGraph }
         var duration = event[field: "duration_ns"]?.unsignedValue
         if duration == nil, let returned = event[field: "rettime"]?.unsignedValue, let called = event[field: "calltime"]?.unsignedValue,
           returned >= called
@@ -165,7 +180,9 @@ struct EventRoles {
       return .sample
     default:
       guard let probe = probedFunction(event) else { return .irrelevant }
-      if KernelSymbols.batchFunctionNames.contains(probe.name) {
+      if probe.name == Arm64JumpLabel.queue { return probe.isReturn ? .irrelevant : .batchQueue(source: "kprobe") }
+      if probe.name == Arm64JumpLabel.transform { return probe.isReturn ? .irrelevant : .unbatchedPatch(source: "kprobe") }
+      if Self.isBatchFunction(probe.name) {
         if probe.isReturn { return .batchExit(source: "kprobe", durationNs: nil) }
         let entries = probeArgument(event, names: ["nr_entries", "nr"])?.unsignedValue.map { Int($0) }
         return .batchEntry(source: "kprobe", entries: entries)

@@ -105,8 +105,14 @@ public struct IPIAnalyzer {
   /// What a send's source, callsite and callback mean to the analysis, worked out once.
   private struct SendSite {
     var via: String
-    /// Which source wins when two see the same send: tracepoint 3, kprobe 2, function tracer 1.
+    /// How close to the caller the source sees a send: generic tracepoint (ipi_send_*) 3,
+    /// the arch layer (a kprobe on the send function, arm64's ipi:ipi_raise) 2, the function
+    /// tracer 1. One call seen at two levels is one send (``handleSend``).
     var priority: Int
+    /// Which sends it can be another view of: 1 one CPU (`ipi_send_cpu`,
+    /// `native_send_call_func_single_ipi`), 2 a mask (`ipi_send_cpumask`,
+    /// `native_send_call_func_ipi`), 0 either (`ipi_raise`, other functions).
+    var shape: Int8
     /// The callback is `do_sync_core`.
     var callbackSyncsCore: Bool
     /// No callsite, or one a batch's syncs use: the send can be attributed by time window.
@@ -195,7 +201,27 @@ public struct IPIAnalyzer {
   private var unanswered = PerCPU<Int?>(nil)
   /// CPU → send index of its latest reception.
   private var lastReception = PerCPU<Int?>(nil)
-  private var lastSendSource = PerCPU<(time: UInt64, priority: Int)?>(nil)
+  /// Per CPU, the latest sends not yet seen by a lower level (newest last, at most
+  /// ``pendingLimit``): where a kprobe or ipi_raise event finds the tracepoint event of the
+  /// same call.
+  private var pendingSends = PerCPU<[PendingSend]>([])
+  private static let pendingLimit = 8
+  private struct PendingSend {
+    var send: Int32
+    var priority: Int8
+    var shape: Int8
+    /// Targets among CPUs 0-63 (bit n = CPU n); nil when the source named none.
+    var mask: UInt64?
+    /// Priorities that already saw this send (bit n = priority n).
+    var seenBy: UInt8
+  }
+  /// Per CPU, the ``kinds`` index of the reception whose exit has not been seen (-1 none),
+  /// so that one interrupt seen by two sources (irq_vectors and ipi:ipi_entry) counts once.
+  private var openReception = PerCPU<Int32>(-1)
+  /// Sites queued into the next batch, per task and source (arm64 `arch_jump_label_transform_queue`).
+  private var queued: [Int32: [String: Int]] = [:]
+  /// Times of sites patched on their own (arm64 `arch_jump_label_transform`), per source.
+  private var unbatchedPatches: [String: [UInt64]] = [:]
   private var lastCSD = PerCPU<(time: UInt64, function: String?)?>(nil)
   /// Attribution methods used: bit 0 stack, bit 1 callsite, bit 2 time window.
   private var attribution: UInt8 = 0
@@ -250,11 +276,16 @@ public struct IPIAnalyzer {
     case .receive(let via):
       handleReceive(cpu: event.cpu, time: time, via: via, kind: kinds.index(via))
     case .receiveExit:
+      openReception[event.cpu] = -1
       if let index = lastReception[event.cpu], let batch = sends[index].batch {
         batches[batch].lastAck = max(batches[batch].lastAck, time)
       }
     case .csdQueue(let function):
       lastCSD[event.cpu] = (time, function)
+    case .batchQueue(let source):
+      queued[event.pid, default: [:]][source, default: 0] += 1
+    case .unbatchedPatch(let source):
+      unbatchedPatches[source, default: []].append(time)
     case .batchEntry(let source, let entries):
       openBatchSource(event, time: time, source: source, entries: entries)
     case .batchExit(let source, let duration):
@@ -311,6 +342,7 @@ public struct IPIAnalyzer {
       }
       handleReceive(cpu: cpu, time: time, via: record.kind.via, kind: kind)
     case .functionExit, .functionSingleExit:
+      openReception[cpu] = -1
       if let index = lastReception[cpu], let batch = sends[index].batch {
         batches[batch].lastAck = max(batches[batch].lastAck, time)
       }
@@ -329,8 +361,12 @@ public struct IPIAnalyzer {
     let key = CallsiteKey(callsite: callsite, callback: callback, via: via)
     if let known = callsitePaths[key] { return known }
     let text = callsite.map { site in callback.map { "\(site) (\($0))" } ?? site } ?? via
+    let shape: Int8 =
+      via.hasSuffix("ipi_send_cpu") || via.hasSuffix("native_send_call_func_single_ipi") || via.hasSuffix("smp_call_function_single")
+      ? 1 : via.hasSuffix("ipi_send_cpumask") || via.hasSuffix("native_send_call_func_ipi") ? 2 : 0
+    let priority = via == "ipi:ipi_raise" ? 2 : via.hasPrefix("ipi:") ? 3 : via.hasPrefix("kprobe:") ? 2 : 1
     let site = SendSite(
-      via: via, priority: via.hasPrefix("ipi:") ? 3 : via.hasPrefix("kprobe:") ? 2 : 1,
+      via: via, priority: priority, shape: shape,
       callbackSyncsCore: callback == "do_sync_core",
       callsiteAllowsWindow: callsite == nil || callsite == "on_each_cpu_cond_mask" || callsite == "smp_call_function_many_cond",
       path: paths.index(text))
@@ -341,16 +377,44 @@ public struct IPIAnalyzer {
   private mutating func handleSend(
     cpu: Int, pid: Int32, comm: () -> String, stack: KernelStack?, time: UInt64, targets: Targets?, site: SendSite
   ) {
-    // One send seen by two sources (a tracepoint and a kprobe on the send function, a kprobe
-    // and the function tracer) is one send: within 50 µs on one CPU, the better source wins.
-    let priority = site.priority
-    if let last = lastSendSource[cpu], last.priority > priority, time &- last.time < 50_000 { return }
-    lastSendSource[cpu] = (time, priority)
     if !sources.contains(site.via) { sources.append(site.via) }
+    // One send seen by two sources (the generic ipi_send_* tracepoint, then the arch layer: a
+    // kprobe on native_send_call_func_*, arm64's ipi_raise, the function tracer) is one send.
+    // They are paired by what they are, not by time: the same CPU, the lower level after the
+    // higher, the same shape and the same targets; the newest such send not yet seen at this
+    // level is the one (the tracepoint fires, then the arch function runs; an interrupt
+    // nested between them makes its own pair, newer).
+    let mask = targets.map(Self.lowMask)
+    let priority = Int8(site.priority)
+    let shape = site.shape
+    let newSend = Int32(sends.count)
+    // In place (no copy of the CPU's list per send).
+    let isAnotherView = pendingSends.update(cpu) { pending -> Bool in
+      if let match = pending.lastIndex(where: { earlier in
+        earlier.priority > priority && earlier.seenBy & (1 << UInt8(priority)) == 0
+          && (earlier.shape == 0 || shape == 0 || earlier.shape == shape)
+          && (earlier.mask == nil || mask == nil || earlier.mask == mask)
+      }) {
+        pending[match].seenBy |= 1 << UInt8(priority)
+        return true
+      }
+      if priority > 1 {
+        if pending.count >= Self.pendingLimit { pending.removeFirst(pending.count - Self.pendingLimit + 1) }
+        pending.append(PendingSend(send: newSend, priority: priority, shape: shape, mask: mask, seenBy: 1 << UInt8(priority)))
+      }
+      return false
+    }
+    if isAnotherView { return }
     // Is it a text_poke sync? By call chain first, then by what was queued, then by window.
     var textPoke = false
     if let stack, !stack.frames.isEmpty {
-      textPoke = stack.framesBeforeInterruptEntry.contains { $0.symbol.map(KernelSymbols.isTextPokePath) ?? false }
+      let frames = stack.framesBeforeInterruptEntry
+      textPoke = frames.contains { frame in
+        guard let symbol = frame.symbol else { return false }
+        // arm64: the apply's kick (apply itself is often a tail call, absent from the chain).
+        return KernelSymbols.isTextPokePath(symbol) || symbol == Arm64JumpLabel.apply
+          || (symbol == Arm64JumpLabel.kick && openBatch[pid] != nil)
+      }
       attribution |= 1
     } else if let csd = lastCSD[cpu], time &- csd.time < 100_000, csd.function == "do_sync_core" {
       textPoke = true
@@ -394,6 +458,19 @@ public struct IPIAnalyzer {
     }
   }
 
+  /// `ipi` of `ipi:ipi_entry`.
+  private static func system(of via: String) -> Substring { via.prefix { $0 != ":" } }
+
+  /// A send's targets among CPUs 0-63 as a bitmask (bit n = CPU n): the key that pairs two
+  /// views of one send.
+  private static func lowMask(_ targets: Targets) -> UInt64 {
+    switch targets {
+    case .one(let cpu): return cpu >= 0 && cpu < 64 ? 1 << UInt64(cpu) : 0
+    case .mask(let mask): return mask
+    case .list(let cpus): return cpus.reduce(0) { $1 >= 0 && $1 < 64 ? $0 | 1 << UInt64($1) : $0 }
+    }
+  }
+
   /// The batch a text_poke sync belongs to when no function_graph or probe saw the batch:
   /// one task's run of at most 3 syncs with gaps below the option's limit.
   private mutating func inferredBatchIndex(cpu: Int, pid: Int32, comm: () -> String, time: UInt64) -> Int {
@@ -408,6 +485,12 @@ public struct IPIAnalyzer {
 
   private mutating func handleReceive(cpu: Int, time: UInt64, via: String, kind: Int32) {
     if !sources.contains(via) { sources.append(via) }
+    // The same interrupt seen by a second source (ipi:ipi_entry and an irq_vectors entry, of
+    // another system) before the first one's exit: one reception. Two irq_vectors entries are
+    // two vectors, two interrupts.
+    let open = openReception[cpu]
+    openReception[cpu] = kind
+    if open >= 0, open != kind, Self.system(of: kinds[open]) != Self.system(of: via) { return }
     receivedPerCPU[cpu, default: 0] += 1
     // One call-function interrupt runs the CPU's whole queue, and a sender raises an IPI only
     // when it finds the queue empty: the reception answers the newest unanswered send to this
@@ -460,7 +543,10 @@ public struct IPIAnalyzer {
         return
       }
     }
-    var batch = Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, entries: entries, sources: [source])
+    // arm64's apply takes no count: its entries are the sites queued since the task's last batch
+    // (the source that saw most of them: kprobe and function_graph see the same calls).
+    let queuedEntries = queued.removeValue(forKey: event.pid)?.values.max()
+    var batch = Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, entries: entries ?? queuedEntries, sources: [source])
     batch.openSources[source] = time
     batch.idleCPUs = Set(lastPID.indices.filter { lastPID[$0] == 0 })
     batches.append(batch)
@@ -576,13 +662,14 @@ public struct IPIAnalyzer {
       }
       return BatchSummary(
         startNs: batch.start, durationNs: duration, entries: batch.entries, ipisSent: batch.ipisSent,
-        ipisReceived: batch.ipisReceived, syncs: batch.sends.count, durationSource: source,
+        ipisReceived: batch.ipisReceived, syncs: batch.sends.count, durationSource: source, durations: batch.durations,
         sources: batch.sources, cpu: batch.cpu, pid: batch.pid, comm: batch.comm,
         receivedPerCPU: Self.keyed(batch.receivedPerCPU), otherReceivedPerCPU: Self.keyed(other),
         unattributedReceivedPerCPU: Self.keyed(unattributed), idleCPUs: batch.idleCPUs.sorted())
     }
 
     let textPokeSends = sends.filter(\.textPoke)
+    let unbatchedTotal = unbatchedPatches.values.map(\.count).max() ?? 0
     // Per path index first (distinct indices are distinct paths): no string hashing per send.
     var byPath: [SenderSummary?] = Array(repeating: nil, count: paths.strings.count)
     for send in sends {
@@ -608,7 +695,8 @@ public struct IPIAnalyzer {
       textPoke: TextPokeSummary(
         ipisSent: textPokeSends.reduce(0) { $0 + $1.ipis }, ipisReceived: textPokeReceived, syncs: textPokeSends.count,
         attribution: [(1, "stack"), (2, "callsite"), (4, "time_window")].filter { attribution & $0.0 != 0 }.map(\.1).sorted(),
-        batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU.dictionary)),
+        batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU.dictionary),
+        unbatchedPatches: unbatchedTotal, note: patchingNote(batches: batchSummaries.count, unbatched: unbatchedTotal)),
       flips: flipSummaries(batchSummaries),
       int3: Int3Summary(
         samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers), sampleEvents: sampleEvents.sorted(),
@@ -637,7 +725,8 @@ public struct IPIAnalyzer {
           ipisReceived: inside.reduce(0) { $0 + $1.ipisReceived }, syncs: inside.reduce(0) { $0 + $1.syncs },
           receivedPerCPU: Self.keyed(received),
           otherIPIsSent: windowSends.filter { !$0.textPoke }.reduce(0) { $0 + $1.ipis },
-          allIPIsReceived: all.values.reduce(0, +), allReceivedPerCPU: Self.keyed(all), boundary: "marker")
+          allIPIsReceived: all.values.reduce(0, +), allReceivedPerCPU: Self.keyed(all), boundary: "marker",
+          unbatchedPatches: unbatchedPatches.values.map { Self.range(of: $0, from: flip.start, to: end) { $0 }.count }.max() ?? 0)
       }
     }
     // No markers: one task's batches close together are one flip; the key comes from the
@@ -666,6 +755,19 @@ public struct IPIAnalyzer {
       }
     }
     return flips
+  }
+
+  /// Says what a trace without batches but with sites patched one by one shows: that kernel
+  /// has no batch to find, rather than a batch the trace missed.
+  private func patchingNote(batches: Int, unbatched: Int) -> String? {
+    guard unbatched > 0 else { return nil }
+    let sources = unbatchedPatches.keys.sorted().joined(separator: ", ")
+    if batches == 0 {
+      return "this kernel patches each jump label on its own: \(unbatched) \(Arm64JumpLabel.transform) calls (\(sources)), "
+        + "no \(Arm64JumpLabel.apply) and no IPI (arm64 before the 2024 fix \"arm64: jump_label: Ensure patched "
+        + "jump_labels are visible to all CPUs\"); 0 batches is what this kernel does, not a missed batch"
+    }
+    return "\(unbatched) sites were patched on their own (\(Arm64JumpLabel.transform), \(sources)) beside \(batches) batches"
   }
 
   /// Sysctl handlers and callers that flip well-known static keys (kernel/bpf/syscall.c,
@@ -753,6 +855,11 @@ struct PerCPU<Value> {
   private let initial: Value
   init(_ initial: Value) { self.initial = initial }
   var indices: Range<Int> { values.indices }
+  /// Runs `body` on one CPU's value in place (no copy of a value that holds storage).
+  mutating func update<Result>(_ cpu: Int, _ body: (inout Value) -> Result) -> Result {
+    if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
+    return body(&values[cpu])
+  }
   subscript(cpu: Int) -> Value {
     get { cpu < values.count ? values[cpu] : initial }
     set {

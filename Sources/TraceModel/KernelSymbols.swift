@@ -82,7 +82,37 @@ public enum KernelSymbols {
       || symbol.hasPrefix("handle_softirqs") || symbol.hasPrefix("__do_softirq")
       || symbol.hasPrefix("do_softirq") || symbol.hasPrefix("__softirqentry")
       || symbol == "common_interrupt" || symbol == "irq_exit"
+      || arm64InterruptEntries.contains(symbol)
   }
+
+  /// arm64 interrupt entry frames (arch/arm64/kernel/entry-common.c, entry.S, irq.c;
+  /// drivers/irqchip/irq-gic*.c): below them the stack is the interrupted context's.
+  /// `el1h_64_sync` is left out: kprobes (a BRK exception) enter through it.
+  static let arm64InterruptEntries: Set<String> = [
+    "el1_interrupt", "el1h_64_irq", "el1h_64_irq_handler", "el0_interrupt", "el0t_64_irq", "el0t_64_irq_handler",
+    "gic_handle_irq", "call_on_irq_stack", "do_softirq_own_stack", "____do_softirq", "handle_domain_irq",
+  ]
+}
+
+/// The arm64 jump-label patching functions (arch/arm64/kernel/jump_label.c, torvalds/linux).
+///
+/// With the 2024 fix "arm64: jump_label: Ensure patched jump_labels are visible to all CPUs"
+/// (Will Deacon; backported to stable kernels), `arch_jump_label_transform_queue` patches one
+/// site with `aarch64_insn_patch_text_nosync` and sends no IPI, and
+/// `arch_jump_label_transform_apply` runs `kick_all_cpus_sync()`: one function-call IPI to
+/// every other CPU. That is a batch whose one sync is the kick. Without it only
+/// `arch_jump_label_transform` exists: each site is patched on its own, no batch, no IPI.
+/// Which a kernel does depends on the backport, not on its version: the lab saw the apply in
+/// Debian's 6.1.192 and 6.12.117 and not in 5.10.223 (fixtures/lab/*-arm64-*.guest.txt).
+public enum Arm64JumpLabel {
+  /// The batch: queued sites become visible everywhere (present only with the fix).
+  public static let apply = "arch_jump_label_transform_apply"
+  /// Patches one site of a batch (no IPI).
+  public static let queue = "arch_jump_label_transform_queue"
+  /// Patches one site on its own (no batch, no IPI), the only path before the fix.
+  public static let transform = "arch_jump_label_transform"
+  /// The apply's sync: an IPI to every other online CPU.
+  public static let kick = "kick_all_cpus_sync"
 }
 
 /// A kernel release number, `6.1.0-13-cloud-amd64` read as 6.1.0.

@@ -35,6 +35,9 @@ struct TraceDatLayout: Sendable {
   var eventFormats: [(system: String, format: [UInt8])] = []
   var kallsyms: [UInt8] = []
   var printkFormats: [UInt8] = []
+  /// Address → text of the printk formats section: the strings `const char *` event fields
+  /// point to (`__tracepoint_string`, e.g. arm64's IPI reasons "Function call interrupts").
+  var printkStrings: [UInt64: String] = [:]
   var cmdlines: [UInt8] = []
   var cpuCount: Int?
   var uname: String?
@@ -303,6 +306,7 @@ struct TraceDatLayout: Sendable {
     case .printk:
       let size = try section.readLength(size: 4, what: "printk formats")
       printkFormats = try section.readBytes(size)
+      printkStrings = Self.printkStrings(printkFormats)
     case .cmdlines:
       let size = try section.readLength(size: 8, what: "saved cmdlines")
       cmdlines = try section.readBytes(size)
@@ -409,5 +413,22 @@ extension Substring {
     while let first = result.first, set.contains(first) { result = result.dropFirst() }
     while let last = result.last, set.contains(last) { result = result.dropLast() }
     return result
+  }
+}
+
+extension TraceDatLayout {
+  /// Parses `printk_formats` lines, `0xffffba11ff20d368 : "Function call interrupts"`;
+  /// lines in another shape are skipped (they name no string a field can point to).
+  static func printkStrings(_ bytes: [UInt8]) -> [UInt64: String] {
+    var strings: [UInt64: String] = [:]
+    for line in bytes.split(separator: 10) {
+      guard line.starts(with: Array("0x".utf8)), let colon = line.firstIndex(of: 0x3A),
+        let open = line.firstIndex(of: 0x22), let close = line.lastIndex(of: 0x22), open < close, colon < open
+      else { continue }
+      let hex = line[line.startIndex + 2..<colon].filter { $0 != 0x20 }
+      guard let address = UInt64(String(decoding: hex, as: UTF8.self), radix: 16) else { continue }
+      strings[address] = String(decoding: line[(open + 1)..<close], as: UTF8.self)
+    }
+    return strings
   }
 }

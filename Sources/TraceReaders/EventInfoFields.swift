@@ -36,8 +36,20 @@ enum EventInfoFields {
         fields.append(EventField(name: "__probe_ip", value: .string(String(inside))))
         let symbol = inside.prefix { $0 != "+" }
         fields.append(EventField(name: "__probe_func", value: .string(String(symbol))))
+      } else {
+        // ipi_entry / ipi_exit print only `(%s)` of their reason: `(Function call interrupts)`.
+        fields.append(EventField(name: "reason", value: .string(String(inside))))
       }
       rest = rest[rest.index(after: close)...]
+    } else if rest.last == ")", let open = rest.lastIndex(of: "("), open > rest.startIndex,
+      rest[rest.index(before: open)] == " "
+    {
+      // ipi_raise: `target_mask=00000000,00000006 (Function call interrupts)`.
+      let inside = rest[rest.index(after: open)..<rest.index(before: rest.endIndex)]
+      if inside.contains(" "), !inside.contains("=") {
+        fields.append(EventField(name: "reason", value: .string(String(inside))))
+        rest = rest[..<rest.index(before: open)]
+      }
     }
     // `key=value` tokens, scanned over UTF-8 bytes (Character properties cost more than the
     // rest of the line's parsing).
@@ -77,9 +89,10 @@ enum EventInfoFields {
       || byte == 0x2E
   }
 
-  /// Whether `key` names a cpumask (`cpumask`, `target_cpumask`, `cpus`).
+  /// Whether `key` names a cpumask (`cpumask`, `target_cpumask`, `cpus`, and ipi_raise's
+  /// `target_mask`).
   private static func isCPUMaskKey(_ key: Substring) -> Bool {
-    if key == "cpus" { return true }
+    if key == "cpus" || key == "target_mask" { return true }
     // Byte search without building arrays: this runs for every field of every IPI event.
     let bytes = key.utf8
     let count = bytes.count
@@ -102,7 +115,7 @@ enum EventInfoFields {
 
   /// The typed value of one `key=value` pair.
   static func typed(_ value: Substring, key: Substring) -> FieldValue {
-    if isCPUMaskKey(key), let cpus = CPUList.parse(value) {
+    if isCPUMaskKey(key), let cpus = CPUMask.parse(value) {
       return .cpuList(cpus)
     }
     if let number = UInt64(value) { return .unsigned(number) }

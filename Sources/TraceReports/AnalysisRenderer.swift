@@ -80,6 +80,7 @@ public enum AnalysisRenderer {
     }
 
     out += "\n\(heading)text_poke: \(report.textPoke.syncs) syncs, \(report.textPoke.ipisSent) IPIs sent, \(report.textPoke.ipisReceived) received, in \(report.textPoke.batches.count) batches (attributed by \(report.textPoke.attribution.isEmpty ? "nothing: no text_poke sends seen" : report.textPoke.attribution.joined(separator: " + ")))\n"
+    if let note = report.textPoke.note { out += "note: \(note)\n" }
     if !report.flips.isEmpty {
       out += "\n\(heading)Flips\n"
       let flipRows = report.flips.enumerated().map { index, flip in
@@ -91,13 +92,21 @@ public enum AnalysisRenderer {
     }
     if !report.textPoke.batches.isEmpty {
       out += "\n\(heading)Batches\n"
-      let batchRows = report.textPoke.batches.prefix(50).enumerated().map { index, batch in
-        [String(index + 1), batch.pid < 0 ? "-" : "\(batch.comm)-\(batch.pid)", batch.cpu < 0 ? "-" : "cpu\(batch.cpu)",
+      // When several sources timed a batch, each one's duration (they differ by the probes' own cost).
+      let perSource = report.textPoke.batches.contains { $0.durations.count > 1 }
+      let batchRows = report.textPoke.batches.prefix(50).enumerated().map { index, batch -> [String] in
+        var row: [String] = [String(index + 1), batch.pid < 0 ? "-" : "\(batch.comm)-\(batch.pid)", batch.cpu < 0 ? "-" : "cpu\(batch.cpu)",
          batch.entries.map(String.init) ?? "-",
          String(batch.syncs), String(batch.ipisSent), String(batch.ipisReceived), microseconds(batch.durationNs),
          batch.durationSource, batch.sources.joined(separator: "+")]
+        if perSource {
+          let each: [String] = batch.durations.sorted { $0.key < $1.key }.map { "\($0.key) \(microseconds($0.value))" }
+          row.append(each.joined(separator: ", "))
+        }
+        return row
       }
-      out += table(["#", "task", "cpu", "entries", "syncs", "IPIs sent", "IPIs rcvd", "duration us", "from", "seen by"], batchRows, markdown: markdown)
+      out += table(["#", "task", "cpu", "entries", "syncs", "IPIs sent", "IPIs rcvd", "duration us", "from", "seen by"]
+                   + (perSource ? ["us per source"] : []), batchRows, markdown: markdown)
       if report.textPoke.batches.count > 50 { out += "(\(report.textPoke.batches.count - 50) more batches in --json / --csv)\n" }
     }
     if !report.topSenders.isEmpty {

@@ -149,3 +149,17 @@ struct FtraceTextSourceTests {
     #expect(events.count == Int(try TestFiles.expected("tracefs-default")["events"]!)!)
   }
 }
+
+/// ipi_raise and ipi_entry as arm64's tracefs text prints them (fixtures/lab/bookworm-arm64-smp2.txt.gz).
+@Suite struct IPIReasonTextTests {
+  @Test("the reason in parentheses and the kernel-printed target bitmap become fields")
+  func reason() throws {
+    let raise = EventInfoFields.parse("target_mask=00000000,00000001 (Function call interrupts)")
+    #expect(raise.first { $0.name == "target_mask" }?.value == .cpuList([0]))
+    #expect(raise.first { $0.name == "reason" }?.value == .string("Function call interrupts"))
+    let entry = EventInfoFields.parse("(Function call interrupts)")
+    #expect(entry == [EventField(name: "reason", value: .string("Function call interrupts"))])
+    let mask = EventInfoFields.parse("cpumask=00000000,00000009 callsite=return_to_handler+0x0/0x50 callback=generic_smp_call_function_single_interrupt+0x0/0x20")
+    #expect(mask.first { $0.name == "cpumask" }?.value == .cpuList([0, 3]))
+  }
+}

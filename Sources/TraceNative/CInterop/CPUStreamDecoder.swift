@@ -287,7 +287,7 @@ final class CPUStreamDecoder {
       comm: comm(pid), system: eventLayout.system, name: eventLayout.name,
       buffer: bufferName, lostBefore: lost)
     if wantsCache[id] == 2 {
-      event.fields = FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian)
+      event.fields = FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian, strings: layout.printkStrings)
     }
     if isStack {
       event.stack = FieldDecoder.kernelStack(eventLayout, data, longSize: layout.longSize,

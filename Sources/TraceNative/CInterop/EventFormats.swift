@@ -159,6 +159,17 @@ final class EventFormats {
     if let known = layouts[id] { return known }
     if let pending = formatByID.removeValue(forKey: id) { parse(pending.format, system: pending.system) }
     guard let event = tep_find_event(handle, Int32(id)) else { return nil }
+    // Fields the print format shows with `__get_bitmask()` / `__get_cpumask()` (ipi_raise's
+    // `__data_loc unsigned long[] target_cpus`): bitmaps of CPUs whatever their C type.
+    var bitmaskFields: Set<String> = []
+    var argument = event.pointee.print_fmt.args
+    while let current = argument {
+      let type = current.pointee.type
+      if type == TEP_PRINT_BITMASK || type == TEP_PRINT_CPUMASK, let name = current.pointee.bitmask.bitmask {
+        bitmaskFields.insert(String(cString: name))
+      }
+      argument = current.pointee.next
+    }
     var fields: [EventLayout.Field] = []
     var cursor = event.pointee.format.fields
     while let field = cursor {
@@ -173,7 +184,7 @@ final class EventFormats {
         isString: flags & Int(TEP_FIELD_IS_STRING.rawValue) != 0,
         isDynamic: flags & Int(TEP_FIELD_IS_DYNAMIC.rawValue) != 0,
         isRelative: flags & Int(TEP_FIELD_IS_RELATIVE.rawValue) != 0,
-        isCPUMask: type.contains("cpumask")))
+        isCPUMask: type.contains("cpumask") || bitmaskFields.contains(String(cString: field.pointee.name))))
       cursor = field.pointee.next
     }
     let layout = EventLayout(

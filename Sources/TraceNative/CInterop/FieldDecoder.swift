@@ -21,7 +21,12 @@ enum FieldDecoder {
   ///
   /// Numbers become `.unsigned`/`.signed` by the format's `signed:` flag, char arrays and
   /// `__data_loc char[]` become strings, cpumasks become CPU lists, other arrays raw bytes.
-  static func decode(_ layout: EventLayout, _ data: UnsafeRawBufferPointer, bigEndian: Bool) -> [EventField] {
+  ///
+  /// A `const char *` field whose value is an address of `strings` (the trace's printk
+  /// formats) becomes that string, as `trace-cmd report` prints it.
+  static func decode(
+    _ layout: EventLayout, _ data: UnsafeRawBufferPointer, bigEndian: Bool, strings: [UInt64: String] = [:]
+  ) -> [EventField] {
     var fields: [EventField] = []
     fields.reserveCapacity(layout.fields.count)
     for field in layout.fields {
@@ -62,7 +67,9 @@ enum FieldDecoder {
         value = .bytes(Array(UnsafeRawBufferPointer(rebasing: data[start..<start + length])))
       } else {
         let raw = readUInt(data, start, length, bigEndian: bigEndian)
-        if field.isSigned {
+        if !strings.isEmpty, field.type.hasSuffix("char *"), let text = strings[raw] {
+          value = .string(text)
+        } else if field.isSigned {
           let shift = UInt64(64 - 8 * length)
           value = .signed(Int64(bitPattern: raw << shift) >> Int64(shift))
         } else {

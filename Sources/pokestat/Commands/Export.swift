@@ -67,16 +67,7 @@ extension Pokestat {
     }
 
     static func targets(_ value: FieldValue?) -> [Int] {
-      switch value {
-      case .cpuList(let cpus)?: return cpus
-      case .unsigned(let word)?: return (0..<64).filter { word & (1 << UInt64($0)) != 0 }
-      case .string(let text)?:
-        if text.hasPrefix("0x"), let word = UInt64(text.dropFirst(2), radix: 16) {
-          return (0..<64).filter { word & (1 << UInt64($0)) != 0 }
-        }
-        return CPUList.parse(Substring(text)) ?? []
-      default: return []
-      }
+      value.flatMap { CPUMask.cpus(in: $0) } ?? []
     }
   }
 }

@@ -102,10 +102,10 @@ struct EventTally: Sendable {
   mutating func add(_ event: TraceEvent) {
     returned += 1
     guard event.system == "ipi" else { return }
-    switch event[field: event.name == "ipi_send_cpu" ? "cpu" : "cpumask"] {
-    case .unsigned(let cpu): ipiTargets[Int(cpu), default: 0] += 1
-    case .cpuList(let cpus): for cpu in cpus { ipiTargets[cpu, default: 0] += 1 }
-    default: break
+    if event.name == "ipi_send_cpu" {
+      if let cpu = event[field: "cpu"]?.unsignedValue { ipiTargets[Int(cpu), default: 0] += 1 }
+    } else if let cpus = event[field: "cpumask"].flatMap { CPUMask.cpus(in: $0) } {
+      for cpu in cpus { ipiTargets[cpu, default: 0] += 1 }
     }
   }
 
