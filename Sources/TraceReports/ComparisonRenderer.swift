@@ -122,20 +122,23 @@ public enum ComparisonRenderer {
 
   static func pText(_ p: Double) -> String { String(format: "%.3g", p) }
 
+  /// `worse, beyond noise (MW exact)`, `within noise (MW exact)`, `too few samples (min p 0.1)`.
+  static func shortDecision(_ row: GroupComparison) -> String {
+    let test = row.test.mannWhitney.isExact ? "MW exact" : "MW normal"
+    if row.test.beyondNoise { return "\(row.verdict.map { $0.rawValue + ", " } ?? "")beyond noise (\(test))" }
+    if row.test.mannWhitney.smallestPossibleP > TwoSampleTest.alpha {
+      return "too few samples (min p \(pText(row.test.mannWhitney.smallestPossibleP)))"
+    }
+    return "within noise (\(test))"
+  }
+
   /// One row per group: n, medians with quartiles, change, shift and ratio with intervals, p
   /// and the decision with its test.
   static func groupTable(_ groups: [GroupComparison], markdown: Bool) -> String {
     let header = ["metric", "group", "n", "before (median [IQR])", "after (median [IQR])", "change", "shift [95% CI]",
                   "ratio [95% CI]", "p", "decision"]
     let rows = groups.map { row -> [String] in
-      let decision: String
-      if row.test.beyondNoise {
-        decision = "\(row.verdict.map { $0.rawValue + ", " } ?? "")beyond noise (MW \(row.test.mannWhitney.isExact ? "exact" : "normal"))"
-      } else if row.test.mannWhitney.smallestPossibleP > TwoSampleTest.alpha {
-        decision = "too few samples (min p \(pText(row.test.mannWhitney.smallestPossibleP)))"
-      } else {
-        decision = "within noise (MW \(row.test.mannWhitney.isExact ? "exact" : "normal"))"
-      }
+      let decision = shortDecision(row)
       return [
         row.metric, row.groupLabel, "\(row.before.samples.n) vs \(row.after.samples.n) \(unitName(row.unit, 2))",
         "\(number(row.before.median)) [\(number(row.before.q1))-\(number(row.before.q3))]",
