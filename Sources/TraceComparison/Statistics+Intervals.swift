@@ -103,15 +103,15 @@ extension Statistics {
     var rng = SplitMix64(seed: seed)
     var ratios: [Double] = []
     ratios.reserveCapacity(resamples)
-    var x = before, y = after
+    let x = ResampledMedian(before), y = ResampledMedian(after)
+    var xCounts = [Int](repeating: 0, count: before.count), yCounts = [Int](repeating: 0, count: after.count)
     for _ in 0..<resamples {
-      for index in x.indices { x[index] = before[rng.next(below: before.count)] }
-      for index in y.indices { y[index] = after[rng.next(below: after.count)] }
-      let low = sortedMedian(&x)
+      let low = x.median(drawing: &xCounts, with: &rng)
+      let high = y.median(drawing: &yCounts, with: &rng)
       guard low != 0 else {
         return Estimate(estimate: ratio, interval: nil, missing: "a resampled before median is 0")
       }
-      ratios.append(sortedMedian(&y) / low)
+      ratios.append(high / low)
     }
     ratios.sort()
     let alpha = 1 - level
@@ -127,9 +127,29 @@ extension Statistics {
   /// Samples per side below which no bootstrap interval is given.
   public static let bootstrapMinimum = 5
 
-  static func sortedMedian(_ values: inout [Double]) -> Double {
-    values.sort()
-    return sortedQuantile(values, 0.5)
+  /// The median of a resample with replacement, in O(n): the original values are sorted once,
+  /// so drawing index i means drawing the i-th smallest value, and the resample's middle order
+  /// statistics are found by counting draws per index.
+  struct ResampledMedian {
+    let sorted: [Double]
+    init(_ values: [Double]) { sorted = values.sorted() }
+
+    /// Draws `sorted.count` indices (in the order a plain resample would) and returns the
+    /// median of the values drawn (the mean of the two middle ones for an even count).
+    func median(drawing counts: inout [Int], with rng: inout SplitMix64) -> Double {
+      let n = sorted.count
+      for index in counts.indices { counts[index] = 0 }
+      for _ in 0..<n { counts[rng.next(below: n)] += 1 }
+      let lowerRank = (n - 1) / 2, upperRank = n / 2  // 0-based ranks of the middle values
+      var seen = 0
+      var lower: Double?
+      for (index, count) in counts.enumerated() where count > 0 {
+        seen += count
+        if lower == nil, seen > lowerRank { lower = sorted[index] }
+        if seen > upperRank { return (lower! + sorted[index]) / 2 }
+      }
+      preconditionFailure("counts add up to n")
+    }
   }
 
   /// Type 7 quantile of already sorted values.
