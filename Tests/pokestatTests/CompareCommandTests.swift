@@ -140,6 +140,24 @@ import TraceTestSupport
     #expect(group["key"] as? String == "bpf_stats_enabled" && group["value"] as? String == "0" && group["entries"] as? Int == 64)
   }
 
+  @Test("--isolated: per-flip receptions on all CPUs and on the isolated ones equal awk over trace-cmd report")
+  func isolatedFlips() throws {
+    let result = try CommandLine.run([
+      "compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--isolated", "1-7", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let groups = try #require(json["groups"] as? [[String: Any]])
+    for (metric, key) in [("flip.all_ipis_received", "flip_all_ipis_received"), ("flip.isolated_ipis_received", "flip_isolated_ipis_received")] {
+      let row = try #require(groups.first { $0["metric"] as? String == metric && $0["group"] is NSNull }, "\(metric)")
+      #expect(row["before_values"] as? [Double] == (try Self.awk("lab61-2cpu", key)), "\(metric)")
+      #expect(row["after_values"] as? [Double] == (try Self.awk("lab61-8cpu", key)), "\(metric)")
+      #expect(row["unit"] as? String == "flip")
+    }
+    let bad = try CommandLine.run(["compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--isolated", "x"])
+    #expect(bad.status == 2 && bad.stderr.contains("--isolated"))
+  }
+
   @Test("seed kernel logs: table, markdown and CSV show the per-nr_entries rows")
   func groupsText() throws {
     let files = ["compare", "fixtures/compare/dmesg-seed-before.txt", "fixtures/compare/dmesg-seed-after.txt"]

@@ -47,6 +47,9 @@ extension Pokestat {
     @Flag(help: "Skip malformed text lines instead of stopping.")
     var lenient = false
 
+    @Option(help: "CPUs whose IPI receptions each flip counts (flip.isolated_ipis_received), as a CPU list (2-7 or 1,3).")
+    var isolated: String?
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -71,9 +74,14 @@ extension Pokestat {
           throw InputFailure("--metric '\(argument)': \(error)")
         }
       }
+      var options = AnalysisOptions()
+      if let isolated {
+        guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }
+        options.isolatedCPUs = cpus
+      }
       let sink = try OutputSink(path: outputOptions.output)
-      var (beforeSet, beforeTraces, beforeSamples) = try Self.load(beforeFiles, lenient: lenient)
-      var (afterSet, afterTraces, afterSamples) = try Self.load(afterFiles, lenient: lenient)
+      var (beforeSet, beforeTraces, beforeSamples) = try Self.load(beforeFiles, lenient: lenient, options: options)
+      var (afterSet, afterTraces, afterSamples) = try Self.load(afterFiles, lenient: lenient, options: options)
       for metric in derived {
         do {
           beforeSet = beforeSet.adding(metric.name, values: try metric.values(in: beforeSet))
@@ -101,12 +109,12 @@ extension Pokestat {
 
     /// Reads one side: every file is one run; traces are also returned for the plots, and the
     /// samples inside traces and kernel logs (batches, flips) pooled with their run ids.
-    static func load(_ files: [String], lenient: Bool) throws -> (MetricSet, [AnalysisReport], SampleSet) {
+    static func load(_ files: [String], lenient: Bool, options: AnalysisOptions = AnalysisOptions()) throws -> (MetricSet, [AnalysisReport], SampleSet) {
       var set = MetricSet.empty
       var traces: [AnalysisReport] = []
       var samples = SampleSet.empty
       for (run, file) in files.enumerated() {
-        let (metrics, trace, log) = try load(file, lenient: lenient)
+        let (metrics, trace, log) = try load(file, lenient: lenient, options: options)
         set = set.appendingRun(metrics)
         if let trace {
           traces.append(trace)
@@ -119,7 +127,7 @@ extension Pokestat {
     }
 
     /// The metrics of one input, by its detected format.
-    static func load(_ file: String, lenient: Bool) throws -> (MetricSet, AnalysisReport?, TextPokeLog?) {
+    static func load(_ file: String, lenient: Bool, options analysisOptions: AnalysisOptions = AnalysisOptions()) throws -> (MetricSet, AnalysisReport?, TextPokeLog?) {
       let options = TextReaderOptions(lenient: lenient)
       let detection = Result { () throws(TraceParseError) in try detectInput(path: file).format }
       if case .failure(let error) = detection, case .unrecognizedFormat = error.reason {
@@ -130,7 +138,7 @@ extension Pokestat {
       let format = try detection.get()
       switch format {
       case .traceDat, .ftraceText, .traceCmdReport:
-        let report = try Analyze.analyze(file, format: format, lenient: lenient, options: AnalysisOptions())
+        let report = try Analyze.analyze(file, format: format, lenient: lenient, options: analysisOptions)
         return (MetricSet.analysis(report), report, nil)
       case .perfStatText, .perfStatCSV, .perfStatJSON:
         let set = try PerfStatReader.read(path: file, options: options).counters
