@@ -43,6 +43,9 @@ extension SampleSet {
     if unnamed > 0 {
       notes.append("\(report.file): \(unnamed) of \(flips.count) flips name no key (no FLIP_BEGIN marker or call chain naming one)")
     }
+    if report.countsAreLowerBounds {
+      notes.append("\(report.file): \(report.lostEvents) events lost: per-batch and per-flip counts are lower bounds")
+    }
     let isolated = report.isolated?.cpus
     for summary in flips {
       let stratum = Stratum(key: summary.key, value: summary.value, entries: nil)

@@ -14,13 +14,18 @@ extension Statistics {
   /// `2 P(U ≤ k-1) ≤ 1 - level` under the no-ties null distribution of the Mann-Whitney U
   /// (exact up to ``exactLimit`` values in all, else
   /// `k = ⌊nm/2 + 1/2 - z·√(nm(n+m+1)/12)⌋`), as in Hollander & Wolfe and R's `wilcox.test`.
-  /// Nil interval when even `k = 1` misses the level (too few samples).
+  /// Nil interval when even `k = 1` misses the level (too few samples); nil estimate past
+  /// ``hodgesLehmannPairLimit`` pairs.
   ///
   /// - Precondition: both samples have at least one value.
   /// - Complexity: O(nm log nm), plus O(n·m·nm) for the exact distribution.
   public static func hodgesLehmann(before: [Double], after: [Double], level: Double = 0.95) -> Estimate {
     precondition(!before.isEmpty && !after.isEmpty, "Hodges-Lehmann needs values on both sides")
     let n = before.count, m = after.count
+    guard n * m <= hodgesLehmannPairLimit else {
+      return Estimate(estimate: nil, interval: nil,
+                      missing: "\(n) × \(m) pairs are more than the \(hodgesLehmannPairLimit) this estimate sorts")
+    }
     var differences: [Double] = []
     differences.reserveCapacity(n * m)
     for y in after { for x in before { differences.append(y - x) } }
@@ -119,6 +124,9 @@ extension Statistics {
       low: sortedQuantile(ratios, alpha / 2), high: sortedQuantile(ratios, 1 - alpha / 2), level: level,
       method: "bootstrap percentile", resamples: resamples, seed: seed))
   }
+
+  /// Pairwise differences the Hodges-Lehmann estimate sorts at most (8 bytes each: 32 MB).
+  public static let hodgesLehmannPairLimit = 4_000_000
 
   /// Resamples per bootstrap interval.
   public static let defaultResamples = 10_000

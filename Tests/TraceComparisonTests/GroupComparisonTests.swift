@@ -142,6 +142,23 @@ import TraceTestSupport
     #expect(comparison.notes == ["after: after.dat: entries unknown"])
   }
 
+  @Test("a trace with lost events: its samples are said to be lower bounds")
+  func lostEvents() throws {
+    let report = try Self.report("local618-lost-events")
+    #expect(report.countsAreLowerBounds)
+    let set = SampleSet.analysis(report, run: 0)
+    #expect(set.notes.contains { $0.contains("events lost: per-batch and per-flip counts are lower bounds") })
+    #expect(!Self.values(set, "batch.syncs").isEmpty)
+  }
+
+  @Test("past the pair limit the Hodges-Lehmann estimate is missing and says why, instead of sorting 4M+ pairs")
+  func pairLimit() {
+    let x = (0..<2001).map(Double.init), y = (0..<2000).map { Double($0) + 0.5 }
+    let shift = Statistics.hodgesLehmann(before: x, after: y)
+    #expect(shift.estimate == nil && shift.interval == nil)
+    #expect(shift.missing == "2001 × 2000 pairs are more than the 4000000 this estimate sorts")
+  }
+
   @Test("several runs per side: batches pooled with run ids, and run-level rows of run medians")
   func pooledRuns() throws {
     let two = try Self.report("lab61-2cpu"), eight = try Self.report("lab61-8cpu")
