@@ -64,3 +64,11 @@ lab:
 
 lab-expected:
 	EXPECTED_ONLY=1 scripts/lab/make-fixtures.sh $(LAB_FIXTURES)
+
+# Regenerates the scipy reference statistics of `pokestat compare` (fixtures/compare/scipy/) in a
+# throwaway venv; `make test` reads the committed files and needs no Python packages.
+.PHONY: scipy-fixtures
+scipy-fixtures:
+	python3 -m venv .build/scipy-venv
+	.build/scipy-venv/bin/pip install -q scipy numpy
+	.build/scipy-venv/bin/python scripts/fixtures/scipy-compare-statistics.py

@@ -670,18 +670,20 @@ public struct IPIAnalyzer {
 
     let textPokeSends = sends.filter(\.textPoke)
     let unbatchedTotal = unbatchedPatches.values.map(\.count).max() ?? 0
-    // Per path index first (distinct indices are distinct paths): no string hashing per send.
-    var byPath: [SenderSummary?] = Array(repeating: nil, count: paths.strings.count)
+    // Per path index and attribution (distinct indices are distinct paths): no string hashing
+    // per send. A path whose sends are partly text_poke syncs gives two rows, so that the
+    // text_poke rows add up to exactly `text_poke.syncs` and `text_poke.ipis_sent`: one
+    // attribution (`Send.textPoke`) feeds both.
+    var byPath: [SenderSummary?] = Array(repeating: nil, count: paths.strings.count * 2)
     for send in sends {
-      let index = Int(send.path)
+      let index = Int(send.path) * 2 + (send.textPoke ? 1 : 0)
       if byPath[index] == nil {
         byPath[index] = SenderSummary(path: paths[send.path], sendEvents: 0, ipis: 0, textPoke: send.textPoke)
       }
       byPath[index]!.sendEvents += 1
       byPath[index]!.ipis += send.ipis
     }
-    var senders: [String: SenderSummary] = [:]
-    for case let summary? in byPath { senders[summary.path] = summary }
+    let senders = byPath.compactMap { $0 }
 
     return AnalysisReport(
       file: metadata.file, format: metadata.formatDescription, kernel: metadata.kernelRelease,
@@ -703,7 +705,9 @@ public struct IPIAnalyzer {
         note: !sampleEvents.isEmpty && sampleEvents.isSubset(of: ["cpu-clock", "task-clock"])
           ? "cpu-clock/task-clock samples come from a timer interrupt and cannot land in the int3 handler (it runs with interrupts off); record -e cycles (NMI) to see it"
           : nil),
-      topSenders: senders.values.sorted { ($0.ipis, $0.sendEvents, $1.path) > ($1.ipis, $1.sendEvents, $0.path) },
+      topSenders: senders.sorted {
+        ($0.ipis, $0.sendEvents, $1.path, $0.textPoke ? 1 : 0) > ($1.ipis, $1.sendEvents, $0.path, $1.textPoke ? 1 : 0)
+      },
       isolated: isolated.isEmpty ? nil : IsolatedSummary(
         cpus: isolated.sorted(), received: isolatedReceived, textPokeReceived: isolatedTextPoke,
         bySource: Self.ranked(isolatedBySource)))

@@ -26,13 +26,22 @@ public struct Comparison: Hashable, Sendable, Codable {
   /// unloaded in between).
   public var onlyBefore: [String]
   public var onlyAfter: [String]
-  /// Plain-language notes (pairings made, metrics left out).
+  /// Plain-language notes (pairings made, metrics left out, what the samples do not know).
   public var notes: [String]
+  /// Per-group rows of the samples inside the inputs (batches and flips of traces, records of
+  /// kernel logs): see ``GroupComparison/rows(before:after:directions:)``. Empty when no input
+  /// holds samples.
+  public var groups: [GroupComparison]
+  /// Groups (metric, unit, stratum) that only one side has.
+  public var groupsOnlyBefore: [GroupComparison.OneSided]
+  public var groupsOnlyAfter: [GroupComparison.OneSided]
 
   enum CodingKeys: String, CodingKey {
-    case before, after, metrics, notes
+    case before, after, metrics, notes, groups
     case onlyBefore = "only_before"
     case onlyAfter = "only_after"
+    case groupsOnlyBefore = "groups_only_before"
+    case groupsOnlyAfter = "groups_only_after"
   }
 
   /// Compares `before` with `after` metric by metric.
@@ -42,9 +51,11 @@ public struct Comparison: Hashable, Sendable, Codable {
   /// so that they pair up.
   ///
   /// - Parameters:
+  ///   - beforeSamples, afterSamples: the samples inside each side's inputs, for the per-group rows.
   ///   - directions: overrides of ``MetricDirection/inferred(for:)`` by metric name.
   public init(
     before: MetricSet, after: MetricSet, beforeFiles: [String] = [], afterFiles: [String] = [],
+    beforeSamples: SampleSet = .empty, afterSamples: SampleSet = .empty,
     directions: [String: MetricDirection] = [:]
   ) {
     var before = before
@@ -69,6 +80,12 @@ public struct Comparison: Hashable, Sendable, Codable {
     self.metrics = metrics
     onlyBefore = before.names.filter { after[$0] == nil }
     onlyAfter = after.names.filter { before[$0] == nil }
+    let grouped = GroupComparison.rows(before: beforeSamples, after: afterSamples, directions: directions)
+    groups = grouped.rows
+    groupsOnlyBefore = grouped.onlyBefore
+    groupsOnlyAfter = grouped.onlyAfter
+    for note in beforeSamples.notes { notes.append("before: " + note) }
+    for note in afterSamples.notes { notes.append("after: " + note) }
     self.notes = notes
   }
 }

@@ -86,5 +86,16 @@ extension MetricComparison {
     try container.encode(afterValues, forKey: .afterValues)
     try container.encode(statistics, forKey: .statistics)
     try container.encode(noise, forKey: .noise)
+    // Each value of a metric is one run (one input file).
+    var extra = encoder.container(keyedBy: ExtraKeys.self)
+    try extra.encode(
+      ["before": SampleSummary.Count(n: beforeValues.count, unit: .run, runs: beforeValues.count),
+       "after": SampleSummary.Count(n: afterValues.count, unit: .run, runs: afterValues.count)],
+      forKey: .samples)
+  }
+
+  /// Keys written but not read back (derived from the values).
+  enum ExtraKeys: String, CodingKey {
+    case samples
   }
 }

@@ -31,12 +31,18 @@ public struct RunStatistics: Hashable, Sendable, Codable {
   public var beyondNoise: Bool
   /// The result in plain words.
   public var summary: String
+  /// Hodges-Lehmann shift `after - before` of the runs, with its 95% interval.
+  public var shift: Estimate
+  /// Median of the after runs over the median of the before runs, with a bootstrap 95% interval.
+  public var ratioOfMedians: Estimate
 
   enum CodingKeys: String, CodingKey {
     case before, after, summary
     case mannWhitney = "mann_whitney"
     case rangesOverlap = "ranges_overlap"
     case beyondNoise = "beyond_noise"
+    case shift
+    case ratioOfMedians = "ratio_of_medians"
   }
 
   /// The significance level the summary uses.
@@ -46,6 +52,8 @@ public struct RunStatistics: Hashable, Sendable, Codable {
     self.before = Spread(before)
     self.after = Spread(after)
     mannWhitney = Statistics.mannWhitney(before, after)
+    shift = Statistics.hodgesLehmann(before: before, after: after)
+    ratioOfMedians = Statistics.bootstrapRatioOfMedians(before: before, after: after)
     rangesOverlap = self.before.max >= self.after.min && self.after.max >= self.before.min
     beyondNoise = mannWhitney.p <= Self.alpha
     let p = String(format: "%.3g", mannWhitney.p)

@@ -1,3 +1,4 @@
+import Foundation
 import TraceModel
 
 /// Batch durations printed by an instrumented kernel, as in the int3 false-sharing cover
@@ -8,6 +9,11 @@ public struct TextPokeLog: Hashable, Sendable {
     /// The function that printed the record (`text_poke_bp_batch`).
     public var function: String
     public var entries: Int
+    /// The sysctl the last `echo V >/proc/sys/.../KEY` line before the record wrote (the seed's
+    /// logs start with `echo 0 >/proc/sys/kernel/bpf_stats_enabled`), and its value; nil when
+    /// the log has no such line.
+    public var key: String?
+    public var value: String?
     /// The `Took N usec` duration, in nanoseconds.
     public var durationNanoseconds: Double
     /// 1-based line of the `Took` line.
@@ -23,13 +29,16 @@ public struct TextPokeLog: Hashable, Sendable {
   public static func parse(text: String, path: String) throws(TraceParseError) -> TextPokeLog {
     var records: [Record] = []
     var open: (function: String, entries: Int)?
+    var flip: (key: String, value: String)?
     var lineNumber = 0
     for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
       lineNumber += 1
       var line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
       if line.first == "[", let close = line.firstIndex(of: "]") { line = line[line.index(after: close)...] }
       line = line.drop { $0 == " " }
-      if let range = line.range(of: "(nr_entries="), line.hasSuffix(")"),
+      if let written = sysctlWrite(line) {
+        flip = written
+      } else if let range = line.range(of: "(nr_entries="), line.hasSuffix(")"),
         let entries = Int(line[range.upperBound..<line.index(before: line.endIndex)])
       {
         open = (String(line[..<range.lowerBound]), entries)
@@ -40,7 +49,7 @@ public struct TextPokeLog: Hashable, Sendable {
             reason: .invalidValue(what: "a duration in usec", found: String(number)),
             location: InputLocation(file: path, line: lineNumber))
         }
-        records.append(Record(function: current.function, entries: current.entries,
+        records.append(Record(function: current.function, entries: current.entries, key: flip?.key, value: flip?.value,
                               durationNanoseconds: microseconds * 1000, line: lineNumber))
         open = nil
       }
@@ -51,6 +60,20 @@ public struct TextPokeLog: Hashable, Sendable {
         location: InputLocation(file: path, line: 1))
     }
     return TextPokeLog(records: records)
+  }
+
+  /// `KEY` and `V` of a shell line `echo V >/proc/sys/a/b/KEY` (with or without `$ `/`# `
+  /// prompts and a space after `>`), or nil.
+  static func sysctlWrite(_ line: Substring) -> (key: String, value: String)? {
+    var rest = line
+    if rest.hasPrefix("$ ") || rest.hasPrefix("# ") { rest = rest.dropFirst(2) }
+    guard rest.hasPrefix("echo ") else { return nil }
+    rest = rest.dropFirst(5)
+    guard let redirect = rest.firstIndex(of: ">") else { return nil }
+    let value = rest[..<redirect].trimmingCharacters(in: .whitespaces)
+    let path = rest[rest.index(after: redirect)...].trimmingCharacters(in: .whitespaces)
+    guard !value.isEmpty, path.hasPrefix("/proc/sys/"), let key = path.split(separator: "/").last else { return nil }
+    return (String(key), value)
   }
 }
 

@@ -30,6 +30,17 @@ public enum ComparisonHTML {
       body += "<h2>text_poke batch durations</h2>\n" + durationDistributions(traces)
       body += "<h2>Per-flip IPIs sent (text_poke syncs)</h2>\n" + flipTimeline(traces)
     }
+    if !comparison.groups.isEmpty {
+      body += "<h2>Per group: every batch and flip is a sample</h2>\n" + groupTable(comparison)
+      body += "<p class=note>shift: Hodges-Lehmann estimate of after − before with its distribution-free 95% interval; ratio: median after / median before with a percentile bootstrap 95% interval (\(Statistics.defaultResamples) resamples, seed \(Statistics.defaultSeed)); p: two-sided Mann-Whitney U.</p>\n"
+      for (metric, rows) in groupsByMetric(comparison.groups) {
+        body += "<h3>\(escape(metric)) per group</h3>\n" + groupDistributions(rows)
+      }
+    }
+    let oneSided = comparison.groupsOnlyBefore.map { ("before", $0) } + comparison.groupsOnlyAfter.map { ("after", $0) }
+    for (side, group) in oneSided {
+      body += "<p class=note>Only \(side): \(escape(group.metric)) \(escape(group.group.label)) (n = \(group.n))</p>\n"
+    }
     body += "<h2>Every metric, after relative to before (before = 100%)</h2>\n" + relativeBars(comparison)
     for note in comparison.notes { body += "<p class=note>Note: \(escape(note))</p>\n" }
     return """
@@ -40,6 +51,7 @@ public enum ComparisonHTML {
       table { border-collapse: collapse; margin: 12px 0; }
       th, td { border: 1px solid #ccc; padding: 3px 8px; }
       td.num { text-align: right; font-family: monospace; white-space: nowrap; }
+      td { vertical-align: top; } td.verdict { white-space: nowrap; }
       tr.better td.verdict { color: #1a7f37; } tr.worse td.verdict { color: #b42318; }
       .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: middle; }
       svg { display: block; margin: 8px 0 20px; background: #fafafa; border: 1px solid #ddd; }
@@ -68,7 +80,87 @@ public enum ComparisonHTML {
     return out + "</table>\n"
   }
 
+  static func groupTable(_ comparison: Comparison) -> String {
+    var out = "<table><tr><th>metric</th><th>group</th><th>n</th><th>before median [IQR]</th><th>after median [IQR]</th><th>change</th><th>shift [95% CI]</th><th>ratio [95% CI]</th><th>p</th><th>decision</th></tr>\n"
+    for row in comparison.groups {
+      out += "<tr class=\"\(row.test.beyondNoise ? row.verdict?.rawValue ?? "" : "")\"><td>\(escape(row.metric))</td><td>\(escape(row.groupLabel))</td>"
+      out += "<td class=num>\(row.before.samples.n) vs \(row.after.samples.n) \(ComparisonRenderer.unitName(row.unit, 2))</td>"
+      out += "<td class=num>\(ComparisonRenderer.number(row.before.median)) [\(ComparisonRenderer.number(row.before.q1))–\(ComparisonRenderer.number(row.before.q3))]</td>"
+      out += "<td class=num>\(ComparisonRenderer.number(row.after.median)) [\(ComparisonRenderer.number(row.after.q1))–\(ComparisonRenderer.number(row.after.q3))]</td>"
+      out += "<td class=num>\(ComparisonRenderer.percent(row.changePercent))</td>"
+      out += "<td class=num>\(escape(ComparisonRenderer.estimateText(row.test.shift)))</td>"
+      out += "<td class=num>\(escape(ComparisonRenderer.estimateText(row.test.ratioOfMedians)))</td>"
+      out += "<td class=num>\(ComparisonRenderer.pText(row.test.mannWhitney.p))</td>"
+      out += "<td class=verdict title=\"\(escape(row.test.summary))\">\(escape(ComparisonRenderer.shortDecision(row)))</td></tr>\n"
+    }
+    return out + "</table>\n"
+  }
+
   // MARK: - Plots
+
+  /// Rows grouped by metric, in row order.
+  static func groupsByMetric(_ rows: [GroupComparison]) -> [(String, [GroupComparison])] {
+    var order: [String] = []
+    var byMetric: [String: [GroupComparison]] = [:]
+    for row in rows {
+      if byMetric[row.metric] == nil { order.append(row.metric) }
+      byMetric[row.metric, default: []].append(row)
+    }
+    return order.map { ($0, byMetric[$0]!) }
+  }
+
+  /// Two rows of dots per group (before, after) on one shared axis (log when every value is
+  /// positive and they span more than 20×), each with its quartile box and median, and the
+  /// group's shift and ratio intervals and p beside it.
+  static func groupDistributions(_ rows: [GroupComparison]) -> String {
+    let all = rows.flatMap { $0.beforeValues + $0.afterValues }
+    guard let lowest = all.min(), let highest = all.max() else { return "" }
+    let logScale = lowest > 0 && highest / lowest > 20
+    let lo = lowest, hi = highest > lowest ? highest : lowest + max(abs(lowest) * 0.01, 1)
+    let width = 1000, left = 230, right = 30, lane = 22, gap = 16, top = 10
+    let groupHeight = lane * 2 + gap + 14
+    let height = top + groupHeight * rows.count + 40
+    func x(_ value: Double) -> Double {
+      let fraction = logScale ? (log10(value) - log10(lo)) / (log10(hi) - log10(lo)) : (value - lo) / (hi - lo)
+      return Double(left) + fraction * Double(width - left - right)
+    }
+    var svg = "<svg width=\(width) height=\(height) viewBox=\"0 0 \(width) \(height)\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+    for (index, row) in rows.enumerated() {
+      let base = top + groupHeight * index
+      let note = "shift \(ComparisonRenderer.estimateText(row.test.shift)), ratio \(ComparisonRenderer.estimateText(row.test.ratioOfMedians)), p = \(ComparisonRenderer.pText(row.test.mannWhitney.p)), n = \(row.before.samples.n) vs \(row.after.samples.n)"
+      svg += "<text x=4 y=\(base + 12)>\(escape(String(row.groupLabel.prefix(36))))</text>"
+      svg += "<text x=\(left) y=\(base + 12)>\(escape(note))</text>\n"
+      for (lane0, values, summary, color, side) in [(0, row.beforeValues, row.before, beforeColor, "before"), (1, row.afterValues, row.after, afterColor, "after")] {
+        let y = Double(base + 14 + lane * lane0 + lane / 2 + 4)
+        svg += "<text x=\(left - 6) y=\(fmt(y + 4)) text-anchor=end>\(side)</text>"
+        svg += "<rect x=\(fmt(x(summary.q1))) y=\(fmt(y - 8)) width=\(fmt(max(x(summary.q3) - x(summary.q1), 1))) height=16 fill=\"\(color)\" fill-opacity=0.2 stroke=\"\(color)\"/>"
+        svg += "<line x1=\(fmt(x(summary.median))) x2=\(fmt(x(summary.median))) y1=\(fmt(y - 10)) y2=\(fmt(y + 10)) stroke=\"\(color)\" stroke-width=3><title>\(side) median \(ComparisonRenderer.number(summary.median))</title></line>"
+        for (position, value) in values.enumerated() {
+          let jitter = Double(position % 5 - 2) * 2
+          svg += "<circle cx=\(fmt(x(value))) cy=\(fmt(y + jitter)) r=3 fill=\"\(color)\" fill-opacity=0.7><title>\(ComparisonRenderer.number(value))</title></circle>"
+        }
+        svg += "\n"
+      }
+    }
+    let axisY = top + groupHeight * rows.count + 6
+    svg += "<line x1=\(left) x2=\(width - right) y1=\(axisY) y2=\(axisY) stroke=\"#999\"/>"
+    var ticks: [Double] = []
+    if logScale {
+      var exponent = floor(log10(lo))
+      while exponent <= ceil(log10(hi)) {
+        let tick = pow(10.0, exponent)
+        if tick >= lo / 1.0001, tick <= hi * 1.0001 { ticks.append(tick) }
+        exponent += 1
+      }
+    } else {
+      for step in 0...4 { ticks.append(lo + (hi - lo) * Double(step) / 4) }
+    }
+    for tick in ticks {
+      svg += "<line x1=\(fmt(x(tick))) x2=\(fmt(x(tick))) y1=\(axisY) y2=\(axisY + 5) stroke=\"#999\"/><text x=\(fmt(x(tick))) y=\(axisY + 18) text-anchor=middle>\(ComparisonRenderer.number((tick * 100).rounded() / 100))</text>"
+    }
+    svg += "<text x=\(width - right) y=\(axisY + 32) text-anchor=end>\(escape(rows[0].metric))\(logScale ? " (log scale)" : "")</text>"
+    return svg + "</svg>\n"
+  }
 
   /// Grouped vertical bars: one group per label, one bar per series (before, after).
   static func groupedBars(

@@ -95,6 +95,96 @@ import TraceTestSupport
     }
   }
 
+  /// The lab traces' per-batch lists, from awk over trace-cmd report.
+  static func awk(_ name: String, _ key: String) throws -> [Double] {
+    let text = try String(contentsOf: Fixtures.url("compare/\(name).batches"), encoding: .utf8)
+    let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(key + "=") })
+    return line.dropFirst(key.count + 1).split(separator: " ").map { Double($0)! }
+  }
+
+  @Test("lab 2 vs 8 CPUs --json: per-group rows with samples and interval objects, metrics keep their keys")
+  func groupsJSON() throws {
+    let result = try CommandLine.run([
+      "compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    for key in ["before", "after", "metrics", "only_before", "only_after", "notes", "groups", "groups_only_before", "groups_only_after"] {
+      #expect(json.keys.contains(key), "\(key)")
+    }
+    let metric = try #require(try Self.metrics(result.stdout)["text_poke.ipis_sent"])
+    let metricSamples = try #require(metric["samples"] as? [String: [String: Any]])
+    #expect(metricSamples["before"]?["unit"] as? String == "run" && metricSamples["before"]?["n"] as? Int == 1)
+    let groups = try #require(json["groups"] as? [[String: Any]])
+    let row = try #require(groups.first { $0["metric"] as? String == "batch.ipis_sent" && $0["group"] is NSNull })
+    let samples = try #require(row["samples"] as? [String: [String: Any]])
+    #expect(samples["before"]?["n"] as? Int == 18 && samples["after"]?["n"] as? Int == 18)
+    #expect(samples["before"]?["unit"] as? String == "batch")
+    #expect(row["before_values"] as? [Double] == (try Self.awk("lab61-2cpu", "batch_ipis_sent")))
+    #expect(row["after_values"] as? [Double] == (try Self.awk("lab61-8cpu", "batch_ipis_sent")))
+    let shift = try #require(row["shift"] as? [String: Any])
+    let interval = try #require(shift["interval"] as? [String: Any])
+    for key in ["low", "high", "level", "achieved_level", "method", "resamples", "seed"] {
+      #expect(interval.keys.contains(key), "\(key)")
+    }
+    let ratio = try #require((row["ratio_of_medians"] as? [String: Any])?["interval"] as? [String: Any])
+    #expect(ratio["resamples"] as? Int == 10_000 && ratio["method"] as? String == "bootstrap percentile")
+    #expect(row["decided_by"] as? String == "two-sided Mann-Whitney U (exact)")
+    #expect(row["beyond_noise"] as? Bool == true)
+    let syncs = try #require(groups.first { $0["metric"] as? String == "batch.syncs" && $0["group"] is NSNull })
+    #expect(syncs["beyond_noise"] as? Bool == false)
+    let stratum = try #require(groups.first {
+      $0["metric"] as? String == "batch.duration_ns" && $0["group_label"] as? String == "bpf_stats_enabled=0, nr_entries=64"
+    })
+    let group = try #require(stratum["group"] as? [String: Any])
+    #expect(group["key"] as? String == "bpf_stats_enabled" && group["value"] as? String == "0" && group["entries"] as? Int == 64)
+  }
+
+  @Test("--isolated: per-flip receptions on all CPUs and on the isolated ones equal awk over trace-cmd report")
+  func isolatedFlips() throws {
+    let result = try CommandLine.run([
+      "compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--isolated", "1-7", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let groups = try #require(json["groups"] as? [[String: Any]])
+    for (metric, key) in [("flip.all_ipis_received", "flip_all_ipis_received"), ("flip.isolated_ipis_received", "flip_isolated_ipis_received")] {
+      let row = try #require(groups.first { $0["metric"] as? String == metric && $0["group"] is NSNull }, "\(metric)")
+      #expect(row["before_values"] as? [Double] == (try Self.awk("lab61-2cpu", key)), "\(metric)")
+      #expect(row["after_values"] as? [Double] == (try Self.awk("lab61-8cpu", key)), "\(metric)")
+      #expect(row["unit"] as? String == "flip")
+    }
+    let bad = try CommandLine.run(["compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/lab61-8cpu.v7zstd.dat", "--isolated", "x"])
+    #expect(bad.status == 2 && bad.stderr.contains("--isolated"))
+  }
+
+  @Test("seed kernel logs: table, markdown and CSV show the per-nr_entries rows")
+  func groupsText() throws {
+    let files = ["compare", "fixtures/compare/dmesg-seed-before.txt", "fixtures/compare/dmesg-seed-after.txt"]
+    let table = try CommandLine.run(files)
+    #expect(table.status == 0, "\(table.stderr)")
+    let lines = table.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.contains { $0.hasPrefix("batch.duration_ns  bpf_stats_enabled=0, nr_entries=164  1 vs 1 batches") })
+    #expect(lines.contains { $0.hasPrefix("batch.duration_ns  bpf_stats_enabled=0, nr_entries=2    1 vs 1 batches") })
+    #expect(table.stdout.contains("too few samples (min p 1)"))
+    let markdown = try CommandLine.run(files + ["--format", "markdown"])
+    #expect(markdown.stdout.contains("| batch.duration_ns | bpf_stats_enabled=0, nr_entries=164 | 1 vs 1 batches | 2655300000 [2655300000-2655300000] | 702000 [702000-702000] | -99.97% |"))
+    let csv = try CommandLine.run(files + ["--csv"])
+    let rows = csv.stdout.split(separator: "\n").map(String.init)
+    let header = rows[0].split(separator: ",").map(String.init)
+    #expect(header.starts(with: ["name", "before", "after", "change_percent"]))
+    #expect(header.contains("group") && header.contains("shift_low") && header.contains("ratio_high"))
+    let group = try #require(header.firstIndex(of: "group")), unit = try #require(header.firstIndex(of: "unit"))
+    let big = try #require(rows.first { $0.contains("nr_entries=164\"") && $0.hasPrefix("batch.duration_ns,") })
+    // The group label has a comma, so it is quoted; split on the quotes to find it.
+    #expect(big.contains(",batch,\"bpf_stats_enabled=0, nr_entries=164\",1,1,"))
+    #expect(big.hasPrefix("batch.duration_ns,2655300000,702000,"))
+    #expect(group == unit + 1)
+    for row in rows.dropFirst() where !row.contains("\"") {
+      #expect(row.split(separator: ",", omittingEmptySubsequences: false).count == header.count, "\(row)")
+    }
+  }
+
   @Test("seed 002: throughput tables pair freelist before with array after")
   func throughput() throws {
     let result = try CommandLine.run([
@@ -187,8 +277,14 @@ import TraceTestSupport
     let text = try String(contentsOf: page, encoding: .utf8)
     // Self-contained: no scripts, no external resources (the SVG namespace is a name, not a fetch).
     #expect(!text.contains("<script") && !text.contains("src=") && !text.contains("href=") && !text.contains("@import"))
-    #expect(text.components(separatedBy: "<svg ").count - 1 == 4)
-    for heading in ["IPIs received per CPU", "text_poke batch durations", "Per-flip IPIs sent", "Every metric"] {
+    // Four trace plots, then one per sampled metric with a row pair per group.
+    let perMetric = text.components(separatedBy: "<h3>").count - 1
+    #expect(perMetric >= 9)
+    #expect(text.components(separatedBy: "<svg ").count - 1 == 4 + perMetric)
+    #expect(text.contains("<h3>batch.ipis_sent per group</h3>"))
+    #expect(text.contains("shift 18 [17 – 18], ratio 7 [6.67 – 7], p = 2.2e-10, n = 18 vs 18"))
+    for heading in ["IPIs received per CPU", "text_poke batch durations", "Per-flip IPIs sent", "Every metric",
+                    "Per group: every batch and flip is a sample"] {
       #expect(text.contains(heading), "\(heading)")
     }
     #expect(text.contains("<td>flips.ipis_sent_mean</td>"))

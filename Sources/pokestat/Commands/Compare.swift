@@ -47,6 +47,9 @@ extension Pokestat {
     @Flag(help: "Skip malformed text lines instead of stopping.")
     var lenient = false
 
+    @Option(help: "CPUs whose IPI receptions each flip counts (flip.isolated_ipis_received), as a CPU list (2-7 or 1,3).")
+    var isolated: String?
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -71,9 +74,14 @@ extension Pokestat {
           throw InputFailure("--metric '\(argument)': \(error)")
         }
       }
+      var options = AnalysisOptions()
+      if let isolated {
+        guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }
+        options.isolatedCPUs = cpus
+      }
       let sink = try OutputSink(path: outputOptions.output)
-      var (beforeSet, beforeTraces) = try Self.load(beforeFiles, lenient: lenient)
-      var (afterSet, afterTraces) = try Self.load(afterFiles, lenient: lenient)
+      var (beforeSet, beforeTraces, beforeSamples) = try Self.load(beforeFiles, lenient: lenient, options: options)
+      var (afterSet, afterTraces, afterSamples) = try Self.load(afterFiles, lenient: lenient, options: options)
       for metric in derived {
         do {
           beforeSet = beforeSet.adding(metric.name, values: try metric.values(in: beforeSet))
@@ -85,7 +93,8 @@ extension Pokestat {
       // Derived metrics first: they are what the user asked for.
       let derivedNames = derived.map(\.name)
       let comparison = Comparison(
-        before: beforeSet.movingToFront(derivedNames), after: afterSet.movingToFront(derivedNames), beforeFiles: beforeFiles, afterFiles: afterFiles)
+        before: beforeSet.movingToFront(derivedNames), after: afterSet.movingToFront(derivedNames), beforeFiles: beforeFiles, afterFiles: afterFiles,
+        beforeSamples: beforeSamples, afterSamples: afterSamples)
       sink.write(try ComparisonRenderer.render(comparison, as: outputOptions.resolvedFormat))
       sink.flush()
       if let html {
@@ -98,47 +107,55 @@ extension Pokestat {
       }
     }
 
-    /// Reads one side: every file is one run; traces are also returned for the plots.
-    static func load(_ files: [String], lenient: Bool) throws -> (MetricSet, [AnalysisReport]) {
+    /// Reads one side: every file is one run; traces are also returned for the plots, and the
+    /// samples inside traces and kernel logs (batches, flips) pooled with their run ids.
+    static func load(_ files: [String], lenient: Bool, options: AnalysisOptions = AnalysisOptions()) throws -> (MetricSet, [AnalysisReport], SampleSet) {
       var set = MetricSet.empty
       var traces: [AnalysisReport] = []
-      for file in files {
-        let (metrics, trace) = try load(file, lenient: lenient)
+      var samples = SampleSet.empty
+      for (run, file) in files.enumerated() {
+        let (metrics, trace, log) = try load(file, lenient: lenient, options: options)
         set = set.appendingRun(metrics)
-        if let trace { traces.append(trace) }
+        if let trace {
+          traces.append(trace)
+          samples = samples.appending(SampleSet.analysis(trace, run: run))
+        } else if let log {
+          samples = samples.appending(SampleSet.textPokeLog(log, file: file, run: run))
+        }
       }
-      return (set, traces)
+      return (set, traces, samples)
     }
 
     /// The metrics of one input, by its detected format.
-    static func load(_ file: String, lenient: Bool) throws -> (MetricSet, AnalysisReport?) {
+    static func load(_ file: String, lenient: Bool, options analysisOptions: AnalysisOptions = AnalysisOptions()) throws -> (MetricSet, AnalysisReport?, TextPokeLog?) {
       let options = TextReaderOptions(lenient: lenient)
       let detection = Result { () throws(TraceParseError) in try detectInput(path: file).format }
       if case .failure(let error) = detection, case .unrecognizedFormat = error.reason {
         // Throughput tables have no tool of their own; try that shape before giving up.
         let text = try readText(file)
-        return (MetricSet.throughput(try ThroughputTable.parse(text: text, path: file)), nil)
+        return (MetricSet.throughput(try ThroughputTable.parse(text: text, path: file)), nil, nil)
       }
       let format = try detection.get()
       switch format {
       case .traceDat, .ftraceText, .traceCmdReport:
-        let report = try Analyze.analyze(file, format: format, lenient: lenient, options: AnalysisOptions())
-        return (MetricSet.analysis(report), report)
+        let report = try Analyze.analyze(file, format: format, lenient: lenient, options: analysisOptions)
+        return (MetricSet.analysis(report), report, nil)
       case .perfStatText, .perfStatCSV, .perfStatJSON:
         let set = try PerfStatReader.read(path: file, options: options).counters
         return (MetricSet.perfStat(
           counters: set.counters.map { ($0.event, $0.value) }, elapsedSeconds: set.elapsedSeconds,
-          userSeconds: set.userSeconds, sysSeconds: set.sysSeconds), nil)
+          userSeconds: set.userSeconds, sysSeconds: set.sysSeconds), nil, nil)
       case .bpftoolText, .bpftoolJSON:
         let programs = try BPFProgramReader.read(path: file, options: options).programs
         return (MetricSet.bpfPrograms(programs.map {
           MetricSet.BPFProgramRun(name: $0.name, tag: $0.tag, runTimeNanoseconds: $0.runTimeNanoseconds, runCount: $0.runCount)
-        }), nil)
+        }), nil, nil)
       case .procInterrupts:
         let snapshots = try InterruptsReader.read(path: file, options: options).snapshots
-        return (MetricSet.interrupts(snapshots.map { $0.rows.map { ($0.name, $0.counts) } }), nil)
+        return (MetricSet.interrupts(snapshots.map { $0.rows.map { ($0.name, $0.counts) } }), nil, nil)
       case .dmesg:
-        return (MetricSet.textPokeLog(try TextPokeLog.parse(text: try readText(file), path: file)), nil)
+        let log = try TextPokeLog.parse(text: try readText(file), path: file)
+        return (MetricSet.textPokeLog(log), nil, log)
       case .perfScript, .perfReport:
         throw InputFailure("\(file): \(format.rawValue) input has no metrics to compare (compare reads traces, perf stat, bpftool, /proc/interrupts, kernel logs with `Took N usec` and throughput tables)")
       }
