@@ -66,8 +66,14 @@ extension Pokestat {
     /// Reads one input in time order through the analyzer.
     static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
+      if case .summary(let kind, let path) = trace {
+        let textOptions = TextReaderOptions(lenient: lenient)
+        return kind == .perfReport
+          ? try SummaryInputAnalysis.perfReport(path: path, options: textOptions)
+          : try SummaryInputAnalysis.interrupts(path: path, options: textOptions)
+      }
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
-      let skipped: (skippedEvents: Int, skippedLines: Int)
+      let skipped: (skippedEvents: Int, skippedLines: Int, highestCPU: Int)
       if case .traceDat(let reader) = trace, reader.streamCount > 1 {
         // Each CPU stream is decoded on its own thread: IPI sends and receptions straight from
         // the ring-buffer bytes into compact records, other events classified there; this
@@ -81,7 +87,7 @@ extension Pokestat {
           },
           time: { $0.timestamp }
         ) { analyzer.consume($0) }
-        skipped = (count, 0)
+        skipped = (count, 0, -1)
       } else {
         skipped = try trace.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
       }
@@ -90,6 +96,7 @@ extension Pokestat {
           analyzer.recordLoggedBatch(start: record.timestamp, entries: record.entries, durationNanoseconds: record.durationNanoseconds)
         }
       }
+      analyzer.noteCPUSeen(skipped.highestCPU)
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.skippedLines = lenient ? skipped.skippedLines : nil
       return report

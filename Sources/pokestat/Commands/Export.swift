@@ -32,12 +32,16 @@ extension Pokestat {
 
     func run() throws {
       let opened = try OpenedTrace.open(trace, format: inputFormat, lenient: lenient)
+      if case .summary(let kind, _) = opened {
+        throw InputFailure("\(trace): \(kind.rawValue) holds no events to export (export reads trace.dat, ftrace and report text, perf script)")
+      }
       var analyzer = IPIAnalyzer(metadata: opened.metadata, options: AnalysisOptions())
       var ipis: [ChromeTrace.IPIMark] = []
       let skipped = try opened.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { event in
         analyzer.consume(event)
         ipis += Self.marks(event)
       }
+      analyzer.noteCPUSeen(skipped.highestCPU)
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.file = trace
       let json = try ChromeTrace(report: report, ipis: ipis).json()

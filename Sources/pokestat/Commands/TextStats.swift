@@ -61,6 +61,10 @@ extension Pokestat {
             var stream = try source.stream(index, fields: .all)
             while let event = try stream.next() { count(event) }
             skippedLines += stream.skipped.count
+            // Stack blocks are events of their own, folded into the event before them
+            // (docs/formats.md, "Kernel stacks"): counted as trace.dat counts its records.
+            tally.returned += stream.skippedEvents
+            if stream.skippedEvents > 0 { names["ftrace:kernel_stack", default: 0] += stream.skippedEvents }
           }
         } else {
           // Large files are read as one byte range per CPU, in parallel (FtraceTextRanges).
