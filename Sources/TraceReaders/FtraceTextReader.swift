@@ -273,7 +273,7 @@ public struct FtraceTextStream: EventStream {
     var tail: UInt64 = 0
     for k in 0..<min(max(length - 7, 0), 8) { tail |= UInt64(b[start + 7 + k]) << UInt64(8 * k) }
     nameTails.append(tail)
-    let name = String(decoding: b[start..<end], as: UTF8.self)
+    let name = EscapedText.string(b[start..<end])
     let kind: NameInfo.Kind
     switch name {
     case "funcgraph_entry", "funcgraph_exit": kind = .functionGraph
@@ -469,7 +469,7 @@ public struct FtraceTextStream: EventStream {
     // report prints it as it is, at column 0.
     if pendingTextContinues, pendingTextSkipped { return }
     if pendingTextContinues, !pendingInfoIsEmpty, stackState == .none, var event = window.popLast() {
-      let more = String(decoding: buffer[range], as: UTF8.self)
+      let more = EscapedText.string(buffer[range])
       event.info = (event.info ?? "") + "\n" + more
       if let index = event.fields.firstIndex(where: { $0.name == "buf" }), case .string(let text) = event.fields[index].value {
         event.fields[index].value = .string(text + "\n" + more)
@@ -479,7 +479,7 @@ public struct FtraceTextStream: EventStream {
     }
     // A wrapped continuation of an event that printed nothing after its name.
     if pendingInfoIsEmpty, stackState == .none, var event = window.popLast() {
-      let text = String(decoding: buffer[i..<end], as: UTF8.self).trimmed(of: " \t")
+      let text = EscapedText.string(buffer[i..<end]).trimmed(of: " \t")
       event.info = text
       if fields.wants(system: event.system, name: event.name) {
         event.fields = Self.fieldsOf(name: event.name, info: text[...])
@@ -594,7 +594,7 @@ public struct FtraceTextStream: EventStream {
     }
     var j = i
     while j < end, b[j] != Byte.space, b[j] != Byte.plus { j += 1 }
-    let symbol = String(decoding: b[i..<j], as: UTF8.self)
+    let symbol = EscapedText.string(b[i..<j])
     var offset: UInt64 = 0
     var address: UInt64 = 0
     if j < end, b[j] == Byte.plus {
@@ -747,7 +747,7 @@ public struct FtraceTextStream: EventStream {
       // a leaf `func();` gives an entry and an exit (see ``graphBody``).
       stackState = .none
       var durationNs: UInt64?
-      let columns = String(decoding: b[infoStart..<bar], as: UTF8.self).split(separator: " ")
+      let columns = EscapedText.string(b[infoStart..<bar]).split(separator: " ")
       if let us = columns.firstIndex(of: "us"), us > 0 { durationNs = Self.microsecondsToNanoseconds(columns[us - 1]) }
       let events = graphBody(
         b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: Int32(truncatingIfNeeded: pid),
@@ -783,7 +783,7 @@ public struct FtraceTextStream: EventStream {
       system: system, name: name, buffer: bufferName, lostBefore: lost)
     let wantsFields = names[index].wantsFields
     if wantsFields || system.isEmpty {
-      let info = String(decoding: b[infoStart..<infoEnd], as: UTF8.self)
+      let info = EscapedText.string(b[infoStart..<infoEnd])
       if system.isEmpty {
         event.system = EventSystems.system(of: name, info: info[...])
       }
@@ -893,7 +893,7 @@ public struct FtraceTextStream: EventStream {
     let cpu = Int(clamping: Self.parseDecimal(b, &c, end) ?? 0)
     // Columns up to the body's '|'.
     guard let bar = Self.firstIndex(of: Byte.bar, in: b, k + 1, end) else { return nil }
-    let columns = String(decoding: b[(k + 1)..<bar], as: UTF8.self)
+    let columns = EscapedText.string(b[(k + 1)..<bar])
     var durationNs: UInt64?
     var comm = ""
     var pid: Int32 = -1
@@ -928,7 +928,7 @@ public struct FtraceTextStream: EventStream {
     }
     var bodyEnd = end
     while bodyEnd > bodyStart, b[bodyEnd - 1] == Byte.space { bodyEnd -= 1 }
-    let body = String(decoding: b[bodyStart..<bodyEnd], as: UTF8.self)
+    let body = EscapedText.string(b[bodyStart..<bodyEnd])
     let depth = max(0, (spaces - 2) / 2)
     let time = Timestamp(nanoseconds: timestamp)
     let lost = lostByCPU.isEmpty ? 0 : lostByCPU.removeValue(forKey: cpu) ?? 0

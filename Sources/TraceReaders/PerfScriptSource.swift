@@ -230,7 +230,7 @@ public struct PerfScriptStream: EventStream {
     while commStart < p, b[commStart] == Byte.space { commStart += 1 }
     var commEnd = p
     while commEnd > commStart, b[commEnd - 1] == Byte.space { commEnd -= 1 }
-    let comm = String(decoding: b[commStart..<commEnd], as: UTF8.self)
+    let comm = EscapedText.string(b[commStart..<commEnd])
 
     // Right of the timestamp: [period] event: rest.
     i = afterTimestamp
@@ -257,7 +257,7 @@ public struct PerfScriptStream: EventStream {
       i += 1
     }
     guard eventEnd > eventStart else { return nil }
-    let eventText = String(decoding: b[eventStart..<eventEnd], as: UTF8.self)
+    let eventText = EscapedText.string(b[eventStart..<eventEnd])
     let (system, name) = Self.classify(eventText)
     var restStart = eventEnd + 1
     while restStart < end, b[restStart] == Byte.space { restStart += 1 }
@@ -276,7 +276,7 @@ public struct PerfScriptStream: EventStream {
       rest = rest.lowerBound..<cut
     }
     if fields.wants(system: system, name: name) {
-      let info = String(decoding: b[rest], as: UTF8.self)
+      let info = EscapedText.string(b[rest])
       event.info = info
       if system == "perf" {
         if let period { event.fields = [EventField(name: "period", value: .unsigned(period))] }
@@ -413,7 +413,7 @@ public struct PerfScriptStream: EventStream {
       }
     }
     let isUnknown = FtraceTextStream.hasPrefix(b, start, symbolEnd, Byte.unknownSymbol) && symbolEnd - start == 9
-    let symbol = symbolEnd == start || isUnknown ? nil : String(decoding: b[start..<symbolEnd], as: UTF8.self)
+    let symbol = symbolEnd == start || isUnknown ? nil : EscapedText.string(b[start..<symbolEnd])
     return KernelStack.Frame(address: address, symbol: symbol, offset: offset)
   }
 

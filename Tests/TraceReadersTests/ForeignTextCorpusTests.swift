@@ -133,3 +133,37 @@ struct ForeignTextCorpusTests {
     #expect(events.count == 2)
   }
 }
+
+@Suite("bytes that are not UTF-8 in text inputs")
+struct NonUTF8TextTests {
+  @Test("comm, marker text and perf script comm keep their bytes as \\xNN escapes, valid UTF-8 as it is")
+  func keptAsEscapes() throws {
+    var bytes = Array("cpus=2\n  caf".utf8) + [0xE9] + Array("-12  [001] 1.000001: print: tracing_mark_write: a".utf8)
+    bytes += [0xFF, 0xFE] + Array("b \\ é\n".utf8)
+    let (events, skipped) = try FtraceTextSource(path: try TestFiles.temporary(bytes)).readAll()
+    #expect(skipped.count == 0)
+    let event = try #require(events.first)
+    #expect(event.comm == "caf\\xe9")
+    #expect(event[field: "buf"]?.stringValue == "a\\xff\\xfeb \\\\ é")
+    var perf = Array("sh".utf8) + [0xC3] + Array(" 123 [000] 1.000001: cpu-clock: \n\tffffffff81000000 f".utf8) + [0x80, 0x80] + Array(" ([kernel.kallsyms])\n\n".utf8)
+    perf += []
+    let (samples, _) = try PerfScriptSource(path: try TestFiles.temporary(perf)).readAll()
+    #expect(samples.first?.comm == "sh\\xc3")
+    #expect(samples.first?.stack?.frames.first?.symbol == "f\\x80\\x80")
+  }
+
+  @Test("a malformed line that is not UTF-8 is quoted with its bytes in the error")
+  func errorQuotesBytes() throws {
+    let path = try TestFiles.temporary(Array("cpus=2\nbad ".utf8) + [0xFF] + Array(" line\n".utf8))
+    let error = try #require(throws: TraceParseError.self) { _ = try FtraceTextSource(path: path).readAll() }
+    #expect(error.location.line == 2)
+    #expect(error.description.contains("bad \\xff line"))
+  }
+
+  @Test("EscapedText: valid UTF-8 unchanged, every invalid byte escaped, backslash doubled only then")
+  func escapes() {
+    #expect(EscapedText.string(Array("a\\é".utf8)) == "a\\é")
+    #expect(EscapedText.string([0x61, 0xC0, 0x5C, 0xE2, 0x82]) == "a\\xc0\\\\\\xe2\\x82")
+    #expect(EscapedText.string([0xED, 0xA0, 0x80]) == "\\xed\\xa0\\x80")  // a surrogate is not UTF-8
+  }
+}
