@@ -82,6 +82,33 @@ struct ForeignTextCommandTests {
     #expect(check.stderr.split(separator: "\n").count == 1)
   }
 
+  @Test("perf report: the seed's 51.30% in poke_int3_handler and its callers (seed 000 text, perfreport-seed-int3.expected)")
+  func seedInt3Share() throws {
+    let json = try Self.json("text/perfreport-seed-int3.txt")
+    let perf = try #require(json["perf_report"] as? [String: Any])
+    let want = try Self.expected("text/perfreport-seed-int3.txt".replacingOccurrences(of: ".txt", with: ""))
+    #expect(String(format: "%.2f", perf["int3_percent"] as? Double ?? -1) == want["poke_int3_handler.first"])
+    #expect(perf["int3_symbols"] as? [String] == ["poke_int3_handler"])
+    let callers = try #require(perf["callers"] as? [[String: Any]])
+    #expect(callers.prefix(3).map { $0["symbol"] as? String } == ["exc_int3", "asm_exc_int3", "cls_bpf_classify"])
+    #expect(callers[2]["percent"] as? Double == 24.26)
+  }
+
+  @Test("/proc/interrupts series: CAL IPIs per CPU per interval (interrupts-snapshots.expected)")
+  func interruptIntervals() throws {
+    let json = try Self.json("text/interrupts-snapshots.txt")
+    let want = try Self.expected("text/interrupts-snapshots")
+    let series = try #require(json["interrupts"] as? [String: Any])
+    let intervals = try #require(series["intervals"] as? [[String: Int]])
+    #expect(intervals.count == Int(want["snapshots"]!)! - 1)
+    for interval in intervals {
+      #expect(interval["0"] == Int(want["cal_delta_cpu0"]!)!)
+      #expect(interval["1"] == Int(want["cal_delta_cpu1"]!)!)
+    }
+    let ipi = try #require(json["ipi"] as? [String: Any])
+    #expect(ipi["received"] as? Int == intervals.reduce(0) { $0 + $1.values.reduce(0, +) })
+  }
+
   @Test("the issue's first try: perf script of a per-thread recording (no [cpu]) analyzes without a trap")
   func perThreadPerfScript() throws {
     let result = try CommandLine.run(["analyze", "fixtures/text/local618-thread-nocpu.perfscript.txt"])
