@@ -402,6 +402,8 @@ public struct IPIAnalyzer {
       sentPerCPU[cpu, default: 0] += count
       targets.forEach { number in
         let target = CPUNumber.normalized(number)
+        // A target is a CPU of the machine: it counts toward the inferred CPU count.
+        if target > maxCPU { maxCPU = target }
         matrix.add(row: cpu, column: target)
         unanswered[target] = index
       }

@@ -147,7 +147,9 @@ public enum AnalysisRenderer {
       }
     }
     if let series = report.interrupts {
-      out += "\n\(heading)/proc/interrupts: \(series.snapshots) snapshots, rows \(series.rows.joined(separator: "+")) (function-call IPIs received)\n"
+      out += "\n\(heading)/proc/interrupts: \(series.snapshots) snapshots, "
+        + (series.rows.isEmpty ? "no function-call IPI row (a uniprocessor kernel has none): no IPIs counted\n" : "rows \(series.rows.joined(separator: "+")) (function-call IPIs received)\n")
+      if !series.rows.isEmpty {
       let columns = (series.sinceBootPerCPU.keys.compactMap { Int($0) }.max() ?? -1) + 1
       let cpuKeys = (0..<columns).map(String.init)
       var rows: [[String]] = []
@@ -158,6 +160,7 @@ public enum AnalysisRenderer {
       rows.append(["since boot"] + cpuKeys.map { series.sinceBootPerCPU[$0].map(String.init) ?? "-" })
       out += table(["snapshots"] + cpuKeys.map { "cpu\($0)" }, rows, markdown: markdown)
       if series.snapshots == 1 { out += "one snapshot: counts since boot only; take several (watch -n1 cat /proc/interrupts) for IPIs per interval\n" }
+      }
     }
     if let isolated = report.isolated {
       out += "\n\(heading)Isolated CPUs \(isolated.cpus.map(String.init).joined(separator: ",")): \(isolated.received) IPIs received, \(isolated.textPokeReceived) from text_poke\n"
