@@ -167,3 +167,13 @@ struct NonUTF8TextTests {
     #expect(EscapedText.string([0xED, 0xA0, 0x80]) == "\\xed\\xa0\\x80")  // a surrogate is not UTF-8
   }
 }
+
+@Suite("damaged numbers in text fields")
+struct DamagedFieldNumberTests {
+  @Test("a CPU list past any kernel's CPUs is no CPU list (no allocation per CPU); 0-7 still is")
+  func hugeCPUList() {
+    #expect(CPUList.parse("0-99999999") == nil)
+    #expect(CPUList.parse("0-7") == Array(0...7))
+    #expect(CPUList.parse(Substring(Array(repeating: "0-8191", count: 10).joined(separator: ","))) == nil)
+  }
+}

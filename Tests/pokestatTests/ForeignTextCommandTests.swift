@@ -126,3 +126,22 @@ struct ForeignTextCommandTests {
     #expect(check.status == 0, "\(check.stderr)")
   }
 }
+
+@Suite("commands on damaged numbers in text")
+struct DamagedTextNumberTests {
+  @Test("a target CPU of 2^64-1 and a cpumask 0-99999999: analyze, stats and check end without a trap")
+  func hugeTargets() throws {
+    let path = NSTemporaryDirectory() + "pokestat-huge-\(UUID().uuidString).txt"
+    try Data("""
+      cpus=2
+        sh-1  [001] 1.000001: ipi_send_cpu: cpu=18446744073709551615 callsite=x callback=y
+        sh-1  [000] 1.000002: ipi_send_cpumask: cpumask=0-99999999 callsite=x callback=y
+      """.utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    for command in [["analyze"], ["analyze", "--json"], ["stats"], ["check"]] {
+      let result = try CommandLine.run(command + [path])
+      #expect([0, 1, 2].contains(result.status), "\(command): \(result.stderr)")
+      #expect(!result.stderr.contains("Fatal error"), "\(command)")
+    }
+  }
+}

@@ -60,7 +60,7 @@ extension Pokestat {
         return [ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: event.cpu, kind: .received, event: name)]
       case ("ipi", "ipi_send_cpu"):
         guard let cpu = event[field: "cpu"]?.unsignedValue else { return [] }
-        return [ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: Int(cpu), senderCPU: event.cpu, kind: .sent, event: name)]
+        return [ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: Int(clamping: cpu), senderCPU: event.cpu, kind: .sent, event: name)]
       case ("ipi", "ipi_send_cpumask"):
         return targets(event[field: "cpumask"]).map {
           ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: $0, senderCPU: event.cpu, kind: .sent, event: name)
