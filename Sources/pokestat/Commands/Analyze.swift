@@ -13,7 +13,9 @@ extension Pokestat {
     static let configuration = CommandConfiguration(
       abstract: "Count IPIs, text_poke batches, static-key flips and int3 hits in traces.",
       discussion: """
-        Reads trace.dat (v6/v7), ftrace text and trace-cmd report text. IPIs sent come from \
+        Reads trace.dat (v6/v7), ftrace text, trace-cmd report text, perf script and kernel \
+        logs; perf report --stdio gives the int3 handler's share and callers, /proc/interrupts \
+        snapshots the function-call IPIs per CPU per interval. IPIs sent come from \
         ipi:ipi_send_cpu/ipi_send_cpumask/ipi_raise, or from kprobes on the send functions \
         (recognized by the function they probe, not their name) and function-tracer hits; \
         IPIs received from irq_vectors:call_function{,_single}_entry. A send is a text_poke \
