@@ -20,5 +20,7 @@ public enum CPUNumber {
   public static func normalized(_ cpu: Int) -> Int { cpu >= 0 && cpu < limit ? cpu : unknown }
 
   /// The key of a CPU in per-CPU JSON objects: its number, or `"unknown"`.
-  public static func key(_ cpu: Int) -> String { cpu >= 0 && cpu < limit ? String(cpu) : unknownKey }
+  public static func key(_ cpu: Int) -> String {
+    cpu >= 0 && cpu < limit ? String(cpu) : unknownKey
+  }
 }

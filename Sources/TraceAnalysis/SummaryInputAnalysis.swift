@@ -68,24 +68,29 @@ public enum SummaryInputAnalysis {
   /// The int3 handler's share and callers in a `perf report --stdio` file.
   ///
   /// - Throws: ``TraceParseError`` from ``PerfReportReader``.
-  public static func perfReport(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
+  public static func perfReport(path: String, options: TextReaderOptions = TextReaderOptions())
+    throws(TraceParseError)
     -> AnalysisReport
   {
     let (entries, skipped) = try PerfReportReader.read(path: path, options: options)
     let header = try PerfReportReader.header(path: path)
     let handlers = entries.filter { KernelSymbols.int3HandlerNames.contains($0.symbol) }
     let selfValues = handlers.compactMap(\.selfPercent)
-    let callers = handlers.first.map { entry in
-      entry.callers.map { PerfReportSummary.Caller(symbol: $0.symbol, percent: $0.percent) }
-    } ?? []
+    let callers =
+      handlers.first.map { entry in
+        entry.callers.map { PerfReportSummary.Caller(symbol: $0.symbol, percent: $0.percent) }
+      } ?? []
     var report = emptyReport(path: path, format: "perf report")
     report.perfReport = PerfReportSummary(
       event: header.event, samples: header.samples, entries: entries.count,
       int3Symbols: Array(Set(handlers.map(\.symbol))).sorted(),
       int3Percent: handlers.reduce(0) { $0 + $1.percent },
-      int3SelfPercent: handlers.isEmpty || selfValues.count < handlers.count ? nil : selfValues.reduce(0, +),
+      int3SelfPercent: handlers.isEmpty || selfValues.count < handlers.count
+        ? nil : selfValues.reduce(0, +),
       callers: callers, hasCallGraph: entries.contains { !$0.callGraph.isEmpty },
-      top: entries.sorted { $0.percent > $1.percent }.prefix(3).map { .init(symbol: $0.symbol, percent: $0.percent) })
+      top: entries.sorted { $0.percent > $1.percent }.prefix(3).map {
+        .init(symbol: $0.symbol, percent: $0.percent)
+      })
     report.skippedLines = options.lenient ? skipped.count : nil
     return report
   }
@@ -94,7 +99,8 @@ public enum SummaryInputAnalysis {
   ///
   /// - Throws: ``TraceParseError`` from ``InterruptsReader`` (an empty file, a row before any
   ///   header). A file without a function-call row (a uniprocessor kernel's) gives empty rows.
-  public static func interrupts(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
+  public static func interrupts(path: String, options: TextReaderOptions = TextReaderOptions())
+    throws(TraceParseError)
     -> AnalysisReport
   {
     let (snapshots, skipped) = try InterruptsReader.read(path: path, options: options)
@@ -107,7 +113,9 @@ public enum SummaryInputAnalysis {
       var sums: [UInt64] = []
       for name in rowNames {
         guard let row = snapshot[row: name] else { continue }
-        if row.counts.count > sums.count { sums += repeatElement(0, count: row.counts.count - sums.count) }
+        if row.counts.count > sums.count {
+          sums += repeatElement(0, count: row.counts.count - sums.count)
+        }
         for (cpu, count) in row.counts.enumerated() { sums[cpu] = sums[cpu] &+ count }
       }
       return sums
@@ -128,7 +136,9 @@ public enum SummaryInputAnalysis {
     if sums.count > 1 {
       report.ipi.sources = rowNames.map { "proc_interrupts:\($0)" }
       report.ipi.receivedPerCPU = keyed(total.map { Int(clamping: max(0, $0)) })
-      report.ipi.received = total.reduce(0) { IPIAnalyzer.saturatingSum($0, Int(clamping: max(0, $1))) }
+      report.ipi.received = total.reduce(0) {
+        IPIAnalyzer.saturatingSum($0, Int(clamping: max(0, $1)))
+      }
     }
     report.interrupts = InterruptSeriesSummary(
       snapshots: snapshots.count, cpus: first.cpuCount, rows: rowNames, intervals: intervals,
@@ -146,7 +156,8 @@ public enum SummaryInputAnalysis {
   }
 
   static func emptyReport(path: String, format: String) -> AnalysisReport {
-    var report = IPIAnalyzer(metadata: TraceMetadata(file: path, formatDescription: format)).finish()
+    var report = IPIAnalyzer(metadata: TraceMetadata(file: path, formatDescription: format))
+      .finish()
     report.cpusInferred = false
     return report
   }

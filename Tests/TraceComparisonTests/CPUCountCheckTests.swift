@@ -24,7 +24,9 @@ struct CPUCountCheckTests {
     let report = try Self.perfScriptWithoutCPU()
     let want = try TestExpectations.values("text/perfscript-ipi-ns.expected")
     #expect(report.eventsWithoutCPU == Int(want["samples"]!)!)
-    let targets = want.keys.filter { $0.hasPrefix("targets_cpu") }.compactMap { Int($0.dropFirst(11)) }
+    let targets = want.keys.filter { $0.hasPrefix("targets_cpu") }.compactMap {
+      Int($0.dropFirst(11))
+    }
     #expect(report.cpus == (targets.max() ?? -1) + 1)
     #expect(report.cpusInferred)
     #expect(!report.textPoke.batches.isEmpty)
@@ -49,7 +51,9 @@ struct CPUCountCheckTests {
 enum TestExpectations {
   static func values(_ relative: String) throws -> [String: String] {
     var values: [String: String] = [:]
-    for line in try String(contentsOf: Fixtures.url(relative), encoding: .utf8).split(separator: "\n") {
+    for line in try String(contentsOf: Fixtures.url(relative), encoding: .utf8).split(
+      separator: "\n")
+    {
       let parts = line.split(separator: "=", maxSplits: 1)
       if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
     }

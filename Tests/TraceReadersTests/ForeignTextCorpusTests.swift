@@ -38,10 +38,14 @@ struct ForeignTextCorpusTests {
     #expect(Self.perfScripts.count >= 10)
     #expect(Self.perfReports.count >= 1)
     #expect(Self.interrupts.count >= 4)
-    #expect(Fixtures.files(in: "foreign/text", suffix: "").filter { !$0.hasSuffix(".expected") }.count >= 14)
+    #expect(
+      Fixtures.files(in: "foreign/text", suffix: "").filter { !$0.hasSuffix(".expected") }.count
+        >= 14)
   }
 
-  @Test("ftrace and report text: events, stacks, per CPU and per name as awk counts them", arguments: traceText)
+  @Test(
+    "ftrace and report text: events, stacks, per CPU and per name as awk counts them",
+    arguments: traceText)
   func traceTextCounts(_ fixture: String) throws {
     let want = try Self.expected(fixture)
     let path = Fixtures.url(fixture).path
@@ -69,7 +73,9 @@ struct ForeignTextCorpusTests {
     #expect(continued == Int(want["continuations"]!)!, "continuation lines")
   }
 
-  @Test("perf script: samples, frames, events and samples without a CPU as awk counts them", arguments: perfScripts)
+  @Test(
+    "perf script: samples, frames, events and samples without a CPU as awk counts them",
+    arguments: perfScripts)
   func perfScriptCounts(_ fixture: String) throws {
     let want = try Self.expected(fixture)
     let path = Fixtures.url(fixture).path
@@ -77,11 +83,17 @@ struct ForeignTextCorpusTests {
     let (events, skipped) = try PerfScriptSource(path: path).readAll()
     #expect(skipped.count == 0)
     #expect(events.count == Int(want["samples"]!)!)
-    #expect(events.reduce(0) { $0 + ($1.stack?.frames.count ?? 0) } == Int(want["frames"]!)! + Int(want["inline_frames"]!)!)
+    #expect(
+      events.reduce(0) { $0 + ($1.stack?.frames.count ?? 0) } == Int(want["frames"]!)! + Int(
+        want["inline_frames"]!)!)
     #expect(events.filter { $0.cpu < 0 }.count == Int(want["no_cpu"]!)!)
     #expect((events.map(\.cpu).max() ?? -1) == Int(want["max_cpu"]!)!)
     var perEvent: [String: Int] = [:]
-    for event in events { perEvent["event.\(event.system == "perf" ? event.name : "\(event.system):\(event.name)")", default: 0] += 1 }
+    for event in events {
+      perEvent[
+        "event.\(event.system == "perf" ? event.name : "\(event.system):\(event.name)")", default: 0
+      ] += 1
+    }
     #expect(perEvent == want.filter { $0.key.hasPrefix("event.") }.mapValues { Int($0)! })
   }
 
@@ -97,7 +109,9 @@ struct ForeignTextCorpusTests {
     #expect(entries.first.map { String(format: "%.2f", $0.percent) } == want["first_percent"])
   }
 
-  @Test("/proc/interrupts: snapshots and function-call rows per CPU as awk sums them", arguments: interrupts)
+  @Test(
+    "/proc/interrupts: snapshots and function-call rows per CPU as awk sums them",
+    arguments: interrupts)
   func interruptCounts(_ fixture: String) throws {
     let want = try Self.expected(fixture)
     let path = Fixtures.url(fixture).path
@@ -111,24 +125,31 @@ struct ForeignTextCorpusTests {
   @Test("perf script -F without `event` is refused at its first line, naming the layout")
   func eventlessLayoutRefused() throws {
     let path = Fixtures.url("text/local618-thread-noevent.perfscript.txt").path
-    let error = try #require(throws: TraceParseError.self) { _ = try PerfScriptSource(path: path).readAll() }
+    let error = try #require(throws: TraceParseError.self) {
+      _ = try PerfScriptSource(path: path).readAll()
+    }
     #expect(error.location.line == 1)
     #expect(error.description.contains("event"))
   }
 
   @Test("`CPU N is empty` lines are header lines; anything else after `CPU ` is still malformed")
   func emptyCPULines() throws {
-    let good = try TestFiles.temporary("version = 6\nCPU 0 is empty\nCPU 12 is empty\ncpus=16\n  ls-4734  [002] 106439.675591: sched_switch: prev_comm=a\n")
+    let good = try TestFiles.temporary(
+      "version = 6\nCPU 0 is empty\nCPU 12 is empty\ncpus=16\n  ls-4734  [002] 106439.675591: sched_switch: prev_comm=a\n"
+    )
     #expect(try FtraceTextSource(path: good).readAll().events.count == 1)
     let bad = try TestFiles.temporary("cpus=2\nCPU 0 is full\n")
-    let error = try #require(throws: TraceParseError.self) { _ = try FtraceTextSource(path: bad).readAll() }
+    let error = try #require(throws: TraceParseError.self) {
+      _ = try FtraceTextSource(path: bad).readAll()
+    }
     #expect(error.location.line == 2)
   }
 
   @Test("CPU numbers too large for an Int (a damaged line) read as a CPU, not a trap")
   func hugeCPUNumbers() throws {
     let path = try TestFiles.temporary(
-      "cpus=2\n  ls-1  [99999999999999999999] 1.000001: sched_switch: prev_comm=a\nCPU:99999999999999999999 [LOST 99999999999999999999 EVENTS]\n  ls-1  [001] 1.000002: sched_switch: prev_comm=a\n")
+      "cpus=2\n  ls-1  [99999999999999999999] 1.000001: sched_switch: prev_comm=a\nCPU:99999999999999999999 [LOST 99999999999999999999 EVENTS]\n  ls-1  [001] 1.000002: sched_switch: prev_comm=a\n"
+    )
     let (events, _) = try FtraceTextSource(path: path).readAll()
     #expect(events.count == 2)
   }
@@ -136,16 +157,23 @@ struct ForeignTextCorpusTests {
 
 @Suite("bytes that are not UTF-8 in text inputs")
 struct NonUTF8TextTests {
-  @Test("comm, marker text and perf script comm keep their bytes as \\xNN escapes, valid UTF-8 as it is")
+  @Test(
+    "comm, marker text and perf script comm keep their bytes as \\xNN escapes, valid UTF-8 as it is"
+  )
   func keptAsEscapes() throws {
-    var bytes = Array("cpus=2\n  caf".utf8) + [0xE9] + Array("-12  [001] 1.000001: print: tracing_mark_write: a".utf8)
+    var bytes =
+      Array("cpus=2\n  caf".utf8) + [0xE9]
+      + Array("-12  [001] 1.000001: print: tracing_mark_write: a".utf8)
     bytes += [0xFF, 0xFE] + Array("b \\ é\n".utf8)
     let (events, skipped) = try FtraceTextSource(path: try TestFiles.temporary(bytes)).readAll()
     #expect(skipped.count == 0)
     let event = try #require(events.first)
     #expect(event.comm == "caf\\xe9")
     #expect(event[field: "buf"]?.stringValue == "a\\xff\\xfeb \\\\ é")
-    var perf = Array("sh".utf8) + [0xC3] + Array(" 123 [000] 1.000001: cpu-clock: \n\tffffffff81000000 f".utf8) + [0x80, 0x80] + Array(" ([kernel.kallsyms])\n\n".utf8)
+    var perf =
+      Array("sh".utf8) + [0xC3]
+      + Array(" 123 [000] 1.000001: cpu-clock: \n\tffffffff81000000 f".utf8) + [0x80, 0x80]
+      + Array(" ([kernel.kallsyms])\n\n".utf8)
     perf += []
     let (samples, _) = try PerfScriptSource(path: try TestFiles.temporary(perf)).readAll()
     #expect(samples.first?.comm == "sh\\xc3")
@@ -155,12 +183,15 @@ struct NonUTF8TextTests {
   @Test("a malformed line that is not UTF-8 is quoted with its bytes in the error")
   func errorQuotesBytes() throws {
     let path = try TestFiles.temporary(Array("cpus=2\nbad ".utf8) + [0xFF] + Array(" line\n".utf8))
-    let error = try #require(throws: TraceParseError.self) { _ = try FtraceTextSource(path: path).readAll() }
+    let error = try #require(throws: TraceParseError.self) {
+      _ = try FtraceTextSource(path: path).readAll()
+    }
     #expect(error.location.line == 2)
     #expect(error.description.contains("bad \\xff line"))
   }
 
-  @Test("EscapedText: valid UTF-8 unchanged, every invalid byte escaped, backslash doubled only then")
+  @Test(
+    "EscapedText: valid UTF-8 unchanged, every invalid byte escaped, backslash doubled only then")
   func escapes() {
     #expect(EscapedText.string(Array("a\\é".utf8)) == "a\\é")
     #expect(EscapedText.string([0x61, 0xC0, 0x5C, 0xE2, 0x82]) == "a\\xc0\\\\\\xe2\\x82")
@@ -174,6 +205,7 @@ struct DamagedFieldNumberTests {
   func hugeCPUList() {
     #expect(CPUList.parse("0-99999999") == nil)
     #expect(CPUList.parse("0-7") == Array(0...7))
-    #expect(CPUList.parse(Substring(Array(repeating: "0-8191", count: 10).joined(separator: ","))) == nil)
+    #expect(
+      CPUList.parse(Substring(Array(repeating: "0-8191", count: 10).joined(separator: ","))) == nil)
   }
 }
