@@ -31,7 +31,7 @@ let package = Package(
       dependencies: ["TraceModel", "TraceReaders", "CTraceEvent", "CTraceFS", "CZstd", "CZlib"]),
 
     // MARK: - Analysis and the reference model
-    .target(name: "TraceAnalysis", dependencies: ["TraceModel"]),
+    .target(name: "TraceAnalysis", dependencies: ["TraceModel", "TraceReaders"]),
     .target(name: "PatchEngine", dependencies: ["TraceModel"]),
     // Reference kretprobe instance pools (freelist, array queue, objpool) for `pokestat bench pool`.
     .target(name: "InstancePools", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),

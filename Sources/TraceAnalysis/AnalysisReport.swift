@@ -13,8 +13,14 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var lostEventsPerCPU: [String: Int]
   /// True when events were lost: every count below is then a lower bound.
   public var countsAreLowerBounds: Bool
-  /// CPUs on the traced machine (from the trace, or the highest CPU seen + 1).
+  /// CPUs on the traced machine: from the trace's header (`cpus=`, `#P:`, trace.dat's CPU
+  /// count), else the highest CPU seen + 1 (then ``cpusInferred``); 0 when no event names its CPU.
   public var cpus: Int
+  /// True when ``cpus`` is not from the trace's header but the highest CPU seen + 1 (or 0).
+  public var cpusInferred: Bool = false
+  /// Events whose CPU the input does not give (perf script without a `[cpu]` column); their
+  /// per-CPU counts are under the key `"unknown"`.
+  public var eventsWithoutCPU: Int = 0
   public var ipi: IPISummary
   public var textPoke: TextPokeSummary
   public var flips: [FlipSummary]
@@ -25,11 +31,19 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var isolated: IsolatedSummary?
   /// Malformed text lines skipped under `--lenient` (nil when not lenient).
   public var skippedLines: Int?
+  /// From `perf report --stdio` input: the int3 handler's share and the interrupted callers.
+  public var perfReport: PerfReportSummary?
+  /// From `/proc/interrupts` snapshots: function-call IPIs per CPU per interval.
+  public var interrupts: InterruptSeriesSummary?
 
   enum CodingKeys: String, CodingKey {
     case file, format, kernel, events, cpus, ipi, flips, int3, isolated
     case skippedLines = "skipped_lines"
+    case perfReport = "perf_report"
+    case interrupts
     case lostEvents = "lost_events"
+    case cpusInferred = "cpus_inferred"
+    case eventsWithoutCPU = "events_without_cpu"
     case lostEventsPerCPU = "lost_events_per_cpu"
     case countsAreLowerBounds = "counts_are_lower_bounds"
     case textPoke = "text_poke"

@@ -49,7 +49,7 @@ public struct IPIAnalyzer {
     init(time: UInt64, cpu: Int, pid: Int32, ipis: Int, textPoke: Bool, path: Int32, batch: Int?, key: Int32) {
       self.time = time
       self.ipis = ipis
-      cpuNumber = Int32(cpu)
+      cpuNumber = Int32(CPUNumber.normalized(cpu))
       self.pid = pid
       self.path = path
       batchIndex = batch.map { Int32($0) } ?? -1
@@ -71,7 +71,7 @@ public struct IPIAnalyzer {
 
     init(time: UInt64, cpu: Int, kind: Int32, send: Int?) {
       self.time = time
-      self.cpu = Int32(cpu)
+      self.cpu = Int32(CPUNumber.normalized(cpu))
       self.kind = kind
       sendIndex = send.map { Int32($0) } ?? -1
     }
@@ -189,6 +189,8 @@ public struct IPIAnalyzer {
   private var lostPerCPU: [Int: Int] = [:]
   private var unknownLoss = false
   private var maxCPU = -1
+  /// Events whose CPU is unknown (``CPUNumber/unknown``).
+  private var eventsWithoutCPU = 0
   private var sends: [Send] = []
   private var sentPerCPU = CPUCounts()
   private var receivedPerCPU = CPUCounts()
@@ -264,24 +266,24 @@ public struct IPIAnalyzer {
   public mutating func consume(_ classified: ClassifiedEvent) {
     let event = classified.event
     events += 1
-    maxCPU = max(maxCPU, event.cpu)
-    if event.lostBefore > 0 { lostPerCPU[event.cpu, default: 0] += event.lostBefore }
+    let cpu = noteCPU(event.cpu)
+    if event.lostBefore > 0 { lostPerCPU[cpu] = Self.saturatingSum(lostPerCPU[cpu, default: 0], event.lostBefore) }
     if event.lostBefore < 0 { unknownLoss = true }
     let time = event.timestamp.nanoseconds
-    defer { lastPID[event.cpu] = event.pid }
+    defer { lastPID[cpu] = event.pid }
     switch classified.role {
     case .send(let targets, let via, let callsite, let callback):
-      handleSend(cpu: event.cpu, pid: event.pid, comm: { event.comm }, stack: event.stack, time: time,
+      handleSend(cpu: cpu, pid: event.pid, comm: { event.comm }, stack: event.stack, time: time,
                  targets: targets.map { .list($0) }, site: sendSite(via: via, callsite: callsite, callback: callback))
     case .receive(let via):
-      handleReceive(cpu: event.cpu, time: time, via: via, kind: kinds.index(via))
+      handleReceive(cpu: cpu, time: time, via: via, kind: kinds.index(via))
     case .receiveExit:
-      openReception[event.cpu] = -1
-      if let index = lastReception[event.cpu], let batch = sends[index].batch {
+      openReception[cpu] = -1
+      if let index = lastReception[cpu], let batch = sends[index].batch {
         batches[batch].lastAck = max(batches[batch].lastAck, time)
       }
     case .csdQueue(let function):
-      lastCSD[event.cpu] = (time, function)
+      lastCSD[cpu] = (time, function)
     case .batchQueue(let source):
       queued[event.pid, default: [:]][source, default: 0] += 1
     case .unbatchedPatch(let source):
@@ -312,9 +314,8 @@ public struct IPIAnalyzer {
   /// ``consume(_:)-(TraceEvent)`` with the event the record was made from.
   public mutating func consume(_ record: IPIRecord) {
     events += 1
-    let cpu = record.cpu
-    maxCPU = max(maxCPU, cpu)
-    if record.lostBefore > 0 { lostPerCPU[cpu, default: 0] += record.lostBefore }
+    let cpu = noteCPU(record.cpu)
+    if record.lostBefore > 0 { lostPerCPU[cpu] = Self.saturatingSum(lostPerCPU[cpu, default: 0], record.lostBefore) }
     if record.lostBefore < 0 { unknownLoss = true }
     let time = record.timestamp
     defer { lastPID[cpu] = record.pid }
@@ -347,6 +348,22 @@ public struct IPIAnalyzer {
         batches[batch].lastAck = max(batches[batch].lastAck, time)
       }
     }
+  }
+
+  /// The CPU number the analysis uses for `cpu` (``CPUNumber/normalized(_:)``), noted for the
+  /// inferred CPU count and the count of events without a CPU.
+  @inline(__always)
+  private mutating func noteCPU(_ cpu: Int) -> Int {
+    let normalized = CPUNumber.normalized(cpu)
+    if normalized < 0 { eventsWithoutCPU += 1 } else if normalized > maxCPU { maxCPU = normalized }
+    return normalized
+  }
+
+  /// Counts a CPU number the reader saw on events it did not hand over (outside
+  /// ``selection``) toward the CPU count inferred when the trace's header has none.
+  public mutating func noteCPUSeen(_ cpu: Int) {
+    let normalized = CPUNumber.normalized(cpu)
+    if normalized > maxCPU { maxCPU = normalized }
   }
 
   /// Adds a batch known only from a log line (`text_poke_bp_batch(nr_entries=N)` … `Took N usec`).
@@ -447,7 +464,10 @@ public struct IPIAnalyzer {
     }
     if let targets {
       sentPerCPU[cpu, default: 0] += count
-      targets.forEach { target in
+      targets.forEach { number in
+        let target = CPUNumber.normalized(number)
+        // A target is a CPU of the machine: it counts toward the inferred CPU count.
+        if target > maxCPU { maxCPU = target }
         matrix.add(row: cpu, column: target)
         unanswered[target] = index
       }
@@ -546,7 +566,9 @@ public struct IPIAnalyzer {
     // arm64's apply takes no count: its entries are the sites queued since the task's last batch
     // (the source that saw most of them: kprobe and function_graph see the same calls).
     let queuedEntries = queued.removeValue(forKey: event.pid)?.values.max()
-    var batch = Batch(start: time, cpu: event.cpu, pid: event.pid, comm: event.comm, entries: entries ?? queuedEntries, sources: [source])
+    var batch = Batch(
+      start: time, cpu: CPUNumber.normalized(event.cpu), pid: event.pid, comm: event.comm,
+      entries: entries ?? queuedEntries, sources: [source])
     batch.openSources[source] = time
     batch.idleCPUs = Set(lastPID.indices.filter { lastPID[$0] == 0 })
     batches.append(batch)
@@ -636,12 +658,17 @@ public struct IPIAnalyzer {
   /// The report, once every event has been consumed. `skippedEvents` are events the reader
   /// read but did not return (outside ``selection``); they count toward `events`.
   public func finish(skippedEvents: Int = 0) -> AnalysisReport {
-    let cpus = metadata.cpuCount ?? (maxCPU + 1)
+    // The header's count when it has a plausible one that covers every CPU seen; else the
+    // highest CPU seen + 1, said to be inferred.
+    let seen = maxCPU + 1
+    let header = metadata.cpuCount.flatMap { $0 >= 1 && $0 <= CPUNumber.limit ? $0 : nil }
+    let cpus = header.map { max($0, seen) } ?? seen
+    let cpusInferred = header.map { $0 < seen } ?? true
     // Pages report the events lost before them; CPUSTAT reports the buffer's overruns: the same
     // losses seen twice, so take the larger per CPU.
     var lost = lostPerCPU
     for (cpu, dropped) in metadata.droppedPerCPU where dropped > lost[cpu, default: 0] { lost[cpu] = dropped }
-    let lostTotal = lost.values.reduce(0, +)
+    let lostTotal = lost.values.reduce(0, Self.saturatingSum)
 
     let batchSummaries = batches.enumerated().map { index, batch -> BatchSummary in
       let preferred = ["function_graph", "kprobe", "log"].first { batch.durations[$0] != nil }
@@ -688,11 +715,12 @@ public struct IPIAnalyzer {
     return AnalysisReport(
       file: metadata.file, format: metadata.formatDescription, kernel: metadata.kernelRelease,
       events: events + skippedEvents, lostEvents: lostTotal, lostEventsPerCPU: Self.keyed(lost),
-      countsAreLowerBounds: lostTotal > 0 || unknownLoss, cpus: cpus,
+      countsAreLowerBounds: lostTotal > 0 || unknownLoss, cpus: cpus, cpusInferred: cpusInferred,
+      eventsWithoutCPU: eventsWithoutCPU,
       ipi: IPISummary(
         sent: sends.reduce(0) { $0 + $1.ipis }, received: receivedPerCPU.dictionary.values.reduce(0, +), sendEvents: sends.count,
         sentPerCPU: Self.keyed(sentPerCPU.dictionary), receivedPerCPU: Self.keyed(receivedPerCPU.dictionary),
-        matrix: matrix.dictionary.reduce(into: [:]) { $0[String($1.key)] = Self.keyed($1.value) },
+        matrix: matrix.dictionary.reduce(into: [:]) { $0[CPUNumber.key($1.key)] = Self.keyed($1.value) },
         sources: sources.sorted(), sendsWithUnknownTargets: unknownTargetSends),
       textPoke: TextPokeSummary(
         ipisSent: textPokeSends.reduce(0) { $0 + $1.ipis }, ipisReceived: textPokeReceived, syncs: textPokeSends.count,
@@ -719,15 +747,15 @@ public struct IPIAnalyzer {
         let end = flip.end ?? UInt64.max
         let inside = batchSummaries.filter { $0.startNs >= flip.start && $0.startNs <= end }
         let windowSends = sends[Self.range(of: sends, from: flip.start, to: end) { $0.time }]
-        var received: [Int: Int] = [:]
-        for batch in inside { for (cpu, count) in batch.receivedPerCPU { received[Int(cpu)!, default: 0] += count } }
+        var received: [String: Int] = [:]
+        for batch in inside { for (cpu, count) in batch.receivedPerCPU { received[cpu, default: 0] += count } }
         var all: [Int: Int] = [:]
         for reception in receptions[Self.range(of: receptions, from: flip.start, to: end) { $0.time }] { all[Int(reception.cpu), default: 0] += 1 }
         return FlipSummary(
-          key: flip.key, value: flip.value, startNs: flip.start, endNs: flip.end ?? (sends.last?.time ?? flip.start),
+          key: flip.key, value: flip.value, startNs: flip.start, endNs: max(flip.start, flip.end ?? (sends.last?.time ?? flip.start)),
           batches: inside.count, ipisSent: inside.reduce(0) { $0 + $1.ipisSent },
           ipisReceived: inside.reduce(0) { $0 + $1.ipisReceived }, syncs: inside.reduce(0) { $0 + $1.syncs },
-          receivedPerCPU: Self.keyed(received),
+          receivedPerCPU: received,
           otherIPIsSent: windowSends.filter { !$0.textPoke }.reduce(0) { $0 + $1.ipis },
           allIPIsReceived: all.values.reduce(0, +), allReceivedPerCPU: Self.keyed(all), boundary: "marker",
           unbatchedPatches: unbatchedPatches.values.map { Self.range(of: $0, from: flip.start, to: end) { $0 }.count }.max() ?? 0)
@@ -805,8 +833,14 @@ public struct IPIAnalyzer {
     return lower..<max(lower, upper)
   }
 
+  /// `a + b`, or `Int.max` where that overflows (loss counts come from files).
+  static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : sum
+  }
+
   static func keyed(_ counts: [Int: Int]) -> [String: Int] {
-    counts.reduce(into: [:]) { $0[String($1.key)] = $1.value }
+    counts.reduce(into: [:]) { $0[CPUNumber.key($1.key)] = $1.value }
   }
 
   static func ranked(_ counts: [String: Int]) -> [NamedCount] {
@@ -815,33 +849,43 @@ public struct IPIAnalyzer {
 }
 
 /// Counts per CPU number, like a `[Int: Int]` (a CPU counted once is present, even at 0) but
-/// stored in an array that grows to the highest CPU seen: no hashing per event.
+/// stored in an array that grows to the highest CPU seen: no hashing per event. Numbers outside
+/// `0..<CPUNumber.limit` (the unknown CPU, -1) are counted in one slot of their own.
 struct CPUCounts {
   private var values: [Int?] = []
+  private var unknown: Int?
 
   subscript(cpu: Int, default initial: Int) -> Int {
-    get { cpu < values.count ? values[cpu] ?? initial : initial }
+    get {
+      guard cpu >= 0, cpu < CPUNumber.limit else { return unknown ?? initial }
+      return cpu < values.count ? values[cpu] ?? initial : initial
+    }
     set {
+      guard cpu >= 0, cpu < CPUNumber.limit else { unknown = newValue; return }
       if cpu >= values.count { values.append(contentsOf: repeatElement(nil, count: cpu + 1 - values.count)) }
       values[cpu] = newValue
     }
   }
 
-  var isEmpty: Bool { !values.contains { $0 != nil } }
+  var isEmpty: Bool { unknown == nil && !values.contains { $0 != nil } }
 
-  /// The present CPUs and their counts.
+  /// The present CPUs and their counts (the unknown CPU as ``CPUNumber/unknown``).
   var dictionary: [Int: Int] {
     var result: [Int: Int] = [:]
     for (cpu, count) in values.enumerated() { if let count { result[cpu] = count } }
+    if let unknown { result[CPUNumber.unknown] = unknown }
     return result
   }
 }
 
-/// Counts per (row CPU, column CPU), like `[Int: [Int: Int]]` with rows created on their first count.
+/// Counts per (row CPU, column CPU), like `[Int: [Int: Int]]` with rows created on their first
+/// count; the unknown CPU has a row of its own.
 struct CPUMatrix {
   private var rows: [CPUCounts] = []
+  private var unknownRow = CPUCounts()
 
   mutating func add(row: Int, column: Int) {
+    guard row >= 0, row < CPUNumber.limit else { unknownRow[column, default: 0] += 1; return }
     if row >= rows.count { rows.append(contentsOf: repeatElement(CPUCounts(), count: row + 1 - rows.count)) }
     rows[row][column, default: 0] += 1
   }
@@ -849,24 +893,36 @@ struct CPUMatrix {
   var dictionary: [Int: [Int: Int]] {
     var result: [Int: [Int: Int]] = [:]
     for (cpu, row) in rows.enumerated() where !row.isEmpty { result[cpu] = row.dictionary }
+    if !unknownRow.isEmpty { result[CPUNumber.unknown] = unknownRow.dictionary }
     return result
   }
 }
 
-/// A value per CPU number, stored in an array that grows to the highest CPU seen.
+/// A value per CPU number, stored in an array that grows to the highest CPU seen; the unknown
+/// CPU (any number outside `0..<CPUNumber.limit`) has one value of its own.
 struct PerCPU<Value> {
   private var values: [Value] = []
+  private var unknown: Value
   private let initial: Value
-  init(_ initial: Value) { self.initial = initial }
+  init(_ initial: Value) {
+    self.initial = initial
+    unknown = initial
+  }
+  /// The known CPUs that have a value.
   var indices: Range<Int> { values.indices }
   /// Runs `body` on one CPU's value in place (no copy of a value that holds storage).
   mutating func update<Result>(_ cpu: Int, _ body: (inout Value) -> Result) -> Result {
+    guard cpu >= 0, cpu < CPUNumber.limit else { return body(&unknown) }
     if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
     return body(&values[cpu])
   }
   subscript(cpu: Int) -> Value {
-    get { cpu < values.count ? values[cpu] : initial }
+    get {
+      guard cpu >= 0, cpu < CPUNumber.limit else { return unknown }
+      return cpu < values.count ? values[cpu] : initial
+    }
     set {
+      guard cpu >= 0, cpu < CPUNumber.limit else { unknown = newValue; return }
       if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
       values[cpu] = newValue
     }

@@ -87,7 +87,14 @@ public enum PredictionCheck {
       kernelVersion = KernelVersion(6, 1)
       assumptions.append("the trace does not name its kernel: rules of 6.1 assumed (give --kernel)")
     }
-    let online = cpus ?? report.cpus
+    // A CPU count below 1 (no event named its CPU) cannot be predicted for: `cpuCountProblem`
+    // makes callers refuse it; a caller that did not ask still gets no trap.
+    let online = max(1, cpus ?? report.cpus)
+    if cpus == nil, report.cpus < 1 {
+      assumptions.append("no event names its CPU: 1 CPU assumed (give --cpus)")
+    } else if cpus == nil, report.cpusInferred {
+      assumptions.append("the trace does not record its CPU count: \(report.cpus) CPUs inferred from the highest CPU seen (give --cpus)")
+    }
     let reference = X86TextPoke.predictJumpLabel(entryRuns: [1], kernel: kernelVersion, onlineCPUs: online)
     var checks: [BatchCheck] = []
     for (index, batch) in report.textPoke.batches.enumerated() {
@@ -142,6 +149,19 @@ public enum PredictionCheck {
       assumptions: assumptions)
   }
 
+  /// Why `report` cannot be checked with `cpus` (nil: the trace's count), or nil when it can:
+  /// the CPU count is unknown (no event names its CPU) and the trace has batches to check.
+  /// Also refuses summary inputs (perf report, /proc/interrupts): they hold no batches to check.
+  public static func cpuCountProblem(_ report: AnalysisReport, cpus: Int?) -> CheckInputError? {
+    if report.perfReport != nil || report.interrupts != nil {
+      return CheckInputError(
+        description: "\(report.file): \(report.format) holds no text_poke batches to check (check reads event traces: trace.dat, ftrace and report text, perf script); `pokestat analyze` reads it")
+    }
+    guard (cpus ?? report.cpus) < 1, !report.textPoke.batches.isEmpty else { return nil }
+    return CheckInputError(
+      description: "\(report.file): the trace does not say how many CPUs were online and no event names its CPU; give --cpus N to check its \(report.textPoke.batches.count) batches")
+  }
+
   /// Compares one number; `explain(fewer)` names the deviation that accounts for a difference, if any.
   static func compare(
     _ quantity: String, predicted: Int, observed: Int, lowerBound: Bool,
@@ -162,4 +182,10 @@ public enum PredictionCheck {
     return CheckItem(quantity: quantity, predicted: predicted, observed: observed, verdict: .unexplained,
                      note: "\(observed - predicted > 0 ? "+" : "")\(observed - predicted): \(direction) than the protocol sends")
   }
+}
+
+/// A trace that `check` cannot judge (a fact the model needs is missing), printed as one line.
+public struct CheckInputError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  public init(description: String) { self.description = description }
 }

@@ -64,16 +64,22 @@ public enum CPUList {
     var cpus: [Int] = []
     for part in text.split(separator: ",") {
       let bounds = part.split(separator: "-", maxSplits: 1)
-      guard let low = Int(bounds[0]) else { return nil }
+      guard let low = Int(bounds[0]), low >= 0 else { return nil }
       if bounds.count == 2 {
-        guard let high = Int(bounds[1]), high >= low else { return nil }
+        // No kernel has more than 8192 CPUs (x86 CONFIG_MAXSMP); a longer range comes from a
+        // damaged line and is no CPU list (it would allocate one element per CPU).
+        guard let high = Int(bounds[1]), high >= low, high < maxCPUs else { return nil }
         cpus.append(contentsOf: low...high)
+        if cpus.count > 4 * maxCPUs { return nil }
       } else {
         cpus.append(low)
       }
     }
     return cpus
   }
+
+  /// One more than the highest CPU number a list may name.
+  public static let maxCPUs = 8192
 
   /// Formats CPU numbers as ranges: `[0, 1, 2, 5]` is `0-2,5`.
   public static func format(_ cpus: [Int]) -> String {

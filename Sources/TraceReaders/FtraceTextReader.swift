@@ -273,7 +273,7 @@ public struct FtraceTextStream: EventStream {
     var tail: UInt64 = 0
     for k in 0..<min(max(length - 7, 0), 8) { tail |= UInt64(b[start + 7 + k]) << UInt64(8 * k) }
     nameTails.append(tail)
-    let name = String(decoding: b[start..<end], as: UTF8.self)
+    let name = EscapedText.string(b[start..<end])
     let kind: NameInfo.Kind
     switch name {
     case "funcgraph_entry", "funcgraph_exit": kind = .functionGraph
@@ -295,8 +295,20 @@ public struct FtraceTextStream: EventStream {
   /// Whether events outside an ``FieldSelection/only(_:)`` selection are left out (and counted
   /// in ``skippedEvents``) instead of returned.
   private let skipsUnselected: Bool
-  /// Events left out because the selection did not name them.
+  /// Events read but not returned: left out because the selection did not name them, and
+  /// stack blocks (`<stack trace>`, `<user stack trace>`, `kernel_stack:`, `user_stack:`), which
+  /// are events of their own in the trace (trace-cmd report prints each on its own line,
+  /// trace.dat stores each as a record) but are folded into the event before them, as
+  /// `TraceDatReader.Stream` folds `kernel_stack` records and counts them the same way.
   public private(set) var skippedEvents = 0
+  /// The highest CPU number of the events read so far, returned or left out (-1: none), for a
+  /// CPU count inferred from the trace when its header has none.
+  public private(set) var highestCPU = -1
+  /// The latest event was a text event (`print`, `bprint`, `bputs`) whose text may go on, on
+  /// the lines that follow: trace-cmd report prints a `\n` in the text as a line break.
+  private var pendingTextContinues = false
+  /// The text event whose lines go on was left out (outside the selection).
+  private var pendingTextSkipped = false
   /// Per CPU, a bit per buffer (index in ``bufferNames``) whose latest event was left out, so
   /// a stack block after it is dropped rather than given to an earlier event.
   private var skippedLatest: [UInt64] = []
@@ -335,18 +347,26 @@ public struct FtraceTextStream: EventStream {
   }
 
   private mutating func emit(_ event: consuming TraceEvent, infoIsEmpty: Bool = false) {
+    if event.cpu > highestCPU { highestCPU = event.cpu }
     let bit = bufferBit(event.buffer)
     if event.cpu >= 0, event.cpu < skippedLatest.count { skippedLatest[event.cpu] &= ~bit }
     markComplete(cpu: event.cpu, buffer: event.buffer)
+    pendingTextContinues = Self.textEventNames.contains(event.name)
+    pendingTextSkipped = false
     window.append(event)
     windowDone.append(false)
     pendingInfoIsEmpty = infoIsEmpty
   }
 
+  /// Events whose printed text is free text that can hold newlines.
+  static let textEventNames: Set<String> = ["print", "bprint", "bputs"]
+
   /// Leaves out an event of `cpu` in `buffer` that the selection does not name.
   private mutating func skipEvent(cpu: Int, buffer: String) {
     skippedEvents += 1
+    if cpu > highestCPU { highestCPU = cpu }
     pendingInfoIsEmpty = false
+    pendingTextContinues = false
     stackState = .none
     markComplete(cpu: cpu, buffer: buffer)
     guard cpu >= 0, cpu < 4096 else { return }
@@ -426,10 +446,17 @@ public struct FtraceTextStream: EventStream {
         lostByCPU[cpu, default: 0] = lost < 0 ? -1 : (lostByCPU[cpu] ?? 0) + lost
         if !bufferName.isEmpty { bufferOfNextUnlabelledLine = bufferName }
         stackState = .none
+        pendingTextContinues = false
         return
       }
     }
     if Self.hasPrefix(buffer, i, end, Byte.cpusEquals) || Self.hasPrefix(buffer, i, end, Byte.versionEquals) {
+      return
+    }
+    // trace-cmd 2.x report header: `CPU 3 is empty` (no events recorded on that CPU).
+    if Self.hasPrefix(buffer, i, end, Byte.cpuSpace), Self.isEmptyCPULine(buffer, i + 4, end) {
+      stackState = .none
+      pendingTextContinues = false
       return
     }
     if let graph = parseFunctionGraph(buffer, i, end, bufferName: bufferName) {
@@ -438,9 +465,21 @@ public struct FtraceTextStream: EventStream {
       return
     }
     if try parseEvent(buffer, i, end, bufferName: bufferName) { return }
+    // The next line of a text event's text (a `\n` in a trace_printk or marker string): the
+    // report prints it as it is, at column 0.
+    if pendingTextContinues, pendingTextSkipped { return }
+    if pendingTextContinues, !pendingInfoIsEmpty, stackState == .none, var event = window.popLast() {
+      let more = EscapedText.string(buffer[range])
+      event.info = (event.info ?? "") + "\n" + more
+      if let index = event.fields.firstIndex(where: { $0.name == "buf" }), case .string(let text) = event.fields[index].value {
+        event.fields[index].value = .string(text + "\n" + more)
+      }
+      window.append(event)
+      return
+    }
     // A wrapped continuation of an event that printed nothing after its name.
     if pendingInfoIsEmpty, stackState == .none, var event = window.popLast() {
-      let text = String(decoding: buffer[i..<end], as: UTF8.self).trimmed(of: " \t")
+      let text = EscapedText.string(buffer[i..<end]).trimmed(of: " \t")
       event.info = text
       if fields.wants(system: event.system, name: event.name) {
         event.fields = Self.fieldsOf(name: event.name, info: text[...])
@@ -456,6 +495,15 @@ public struct FtraceTextStream: EventStream {
           found: reader.text(range)),
         location: reader.location),
       lenient: options.lenient)
+  }
+
+  /// `N is empty` to the end of the line after `CPU ` (trace-cmd 2.x report headers).
+  static func isEmptyCPULine(_ b: [UInt8], _ start: Int, _ end: Int) -> Bool {
+    var i = start
+    guard parseDecimal(b, &i, end) != nil else { return false }
+    var e = end
+    while e > i, b[e - 1] == Byte.space || b[e - 1] == UInt8(ascii: "\r") { e -= 1 }
+    return e - i == Byte.isEmpty.count && hasPrefix(b, i, e, Byte.isEmpty)
   }
 
   /// End of a `name: ` prefix at `start`: a run without spaces ending in `: ` followed by a space
@@ -489,15 +537,15 @@ public struct FtraceTextStream: EventStream {
     guard i < end, b[i] == Byte.openBracket else { return nil }
     i += 1
     // trace-cmd's `CPU:N [EVENTS DROPPED]`: events lost, number unknown.
-    if hasPrefix(b, i, end, Byte.eventsDroppedUnknown) { return (Int(cpu), -1) }
+    if hasPrefix(b, i, end, Byte.eventsDroppedUnknown) { return (Int(clamping: cpu), -1) }
     if hasPrefix(b, i, end, Byte.lost) {
       i += Byte.lost.count
-      if hasPrefix(b, i, end, Byte.eventsClose) { return (Int(cpu), -1) }
+      if hasPrefix(b, i, end, Byte.eventsClose) { return (Int(clamping: cpu), -1) }
       guard let count = parseDecimal(b, &i, end) else { return nil }
-      return (Int(cpu), Int(count))
+      return (Int(clamping: cpu), Int(clamping: count))
     }
     guard let count = parseDecimal(b, &i, end), hasPrefix(b, i, end, Byte.eventsDropped) else { return nil }
-    return (Int(cpu), Int(count))
+    return (Int(clamping: cpu), Int(clamping: count))
   }
 
   static func parseDecimal(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
@@ -546,7 +594,7 @@ public struct FtraceTextStream: EventStream {
     }
     var j = i
     while j < end, b[j] != Byte.space, b[j] != Byte.plus { j += 1 }
-    let symbol = String(decoding: b[i..<j], as: UTF8.self)
+    let symbol = EscapedText.string(b[i..<j])
     var offset: UInt64 = 0
     var address: UInt64 = 0
     if j < end, b[j] == Byte.plus {
@@ -619,7 +667,7 @@ public struct FtraceTextStream: EventStream {
       guard let open = Self.lastIndex(of: Byte.openBracket, in: b, start, p) else { return false }
       var k = open + 1
       guard let value = Self.parseDecimal(b, &k, p - 1) else { return false }
-      cpu = Int(value)
+      cpu = Int(clamping: value)
       p = open
     } else {
       // A flags token: `d..2.` after `[cpu]`, or `0d..2.` (cpu digits first) in latency layouts.
@@ -631,12 +679,12 @@ public struct FtraceTextStream: EventStream {
         guard let open = Self.lastIndex(of: Byte.openBracket, in: b, start, q) else { return false }
         var k = open + 1
         guard let value = Self.parseDecimal(b, &k, q - 1) else { return false }
-        cpu = Int(value)
+        cpu = Int(clamping: value)
         p = open
       } else {
         var k = tokenStart
         guard let value = Self.parseDecimal(b, &k, p), k < p else { return false }
-        cpu = Int(value)
+        cpu = Int(clamping: value)
         p = tokenStart
       }
     }
@@ -699,7 +747,7 @@ public struct FtraceTextStream: EventStream {
       // a leaf `func();` gives an entry and an exit (see ``graphBody``).
       stackState = .none
       var durationNs: UInt64?
-      let columns = String(decoding: b[infoStart..<bar], as: UTF8.self).split(separator: " ")
+      let columns = EscapedText.string(b[infoStart..<bar]).split(separator: " ")
       if let us = columns.firstIndex(of: "us"), us > 0 { durationNs = Self.microsecondsToNanoseconds(columns[us - 1]) }
       let events = graphBody(
         b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: Int32(truncatingIfNeeded: pid),
@@ -721,6 +769,9 @@ public struct FtraceTextStream: EventStream {
     while infoEnd > infoStart, b[infoEnd - 1] == Byte.space { infoEnd -= 1 }
     if names[index].isSkipped, infoStart < infoEnd {
       skipEvent(cpu: cpu, buffer: bufferName)
+      // Its text may go on the next lines: read them as its continuation, and drop them.
+      pendingTextContinues = Self.textEventNames.contains(names[index].name)
+      pendingTextSkipped = pendingTextContinues
       return
     }
     let comm = interner.string(b, start, commEnd)
@@ -732,7 +783,7 @@ public struct FtraceTextStream: EventStream {
       system: system, name: name, buffer: bufferName, lostBefore: lost)
     let wantsFields = names[index].wantsFields
     if wantsFields || system.isEmpty {
-      let info = String(decoding: b[infoStart..<infoEnd], as: UTF8.self)
+      let info = EscapedText.string(b[infoStart..<infoEnd])
       if system.isEmpty {
         event.system = EventSystems.system(of: name, info: info[...])
       }
@@ -748,6 +799,9 @@ public struct FtraceTextStream: EventStream {
   /// belongs to another buffer's event on the same CPU).
   private mutating func attachStackStart(cpu: Int, buffer: String) {
     pendingInfoIsEmpty = false
+    pendingTextContinues = false
+    // The stack is an event of its own (see ``skippedEvents``).
+    skippedEvents += 1
     stackTarget = nil
     guard stackState == .kernel else { return }
     if cpu >= 0, cpu < skippedLatest.count, skippedLatest[cpu] & bufferBit(buffer) != 0 { return }
@@ -836,10 +890,10 @@ public struct FtraceTextStream: EventStream {
     }
     guard k < end, b[k] == Byte.closeParen else { return nil }
     var c = i
-    let cpu = Int(Self.parseDecimal(b, &c, end) ?? 0)
+    let cpu = Int(clamping: Self.parseDecimal(b, &c, end) ?? 0)
     // Columns up to the body's '|'.
     guard let bar = Self.firstIndex(of: Byte.bar, in: b, k + 1, end) else { return nil }
-    let columns = String(decoding: b[(k + 1)..<bar], as: UTF8.self)
+    let columns = EscapedText.string(b[(k + 1)..<bar])
     var durationNs: UInt64?
     var comm = ""
     var pid: Int32 = -1
@@ -874,7 +928,7 @@ public struct FtraceTextStream: EventStream {
     }
     var bodyEnd = end
     while bodyEnd > bodyStart, b[bodyEnd - 1] == Byte.space { bodyEnd -= 1 }
-    let body = String(decoding: b[bodyStart..<bodyEnd], as: UTF8.self)
+    let body = EscapedText.string(b[bodyStart..<bodyEnd])
     let depth = max(0, (spaces - 2) / 2)
     let time = Timestamp(nanoseconds: timestamp)
     let lost = lostByCPU.isEmpty ? 0 : lostByCPU.removeValue(forKey: cpu) ?? 0
@@ -978,6 +1032,8 @@ enum Byte {
   static let openParen = UInt8(ascii: "(")
   static let closeParen = UInt8(ascii: ")")
   static let cpuColon = Array("CPU:".utf8)
+  static let cpuSpace = Array("CPU ".utf8)
+  static let isEmpty = Array(" is empty".utf8)
   static let cpusEquals = Array("cpus=".utf8)
   static let versionEquals = Array("version =".utf8)
   static let lost = Array("LOST ".utf8)

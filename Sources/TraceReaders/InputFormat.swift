@@ -71,7 +71,13 @@ public func detectFormat(firstBytes: some Collection<UInt8>) -> InputFormat? {
   if isDmesgLine(first) { return .dmesg }
   if isPerfReportPercentLine(first) { return .perfReport }
   for line in lines.prefix(200) {
-    if line.hasPrefix("\t"), isPerfCallchainLine(line) { return .perfScript }
+    if line.hasPrefix("\t") || line.hasPrefix(" "), isPerfCallchainLine(line) { return .perfScript }
+  }
+  // `perf script -G -F event,ip,sym,dso`: `cpu-clock:  7f39e03b93e0 sym (dso)`.
+  if let space = first.firstIndex(of: " "), first[..<space].hasSuffix(":"),
+    isPerfCallchainLine(Substring("\t" + first[space...]))
+  {
+    return .perfScript
   }
   for line in lines.prefix(200) where !line.hasPrefix("#") {
     if let kind = eventLineKind(line) { return kind }
@@ -146,11 +152,16 @@ func isPerfReportPercentLine(_ line: Substring) -> Bool {
   return Double(trimmed[..<percent]) != nil && trimmed[trimmed.index(after: percent)...].first == " "
 }
 
+/// A perf script callchain frame: indented, a hex address, a symbol, and a `(dso)` (`[` or `/`
+/// inside: `([kernel.kallsyms])`, `(/usr/lib/…)`, `([unknown])`); tab-indented frames of
+/// `-F ip,sym` may have no dso.
 func isPerfCallchainLine(_ line: Substring) -> Bool {
-  let words = line.split(separator: " ", omittingEmptySubsequences: true)
-  guard words.count >= 2, let last = words.last else { return false }
-  let address = words[0].drop { $0 == "\t" }
-  return UInt64(address, radix: 16) != nil && last.hasPrefix("(") && last.hasSuffix(")")
+  let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+  guard words.count >= 2, let last = words.last, UInt64(words[0], radix: 16) != nil else { return false }
+  if last.hasPrefix("(") && last.hasSuffix(")") {
+    return line.contains(" ([") || line.contains(" (/")
+  }
+  return line.hasPrefix("\t")
 }
 
 /// Whether a `comm... [cpu] s.frac: name:` line is perf script (`comm pid [cpu]`, `sys:name:`
@@ -167,7 +178,11 @@ func eventLineKind(_ line: Substring) -> InputFormat? {
   let name = rest.prefix { $0 != " " }
   let task = line[..<open].split(separator: " ")
   if name.dropLast().contains(":") { return .perfScript }
-  if let number = task.last, Int(number) != nil, task.count >= 2 { return .perfScript }
+  if let number = task.last, task.count >= 2,
+    Int(number) != nil || number.split(separator: "/").count == 2 && number.split(separator: "/").allSatisfy({ Int($0) != nil })
+  {
+    return .perfScript
+  }
   if UInt64(name) != nil { return .perfScript }
   return .ftraceText
 }

@@ -97,14 +97,17 @@ public enum InterruptsReader {
     guard !name.isEmpty, !name.contains(" ") else { return nil }
     var rest = line[line.index(after: colon)...]
     var counts: [UInt64] = []
-    while counts.count < cpuCount {
+    // Every leading count, also past the header's CPUs: some arm kernels print IPI rows for
+    // CPUs the header (online CPUs) leaves out.
+    while counts.count < max(cpuCount, 4096) {
       let afterSpaces = rest.drop { $0 == " " }
       let token = afterSpaces.prefix { $0 != " " }
       guard !token.isEmpty, let value = UInt64(token) else { break }
       counts.append(value)
       rest = afterSpaces[token.endIndex...]
     }
-    guard !counts.isEmpty else { return nil }
+    // A row without counts is only an arm `FIQ:  fiq_glue`-style row: an upper-case name.
+    guard !counts.isEmpty || name.allSatisfy({ $0.isUppercase || $0.isNumber }) else { return nil }
     return InterruptSnapshot.Row(name: name, counts: counts, description: rest.trimmed(of: " "))
   }
 }

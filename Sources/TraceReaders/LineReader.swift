@@ -162,7 +162,7 @@ struct LineReader {
 
   /// The line's text, for error messages and string fields.
   func text(_ range: Range<Int>) -> String {
-    String(decoding: buffer[range], as: UTF8.self)
+    EscapedText.string(buffer[range])
   }
 }
 

@@ -111,6 +111,19 @@ public enum PerfReportReader {
     try parse(TextLines(text: text, path: path), options: options)
   }
 
+  /// The sample count as printed (`31K`) and the event of the header's `# Samples: 31K of
+  /// event 'cpu-clock'` line (nil when the report has none).
+  public static func header(path: String) throws(TraceParseError) -> (event: String?, samples: String?) {
+    var reader = try LineReader(path: path)
+    let head = String(decoding: try reader.peek().prefix(16 << 10), as: UTF8.self)
+    for line in head.split(separator: "\n").prefix(100) where line.hasPrefix("# Samples: ") {
+      let words = line.dropFirst(11).split(separator: " ")
+      let event = line.split(separator: "'", omittingEmptySubsequences: false).dropFirst().first.map(String.init)
+      return (event, words.first.map(String.init))
+    }
+    return (nil, nil)
+  }
+
   static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     entries: [PerfReportEntry], skipped: SkippedLines
   ) {

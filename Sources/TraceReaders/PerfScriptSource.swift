@@ -74,6 +74,8 @@ public struct PerfScriptStream: EventStream {
   private let options: TextReaderOptions
   /// Lines skipped in lenient mode so far.
   public private(set) var skipped = SkippedLines()
+  /// The highest CPU number of the samples read so far (-1: none names its CPU).
+  public private(set) var highestCPU = -1
   /// The sample whose callchain is being read.
   private var pending: TraceEvent?
   /// Where the tab-indented frame lines go: the pending sample, nowhere (a lenient reader
@@ -127,8 +129,16 @@ public struct PerfScriptStream: EventStream {
         continue
       }
       if b[start] == Byte.hash { continue }
+      // Frames indented with spaces (perf builds that pad the callchain instead of a tab): a
+      // frame when the line is no timestamped sample line and parses as a frame.
+      if b[start] == Byte.space, frameTarget != .none, parseSample(b, start, end, untimed: false) == nil,
+        let frame = Self.parseFrame(b, start, end)
+      {
+        if frameTarget == .pending { pending!.stack!.frames.append(frame) }
+        continue
+      }
       let previous = takePending()
-      if let event = parseSample(b, start, end) {
+      if let event = parseSample(b, start, end, untimed: false) ?? parseSample(b, start, end, untimed: true) {
         pending = event
         frameTarget = .pending
       } else {
@@ -143,6 +153,7 @@ public struct PerfScriptStream: EventStream {
   private mutating func takePending() -> TraceEvent? {
     guard var event = pending else { return nil }
     pending = nil
+    if event.cpu > highestCPU { highestCPU = event.cpu }
     if event.stack?.frames.isEmpty == true { event.stack = nil }
     return event
   }
@@ -162,25 +173,38 @@ public struct PerfScriptStream: EventStream {
 
   // MARK: - Sample lines
 
-  /// Parses a sample header; nil when the line has no `seconds.fraction:` token or no event.
-  private func parseSample(_ b: [UInt8], _ start: Int, _ end: Int) -> TraceEvent? {
-    // The timestamp: the first token after the first that is `digits.digits:`.
+  /// Parses a sample header; nil when the line has no `seconds.fraction:` token (or, with
+  /// `untimed`, no `event:` token after the task) or no event.
+  ///
+  /// `untimed`: the layout of `perf script -F` without `time` (`comm pid event: …`,
+  /// `event: …`): the event is the first token ending in `:` that opens the line or follows a
+  /// pid, `pid/tid` or `[cpu]` token; the sample's timestamp is 0 (file order is perf's order).
+  private func parseSample(_ b: [UInt8], _ start: Int, _ end: Int, untimed: Bool) -> TraceEvent? {
     var i = start
-    while i < end, b[i] == Byte.space { i += 1 }
-    while i < end, b[i] != Byte.space { i += 1 }
     var tsStart = -1
     var timestamp: UInt64 = 0
-    while i < end {
+    var untimedEvent: Range<Int>?
+    if untimed {
+      guard let token = Self.untimedEventToken(b, start, end) else { return nil }
+      tsStart = token.lowerBound
+      untimedEvent = token
+      i = token.upperBound
+    } else {
+      // The timestamp: the first token after the first that is `digits.digits:`.
       while i < end, b[i] == Byte.space { i += 1 }
-      let tokenStart = i
       while i < end, b[i] != Byte.space { i += 1 }
-      if let ns = Self.parseSeconds(b, tokenStart, i) {
-        tsStart = tokenStart
-        timestamp = ns
-        break
+      while i < end {
+        while i < end, b[i] == Byte.space { i += 1 }
+        let tokenStart = i
+        while i < end, b[i] != Byte.space { i += 1 }
+        if let ns = Self.parseSeconds(b, tokenStart, i) {
+          tsStart = tokenStart
+          timestamp = ns
+          break
+        }
       }
+      guard tsStart >= 0 else { return nil }
     }
-    guard tsStart >= 0 else { return nil }
     let afterTimestamp = i
 
     // Left of the timestamp, from the right: [cpu], pid[/tid], comm.
@@ -191,7 +215,7 @@ public struct PerfScriptStream: EventStream {
       guard let open = FtraceTextStream.lastIndex(of: Byte.openBracket, in: b, start, p) else { return nil }
       var k = open + 1
       guard let value = FtraceTextStream.parseDecimal(b, &k, p - 1), k == p - 1 else { return nil }
-      cpu = Int(value)
+      cpu = Int(clamping: value)
       p = open
       while p > start, b[p - 1] == Byte.space { p -= 1 }
     }
@@ -206,22 +230,26 @@ public struct PerfScriptStream: EventStream {
     while commStart < p, b[commStart] == Byte.space { commStart += 1 }
     var commEnd = p
     while commEnd > commStart, b[commEnd - 1] == Byte.space { commEnd -= 1 }
-    let comm = String(decoding: b[commStart..<commEnd], as: UTF8.self)
+    let comm = EscapedText.string(b[commStart..<commEnd])
 
     // Right of the timestamp: [period] event: rest.
     i = afterTimestamp
     while i < end, b[i] == Byte.space { i += 1 }
     var period: UInt64?
     var k = i
-    if let value = FtraceTextStream.parseDecimal(b, &k, end), k < end, b[k] == Byte.space {
+    if untimedEvent == nil, let value = FtraceTextStream.parseDecimal(b, &k, end), k < end, b[k] == Byte.space {
       period = value
       i = k
       while i < end, b[i] == Byte.space { i += 1 }
     }
-    let eventStart = i
+    var eventStart = i
     // The event ends at the first `: ` or at a colon ending the line.
     var eventEnd = -1
-    while i < end {
+    if let token = untimedEvent {
+      eventStart = token.lowerBound
+      eventEnd = token.upperBound - 1
+    }
+    while eventEnd < 0, i < end {
       if b[i] == Byte.colon, i + 1 == end || b[i + 1] == Byte.space {
         eventEnd = i
         break
@@ -229,7 +257,7 @@ public struct PerfScriptStream: EventStream {
       i += 1
     }
     guard eventEnd > eventStart else { return nil }
-    let eventText = String(decoding: b[eventStart..<eventEnd], as: UTF8.self)
+    let eventText = EscapedText.string(b[eventStart..<eventEnd])
     let (system, name) = Self.classify(eventText)
     var restStart = eventEnd + 1
     while restStart < end, b[restStart] == Byte.space { restStart += 1 }
@@ -248,7 +276,7 @@ public struct PerfScriptStream: EventStream {
       rest = rest.lowerBound..<cut
     }
     if fields.wants(system: system, name: name) {
-      let info = String(decoding: b[rest], as: UTF8.self)
+      let info = EscapedText.string(b[rest])
       event.info = info
       if system == "perf" {
         if let period { event.fields = [EventField(name: "period", value: .unsigned(period))] }
@@ -257,6 +285,37 @@ public struct PerfScriptStream: EventStream {
       }
     }
     return event
+  }
+
+  /// The `event:` token of an untimed sample line (see ``parseSample(_:_:_:untimed:)``),
+  /// colon included.
+  static func untimedEventToken(_ b: [UInt8], _ start: Int, _ end: Int) -> Range<Int>? {
+    var i = start
+    var previous: Range<Int>?
+    var index = 0
+    while i < end {
+      while i < end, b[i] == Byte.space { i += 1 }
+      guard i < end else { return nil }
+      let tokenStart = i
+      while i < end, b[i] != Byte.space { i += 1 }
+      let token = tokenStart..<i
+      // A timestamp: the line is timed (and had no event when the timed parse failed).
+      if parseSeconds(b, tokenStart, i) != nil { return nil }
+      if token.count > 1, b[i - 1] == Byte.colon {
+        if index == 0 { return token }
+        if let previous {
+          let isPid = parsePidTid(b, previous.lowerBound, previous.upperBound) != nil
+          var k = previous.lowerBound + 1
+          let isCPU = b[previous.lowerBound] == Byte.openBracket && b[previous.upperBound - 1] == Byte.closeBracket
+            && FtraceTextStream.parseDecimal(b, &k, previous.upperBound - 1) != nil && k == previous.upperBound - 1
+          if (isPid && index >= 1) || isCPU { return token }
+        }
+      }
+      previous = token
+      index += 1
+      if index > 64 { return nil }
+    }
+    return nil
   }
 
   /// `704.209603:` (µs) or `1486.566128604:` (`--ns`) as nanoseconds.
@@ -354,7 +413,7 @@ public struct PerfScriptStream: EventStream {
       }
     }
     let isUnknown = FtraceTextStream.hasPrefix(b, start, symbolEnd, Byte.unknownSymbol) && symbolEnd - start == 9
-    let symbol = symbolEnd == start || isUnknown ? nil : String(decoding: b[start..<symbolEnd], as: UTF8.self)
+    let symbol = symbolEnd == start || isUnknown ? nil : EscapedText.string(b[start..<symbolEnd])
     return KernelStack.Frame(address: address, symbol: symbol, offset: offset)
   }
 

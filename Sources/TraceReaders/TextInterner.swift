@@ -15,7 +15,7 @@ struct TextInterner {
   /// The text of `bytes[start..<end]`.
   mutating func string(_ bytes: [UInt8], _ start: Int, _ end: Int) -> String {
     let length = end - start
-    guard length <= 16 else { return String(decoding: bytes[start..<end], as: UTF8.self) }
+    guard length <= 16 else { return EscapedText.string(bytes[start..<end]) }
     var low: UInt64 = 0
     var high: UInt64 = 0
     var index = 0
@@ -27,7 +27,7 @@ struct TextInterner {
     let mixed = (low &* 0x9E37_79B9_7F4A_7C15) ^ (high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(length)
     let slot = Int(truncatingIfNeeded: mixed >> 54)
     if lengths[slot] == length, first[slot] == low, second[slot] == high { return strings[slot] }
-    let text = String(decoding: bytes[start..<end], as: UTF8.self)
+    let text = EscapedText.string(bytes[start..<end])
     first[slot] = low
     second[slot] = high
     lengths[slot] = length

@@ -59,22 +59,41 @@ public enum AnalysisRenderer {
   static func text(_ report: AnalysisReport, markdown: Bool) -> String {
     let heading = markdown ? "### " : ""
     var out = ""
-    out += "\(heading)\(report.file): \(report.format), kernel \(report.kernel ?? "unknown"), \(report.cpus) CPUs, \(report.events) events\n"
+    let cpuCount: String
+    if report.cpus == 0 {
+      cpuCount = "CPU count unknown (no event names its CPU)"
+    } else if report.cpusInferred {
+      cpuCount = "\(report.cpus) CPUs (inferred: highest CPU seen + 1; the trace does not say)"
+    } else {
+      cpuCount = "\(report.cpus) CPUs"
+    }
+    out += "\(heading)\(report.file): \(report.format), kernel \(report.kernel ?? "unknown"), \(cpuCount), \(report.events) events\n"
+    if report.eventsWithoutCPU > 0 {
+      out += "\(report.eventsWithoutCPU) events name no CPU (counted as cpu?).\n"
+    }
     if report.countsAreLowerBounds {
       out += "WARNING: \(report.lostEvents) events were lost (per CPU: \(report.lostEventsPerCPU.sorted { $0.key < $1.key }.map { "cpu\($0.key)=\($0.value)" }.joined(separator: " "))): every count below is a lower bound.\n"
     }
     if let skipped = report.skippedLines { out += "--lenient: \(skipped) malformed lines skipped.\n" }
     out += "\n\(heading)IPIs (\(report.ipi.sources.joined(separator: ", ")))\n"
-    let cpus = (0..<report.cpus).map(String.init)
+    var cpus = (0..<report.cpus).map(String.init)
+    // The unknown CPU (perf script without [cpu]) gets its own row and column when it has counts.
+    let unknown = CPUNumber.unknownKey
+    if report.ipi.sentPerCPU[unknown] != nil || report.ipi.receivedPerCPU[unknown] != nil
+      || report.ipi.matrix.values.contains(where: { $0[unknown] != nil })
+    {
+      cpus.append(unknown)
+    }
+    func label(_ cpu: String) -> String { cpu == unknown ? "cpu?" : "cpu\(cpu)" }
     var rows: [[String]] = []
     for sender in cpus {
       let row = report.ipi.matrix[sender] ?? [:]
-      rows.append(["cpu\(sender)", String(report.ipi.sentPerCPU[sender] ?? 0), String(report.ipi.receivedPerCPU[sender] ?? 0),
+      rows.append([label(sender), String(report.ipi.sentPerCPU[sender] ?? 0), String(report.ipi.receivedPerCPU[sender] ?? 0),
                    String(report.textPoke.receivedPerCPU[sender] ?? 0)] + cpus.map { String(row[$0] ?? 0) })
     }
     rows.append(["total", String(report.ipi.sent), String(report.ipi.received), String(report.textPoke.ipisReceived)]
                 + cpus.map { _ in "" })
-    out += table(["cpu", "sent", "received", "text_poke rcvd"] + cpus.map { "to cpu\($0)" }, rows, markdown: markdown)
+    out += table(["cpu", "sent", "received", "text_poke rcvd"] + cpus.map { "to \(label($0))" }, rows, markdown: markdown)
     if report.ipi.sendsWithUnknownTargets > 0 {
       out += "\(report.ipi.sendsWithUnknownTargets) sends had no recorded targets; their targets were taken from the receptions that followed.\n"
     }
@@ -86,7 +105,7 @@ public enum AnalysisRenderer {
       let flipRows = report.flips.enumerated().map { index, flip in
         [String(index + 1), (flip.key ?? "?") + (flip.value.map { "=\($0)" } ?? ""), String(flip.batches), String(flip.syncs),
          String(flip.ipisSent), String(flip.ipisReceived), String(flip.otherIPIsSent),
-         microseconds(flip.endNs - flip.startNs), flip.boundary]
+         microseconds(flip.endNs >= flip.startNs ? flip.endNs - flip.startNs : 0), flip.boundary]
       }
       out += table(["#", "key", "batches", "syncs", "IPIs sent", "IPIs rcvd", "other IPIs", "window us", "bounds"], flipRows, markdown: markdown)
     }
@@ -119,6 +138,38 @@ public enum AnalysisRenderer {
       out += "\n\(heading)int3 handler: \(report.int3.samples) of \(report.int3.totalSamples) samples (\(String(format: "%.2f", share))%)\n"
       for caller in report.int3.callers.prefix(5) { out += "  \(caller.count)  \(caller.name)\n" }
       if let note = report.int3.note { out += "note: \(note)\n" }
+    }
+    if let perf = report.perfReport {
+      out += "\n\(heading)perf report: \(perf.entries) entries" + (perf.event.map { ", event \($0)" } ?? "") + (perf.samples.map { ", \($0) samples" } ?? "") + "\n"
+      if perf.int3Symbols.isEmpty {
+        out += "int3 handler: not in the report (0.00%)\n"
+        for entry in perf.top { out += "  top: \(entry.percent.map { String(format: "%.2f%%", $0) } ?? "-")  \(entry.symbol)\n" }
+      } else {
+        out += "int3 handler (\(perf.int3Symbols.joined(separator: ", "))): \(String(format: "%.2f", perf.int3Percent))%"
+          + (perf.int3SelfPercent.map { String(format: " (self %.2f%%)", $0) } ?? "") + "\n"
+        if perf.callers.isEmpty {
+          out += perf.hasCallGraph ? "no callers listed under the handler\n" : "no call graph in the report (record with -g for the interrupted callers)\n"
+        }
+        for caller in perf.callers.prefix(10) {
+          out += "  \(caller.percent.map { String(format: "%.2f%%", $0) } ?? "      ")  \(caller.symbol)\n"
+        }
+      }
+    }
+    if let series = report.interrupts {
+      out += "\n\(heading)/proc/interrupts: \(series.snapshots) snapshots, "
+        + (series.rows.isEmpty ? "no function-call IPI row (a uniprocessor kernel has none): no IPIs counted\n" : "rows \(series.rows.joined(separator: "+")) (function-call IPIs received)\n")
+      if !series.rows.isEmpty {
+      let columns = (series.sinceBootPerCPU.keys.compactMap { Int($0) }.max() ?? -1) + 1
+      let cpuKeys = (0..<columns).map(String.init)
+      var rows: [[String]] = []
+      for (index, interval) in series.intervals.enumerated() {
+        rows.append(["\(index + 1)-\(index + 2)"] + cpuKeys.map { interval[$0].map(String.init) ?? "-" })
+      }
+      if !series.intervals.isEmpty { rows.append(["total"] + cpuKeys.map { series.totalPerCPU[$0].map(String.init) ?? "-" }) }
+      rows.append(["since boot"] + cpuKeys.map { series.sinceBootPerCPU[$0].map(String.init) ?? "-" })
+      out += table(["snapshots"] + cpuKeys.map { "cpu\($0)" }, rows, markdown: markdown)
+      if series.snapshots == 1 { out += "one snapshot: counts since boot only; take several (watch -n1 cat /proc/interrupts) for IPIs per interval\n" }
+      }
     }
     if let isolated = report.isolated {
       out += "\n\(heading)Isolated CPUs \(isolated.cpus.map(String.init).joined(separator: ",")): \(isolated.received) IPIs received, \(isolated.textPokeReceived) from text_poke\n"

@@ -79,6 +79,46 @@ struct ReportTextEquivalenceTests {
       differences.isEmpty, "\(differences.count) differences, first: \(differences.prefix(12).joined(separator: "\n"))")
   }
 
+  static let everyTraceDat = Fixtures.files(in: "tracedat", suffix: ".dat") + Fixtures.files(in: "tracedat", suffix: ".dat.gz")
+
+  /// One rule for kernel stacks (docs/formats.md, "Kernel stacks"): a stack is an event of its
+  /// own, folded into the event before it. trace.dat counts its `kernel_stack` records, the
+  /// report text its stack blocks, and both equal the report's own lines (awk-style count of
+  /// event lines, `kernel_stack:` lines included).
+  @Test(
+    "trace.dat and its report text count the same events, kernel stacks included",
+    .enabled(if: Fixtures.canRun(with: "trace-cmd"), "trace-cmd is not installed (apt-get install trace-cmd)"),
+    arguments: everyTraceDat)
+  func sameEventCountWithStacks(_ fixture: String) throws {
+    #expect(Self.everyTraceDat.count >= 10)
+    let file = try Fixtures.materialize(fixture)
+    let dat = try TraceDatReader(path: file.path)
+    var datReturned = 0
+    let datFolded = try dat.forEachEventInTimeOrder(fields: .all) { _ in datReturned += 1 }
+    // Debian's trace-cmd cannot read zlib: the report of a zlib re-encoding is its zstd original's.
+    let reported = fixture.hasSuffix(".v7zlib.dat") ? Fixtures.url(fixture.replacingOccurrences(of: ".v7zlib.dat", with: ".v7zstd.dat")) : file
+    let report = try Fixtures.run(Fixtures.which("trace-cmd") ?? "/usr/bin/trace-cmd", ["report", reported.path])
+    let reportPath = NSTemporaryDirectory() + "pokestat-stackrule-\(UUID().uuidString).txt"
+    try Data(report.utf8).write(to: URL(fileURLWithPath: reportPath))
+    defer { try? FileManager.default.removeItem(atPath: reportPath) }
+    let text = try FtraceTextSource(path: reportPath)
+    var textReturned = 0
+    let textFolded = try text.forEachEventInTimeOrder(fields: .all) { _ in textReturned += 1 }
+    // The report's event lines: `comm-pid [cpu] seconds: name:` (with an instance prefix).
+    let lines = report.split(separator: "\n").filter { line in
+      guard let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]"),
+        Int(line[line.index(after: open)..<close]) != nil else { return false }
+      return line[close...].contains(": ")
+    }
+    let stackLines = lines.filter { $0.contains(" kernel_stack: ") || $0.contains(" <stack trace>") }.count
+    // A function_graph leaf (`funcgraph_entry: … |  func();`) is two records, entry and exit.
+    let leaves = lines.filter { $0.contains(" funcgraph_entry: ") && $0.hasSuffix(");") }.count
+    #expect(datReturned + datFolded == lines.count + leaves, "trace.dat")
+    #expect(textReturned + textFolded == lines.count + leaves, "report text")
+    #expect(textFolded == stackLines)
+    #expect(datReturned == textReturned)
+  }
+
   struct StreamKey: Hashable, Comparable, CustomStringConvertible {
     var buffer: String
     var cpu: Int

@@ -13,7 +13,9 @@ extension Pokestat {
     static let configuration = CommandConfiguration(
       abstract: "Count IPIs, text_poke batches, static-key flips and int3 hits in traces.",
       discussion: """
-        Reads trace.dat (v6/v7), ftrace text and trace-cmd report text. IPIs sent come from \
+        Reads trace.dat (v6/v7), ftrace text, trace-cmd report text, perf script and kernel \
+        logs; perf report --stdio gives the int3 handler's share and callers, /proc/interrupts \
+        snapshots the function-call IPIs per CPU per interval. IPIs sent come from \
         ipi:ipi_send_cpu/ipi_send_cpumask/ipi_raise, or from kprobes on the send functions \
         (recognized by the function they probe, not their name) and function-tracer hits; \
         IPIs received from irq_vectors:call_function{,_single}_entry. A send is a text_poke \
@@ -66,8 +68,14 @@ extension Pokestat {
     /// Reads one input in time order through the analyzer.
     static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
+      if case .summary(let kind, let path) = trace {
+        let textOptions = TextReaderOptions(lenient: lenient)
+        return kind == .perfReport
+          ? try SummaryInputAnalysis.perfReport(path: path, options: textOptions)
+          : try SummaryInputAnalysis.interrupts(path: path, options: textOptions)
+      }
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
-      let skipped: (skippedEvents: Int, skippedLines: Int)
+      let skipped: (skippedEvents: Int, skippedLines: Int, highestCPU: Int)
       if case .traceDat(let reader) = trace, reader.streamCount > 1 {
         // Each CPU stream is decoded on its own thread: IPI sends and receptions straight from
         // the ring-buffer bytes into compact records, other events classified there; this
@@ -81,7 +89,7 @@ extension Pokestat {
           },
           time: { $0.timestamp }
         ) { analyzer.consume($0) }
-        skipped = (count, 0)
+        skipped = (count, 0, -1)
       } else {
         skipped = try trace.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
       }
@@ -90,6 +98,7 @@ extension Pokestat {
           analyzer.recordLoggedBatch(start: record.timestamp, entries: record.entries, durationNanoseconds: record.durationNanoseconds)
         }
       }
+      analyzer.noteCPUSeen(skipped.highestCPU)
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.skippedLines = lenient ? skipped.skippedLines : nil
       return report

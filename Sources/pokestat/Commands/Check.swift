@@ -43,6 +43,7 @@ extension Pokestat {
       var reports: [CheckReport] = []
       for file in input.allFiles {
         let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions())
+        if let problem = PredictionCheck.cpuCountProblem(analysis, cpus: cpus) { throw problem }
         let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus)
         reports.append(report)
         worst = max(worst, report.verdict)

@@ -32,12 +32,16 @@ extension Pokestat {
 
     func run() throws {
       let opened = try OpenedTrace.open(trace, format: inputFormat, lenient: lenient)
+      if case .summary(let kind, _) = opened {
+        throw InputFailure("\(trace): \(kind.rawValue) holds no events to export (export reads trace.dat, ftrace and report text, perf script)")
+      }
       var analyzer = IPIAnalyzer(metadata: opened.metadata, options: AnalysisOptions())
       var ipis: [ChromeTrace.IPIMark] = []
       let skipped = try opened.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { event in
         analyzer.consume(event)
         ipis += Self.marks(event)
       }
+      analyzer.noteCPUSeen(skipped.highestCPU)
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.file = trace
       let json = try ChromeTrace(report: report, ipis: ipis).json()
@@ -56,7 +60,7 @@ extension Pokestat {
         return [ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: event.cpu, kind: .received, event: name)]
       case ("ipi", "ipi_send_cpu"):
         guard let cpu = event[field: "cpu"]?.unsignedValue else { return [] }
-        return [ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: Int(cpu), senderCPU: event.cpu, kind: .sent, event: name)]
+        return [ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: Int(clamping: cpu), senderCPU: event.cpu, kind: .sent, event: name)]
       case ("ipi", "ipi_send_cpumask"):
         return targets(event[field: "cpumask"]).map {
           ChromeTrace.IPIMark(timeNanoseconds: time, targetCPU: $0, senderCPU: event.cpu, kind: .sent, event: name)

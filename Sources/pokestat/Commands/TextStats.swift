@@ -61,6 +61,10 @@ extension Pokestat {
             var stream = try source.stream(index, fields: .all)
             while let event = try stream.next() { count(event) }
             skippedLines += stream.skipped.count
+            // Stack blocks are events of their own, folded into the event before them
+            // (docs/formats.md, "Kernel stacks"): counted as trace.dat counts its records.
+            tally.returned += stream.skippedEvents
+            if stream.skippedEvents > 0 { names["ftrace:kernel_stack", default: 0] += stream.skippedEvents }
           }
         } else {
           // Large files are read as one byte range per CPU, in parallel (FtraceTextRanges).
@@ -103,8 +107,8 @@ struct EventTally: Sendable {
     returned += 1
     guard event.system == "ipi" else { return }
     if event.name == "ipi_send_cpu" {
-      if let cpu = event[field: "cpu"]?.unsignedValue { ipiTargets[Int(cpu), default: 0] += 1 }
-    } else if let cpus = event[field: "cpumask"].flatMap { CPUMask.cpus(in: $0) } {
+      if let cpu = event[field: "cpu"]?.unsignedValue { ipiTargets[Int(clamping: cpu), default: 0] += 1 }
+    } else if let cpus = event[field: "cpumask"].flatMap({ CPUMask.cpus(in: $0) }) {
       for cpu in cpus { ipiTargets[cpu, default: 0] += 1 }
     }
   }

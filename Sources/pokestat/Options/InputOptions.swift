@@ -36,6 +36,9 @@ enum OpenedTrace {
   case perfScript(PerfScriptSource)
   /// `dmesg` with `Took N usec`-style duration lines: batches, no events.
   case kernelLog(KernelLog, skipped: Int, path: String)
+  /// `perf report --stdio` or `/proc/interrupts` snapshots: analyzed whole by
+  /// `SummaryInputAnalysis` (no events).
+  case summary(InputFormat, path: String)
 
   var metadata: TraceMetadata {
     switch self {
@@ -43,6 +46,7 @@ enum OpenedTrace {
     case .text(let source): return source.metadata
     case .perfScript(let source): return source.metadata
     case .kernelLog(_, _, let path): return TraceMetadata(file: path, formatDescription: "kernel log")
+    case .summary(let format, let path): return TraceMetadata(file: path, formatDescription: format.rawValue)
     }
   }
 
@@ -59,28 +63,33 @@ enum OpenedTrace {
     case .dmesg:
       let (log, skipped) = try KernelLogReader.read(path: path, options: TextReaderOptions(lenient: lenient))
       return .kernelLog(log, skipped: skipped.count, path: path)
+    case .perfReport, .procInterrupts:
+      return .summary(detected, path: path)
     default:
-      throw InputFailure("\(path): \(detected.rawValue) input has no events to analyze (analyze reads trace.dat, ftrace and trace-cmd report text, perf script and kernel logs; compare reads the others)")
+      throw InputFailure("\(path): \(detected.rawValue) input has no events to analyze (analyze reads trace.dat, ftrace and trace-cmd report text, perf script, perf report, /proc/interrupts and kernel logs; compare reads the others)")
     }
   }
 
   /// Feeds every event in time order; returns the events the reader left out (outside the
-  /// selection) and the malformed lines a lenient text reader skipped.
+  /// selection), the malformed lines a lenient text reader skipped, and the highest CPU a text
+  /// reader saw (-1 for trace.dat, whose header has the CPU count).
   @discardableResult
-  func forEachEventInTimeOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void) throws -> (skippedEvents: Int, skippedLines: Int) {
+  func forEachEventInTimeOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void) throws -> (skippedEvents: Int, skippedLines: Int, highestCPU: Int) {
     switch self {
     case .traceDat(let reader):
-      return (try reader.forEachEventInTimeOrderConcurrently(fields: fields, body), 0)
+      return (try reader.forEachEventInTimeOrderConcurrently(fields: fields, body), 0, -1)
     case .text(let source):
       var stream = try source.stream(0, fields: fields)
       while let event = try stream.next() { try body(event) }
-      return (stream.skippedEvents, stream.skippedLineCount)
+      return (stream.skippedEvents, stream.skippedLineCount, stream.highestCPU)
     case .perfScript(let source):
       var stream = try source.stream(0, fields: fields)
       while let event = try stream.next() { try body(event) }
-      return (stream.skippedEvents, stream.skipped.count)
+      return (stream.skippedEvents, stream.skipped.count, stream.highestCPU)
     case .kernelLog(_, let skipped, _):
-      return (0, skipped)
+      return (0, skipped, -1)
+    case .summary:
+      return (0, 0, -1)
     }
   }
 }

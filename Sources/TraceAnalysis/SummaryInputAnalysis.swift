@@ -1,0 +1,164 @@
+import TraceModel
+import TraceReaders
+
+/// What `perf report --stdio` says about the int3 handler (`poke_int3_handler`,
+/// `smp_text_poke_int3_handler`, `text_poke_int3_handler`, `do_int3`, …).
+public struct PerfReportSummary: Codable, Sendable, Equatable {
+  /// `# Samples: 31K of event 'cpu-clock'`'s event, when the header has it.
+  public var event: String?
+  /// `# Samples:` as printed (`31K`), when the header has it.
+  public var samples: String?
+  /// Entries read (one per command, object and symbol).
+  public var entries: Int
+  /// The int3 handler symbols found, and the sum of their entries' first column (%): the
+  /// share of samples in the handler (Children when the report has it, else Overhead).
+  public var int3Symbols: [String]
+  public var int3Percent: Double
+  /// The sum of their Self column (%), when the report has one.
+  public var int3SelfPercent: Double?
+  /// The callers listed under the first handler entry (call-graph reports), in print order,
+  /// with their branch percentages when printed; empty without a call graph.
+  public var callers: [Caller]
+  /// Whether the report has call graphs at all.
+  public var hasCallGraph: Bool
+  /// The three largest entries (symbol and first column), for a report without the handler.
+  public var top: [Caller]
+
+  public struct Caller: Codable, Sendable, Equatable {
+    public var symbol: String
+    public var percent: Double?
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case event, samples, entries, callers, top
+    case int3Symbols = "int3_symbols"
+    case int3Percent = "int3_percent"
+    case int3SelfPercent = "int3_self_percent"
+    case hasCallGraph = "has_call_graph"
+  }
+}
+
+/// Function-call IPIs seen in a series of `/proc/interrupts` snapshots.
+public struct InterruptSeriesSummary: Codable, Sendable, Equatable {
+  public var snapshots: Int
+  /// CPU columns of the header of the first snapshot (`CPU0 CPU1 …`).
+  public var cpus: Int
+  /// The rows counted as function-call IPIs: x86 `CAL`, and rows described as `Function call
+  /// interrupts` or `Single function call interrupts` (arm, arm64 `IPIn:` rows).
+  public var rows: [String]
+  /// Per interval (snapshot k-1 → k), the increase per CPU of those rows summed (keys are CPU
+  /// numbers as strings; a counter that went down, as after a CPU was unplugged, is negative).
+  public var intervals: [[String: Int64]]
+  /// First to last snapshot per CPU (empty with one snapshot).
+  public var totalPerCPU: [String: Int64]
+  /// The rows' counts in the last snapshot per CPU (since boot).
+  public var sinceBootPerCPU: [String: UInt64]
+
+  enum CodingKeys: String, CodingKey {
+    case snapshots, cpus, rows, intervals
+    case totalPerCPU = "total_per_cpu"
+    case sinceBootPerCPU = "since_boot_per_cpu"
+  }
+}
+
+/// `analyze` for inputs that hold no events but summaries: `perf report --stdio` and
+/// `/proc/interrupts` snapshot series. The report has no events; its `perf_report` or
+/// `interrupts` section holds the findings.
+public enum SummaryInputAnalysis {
+  /// The int3 handler's share and callers in a `perf report --stdio` file.
+  ///
+  /// - Throws: ``TraceParseError`` from ``PerfReportReader``.
+  public static func perfReport(path: String, options: TextReaderOptions = TextReaderOptions())
+    throws(TraceParseError)
+    -> AnalysisReport
+  {
+    let (entries, skipped) = try PerfReportReader.read(path: path, options: options)
+    let header = try PerfReportReader.header(path: path)
+    let handlers = entries.filter { KernelSymbols.int3HandlerNames.contains($0.symbol) }
+    let selfValues = handlers.compactMap(\.selfPercent)
+    let callers =
+      handlers.first.map { entry in
+        entry.callers.map { PerfReportSummary.Caller(symbol: $0.symbol, percent: $0.percent) }
+      } ?? []
+    var report = emptyReport(path: path, format: "perf report")
+    report.perfReport = PerfReportSummary(
+      event: header.event, samples: header.samples, entries: entries.count,
+      int3Symbols: Array(Set(handlers.map(\.symbol))).sorted(),
+      int3Percent: handlers.reduce(0) { $0 + $1.percent },
+      int3SelfPercent: handlers.isEmpty || selfValues.count < handlers.count
+        ? nil : selfValues.reduce(0, +),
+      callers: callers, hasCallGraph: entries.contains { !$0.callGraph.isEmpty },
+      top: entries.sorted { $0.percent > $1.percent }.prefix(3).map {
+        .init(symbol: $0.symbol, percent: $0.percent)
+      })
+    report.skippedLines = options.lenient ? skipped.count : nil
+    return report
+  }
+
+  /// Function-call IPIs per CPU per interval in a file of `/proc/interrupts` snapshots.
+  ///
+  /// - Throws: ``TraceParseError`` from ``InterruptsReader`` (an empty file, a row before any
+  ///   header). A file without a function-call row (a uniprocessor kernel's) gives empty rows.
+  public static func interrupts(path: String, options: TextReaderOptions = TextReaderOptions())
+    throws(TraceParseError)
+    -> AnalysisReport
+  {
+    let (snapshots, skipped) = try InterruptsReader.read(path: path, options: options)
+    guard let first = snapshots.first else {
+      throw TraceParseError(reason: .emptyInput, location: InputLocation(file: path))
+    }
+    // No function-call row: a uniprocessor kernel has none (no IPIs to count); `rows` is empty.
+    let rowNames = first.rows.filter(isFunctionCallRow).map(\.name)
+    func perCPU(_ snapshot: InterruptSnapshot) -> [UInt64] {
+      var sums: [UInt64] = []
+      for name in rowNames {
+        guard let row = snapshot[row: name] else { continue }
+        if row.counts.count > sums.count {
+          sums += repeatElement(0, count: row.counts.count - sums.count)
+        }
+        for (cpu, count) in row.counts.enumerated() { sums[cpu] = sums[cpu] &+ count }
+      }
+      return sums
+    }
+    func keyed<T>(_ values: [T]) -> [String: T] {
+      var result: [String: T] = [:]
+      for (cpu, value) in values.enumerated() { result[String(cpu)] = value }
+      return result
+    }
+    func delta(_ later: [UInt64], _ earlier: [UInt64]) -> [Int64] {
+      (0..<min(later.count, earlier.count)).map { Int64(bitPattern: later[$0] &- earlier[$0]) }
+    }
+    let sums = snapshots.map(perCPU)
+    let intervals = zip(sums, sums.dropFirst()).map { keyed(delta($1, $0)) }
+    let total = sums.count > 1 ? delta(sums[sums.count - 1], sums[0]) : []
+    var report = emptyReport(path: path, format: "/proc/interrupts snapshots")
+    report.cpus = first.cpuCount
+    if sums.count > 1 {
+      report.ipi.sources = rowNames.map { "proc_interrupts:\($0)" }
+      report.ipi.receivedPerCPU = keyed(total.map { Int(clamping: max(0, $0)) })
+      report.ipi.received = total.reduce(0) {
+        IPIAnalyzer.saturatingSum($0, Int(clamping: max(0, $1)))
+      }
+    }
+    report.interrupts = InterruptSeriesSummary(
+      snapshots: snapshots.count, cpus: first.cpuCount, rows: rowNames, intervals: intervals,
+      totalPerCPU: keyed(total), sinceBootPerCPU: keyed(sums.last ?? []))
+    report.skippedLines = options.lenient ? skipped.count : nil
+    return report
+  }
+
+  /// x86 `CAL`, or a row described as (single) function call interrupts (arm `IPIn:` rows; the
+  /// 2.6 kernels' lower-case `function call interrupts`).
+  static func isFunctionCallRow(_ row: InterruptSnapshot.Row) -> Bool {
+    let description = row.description.lowercased()
+    return row.name == "CAL" || description == "function call interrupts"
+      || description == "single function call interrupts"
+  }
+
+  static func emptyReport(path: String, format: String) -> AnalysisReport {
+    var report = IPIAnalyzer(metadata: TraceMetadata(file: path, formatDescription: format))
+      .finish()
+    report.cpusInferred = false
+    return report
+  }
+}
