@@ -25,10 +25,23 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var isolated: IsolatedSummary?
   /// Malformed text lines skipped under `--lenient` (nil when not lenient).
   public var skippedLines: Int?
+  /// The traced machine's `uname -m` (`x86_64`, `aarch64`, ...), when the input records it.
+  public var architecture: String? = nil
+  /// Which of ``AnalysisReport/patchFunctionsLookedUp`` the trace's kallsyms has; nil when
+  /// the trace carries no kallsyms. `check` decides backport-dependent rules from it.
+  public var kallsymsPatchFunctions: [String]? = nil
+
+  /// Functions whose presence in a kernel's symbols decides its patching rules.
+  public static let patchFunctionsLookedUp = [
+    "arch_jump_label_transform_apply", "arch_jump_label_transform_queue", "arch_jump_label_transform",
+    "text_poke_bp_batch", "smp_text_poke_batch_process", "smp_text_poke_batch_finish",
+  ]
 
   enum CodingKeys: String, CodingKey {
     case file, format, kernel, events, cpus, ipi, flips, int3, isolated
     case skippedLines = "skipped_lines"
+    case architecture
+    case kallsymsPatchFunctions = "kallsyms_patch_functions"
     case lostEvents = "lost_events"
     case lostEventsPerCPU = "lost_events_per_cpu"
     case countsAreLowerBounds = "counts_are_lower_bounds"

@@ -223,7 +223,7 @@ extension Pokestat {
         print(try CheckRenderer.render(check, as: format), terminator: "")
         if let output { print("\ntrace written to \(output)") }
       }
-      if check.verdict == .unexplained { throw ExitCode(1) }
+      if check.verdict.exitStatus != 0 { throw ExitCode(check.verdict.exitStatus) }
     }
 
     private func report(problems: [String]) {
