@@ -164,7 +164,7 @@ public enum PredictionCheck {
       checked.assumptions.append("\(machine): arch/x86 rules (alternative.c is shared by 32- and 64-bit x86); not yet checked on a 32-bit trace")
     }
     if family == .arm64 { checked = checkArm64(report, kernel: checked.kernel, cpus: checked.cpus, base: checked) }
-    if checked.batches.isEmpty, checked.verdict == .match {
+    if checked.batches.isEmpty, checked.verdict == .match, checked.predictionPerBatch.patchProtocol != .arm64NoSync {
       checked.verdict = .noBatches
       let flips = report.flips.count
       checked.notes.append(flips > 0
