@@ -28,8 +28,15 @@ extension Pokestat {
         pokestat read. Every change is undone on exit, error, SIGINT and SIGTERM (exit \
         130/143); `--cleanup` undoes what a crashed run left (state in /run/pokestat).
 
-        Exit status: 0 success; 1 the check found an unexplained difference; 2 bad options \
-        or a missing capability (not root, tracefs not mounted).
+        Kernels without ipi tracepoints get kprobes on the send functions with their \
+        arguments (cpumask word, target CPU); a kprobe/kretprobe pair on the batch function \
+        (with its entry count) is added wherever kprobe_events exists, and function_graph where \
+        the kernel lets an instance run it. --int3 samples cycles with call chains where a \
+        hardware PMU exists.
+
+        Exit status: 0 success; 1 the check found an unexplained difference or nothing to \
+        check; 2 bad options, a missing capability (not root, tracefs not mounted), or no \
+        model rules for this architecture.
         """)
 
     @Option(help: "Flip a sysctl through these values, e.g. kernel.bpf_stats_enabled=1,0.")
