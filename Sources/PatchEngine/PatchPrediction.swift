@@ -90,6 +90,9 @@ public enum PatchProtocol: String, Hashable, Sendable, Codable, CaseIterable {
   case arm64KickPerBatch = "arm64-kick-per-batch"
   /// arm64 `aarch64_insn_patch_text()`: one `stop_machine()` per call.
   case arm64StopMachine = "arm64-stop-machine"
+  /// No rules: the architecture has none in the model, or is unknown (`pokestat check`'s
+  /// `no-rules` verdict); nothing is predicted.
+  case noRules = "no-rules"
 }
 
 /// Why a batch ended where it did.

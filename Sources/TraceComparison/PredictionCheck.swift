@@ -181,7 +181,7 @@ public enum PredictionCheck {
     var refused = CheckReport(
       file: report.file, kernel: version?.description ?? "unknown", cpus: online,
       predictionPerBatch: PatchPrediction(architecture: architecture, kernel: version?.description ?? "unknown", onlineCPUs: online,
-                                          patchProtocol: .x86Batched, vectorCapacity: nil, batchList: [], ipiRecipients: 0,
+                                          patchProtocol: .noRules, vectorCapacity: nil, batchList: [], ipiRecipients: 0,
                                           applicableExplanations: [], sources: []),
       batches: [], verdict: .noRules, countsAreLowerBounds: report.countsAreLowerBounds, assumptions: [])
     refused.architecture = architecture
