@@ -27,11 +27,12 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
 @Suite struct CheckVerdictTests {
   static let recorded = "record/bookworm61-2cpu-record.v7zstd.dat"
 
-  @Test("record's own trace: kprobes of group pokestat_<pid> give the counts expected-record.py made from trace-cmd report")
-  func recordedTraceCounts() throws {
-    let expectedData = try Data(contentsOf: Fixtures.url("record/bookworm61-2cpu-record.expected.json"))
+  @Test("record's own trace: kprobes of group pokestat_<pid> give the counts expected-record.py made from trace-cmd report",
+        arguments: ["record/bookworm61-2cpu-record", "record/bullseye510-2cpu-record"])
+  func recordedTraceCounts(_ name: String) throws {
+    let expectedData = try Data(contentsOf: Fixtures.url(name + ".expected.json"))
     let expected = try #require(try JSONSerialization.jsonObject(with: expectedData) as? [String: Any])
-    let report = try analyzed(Self.recorded)
+    let report = try analyzed(name + ".v7zstd.dat")
     #expect(report.textPoke.batches.count == expected["batches"] as? Int)
     #expect(report.textPoke.batches.map(\.entries) == (expected["entries"] as? [Int])?.map { Optional($0) })
     #expect(report.textPoke.batches.allSatisfy { $0.durationSource == "kprobe" && $0.durationNs != nil })
