@@ -98,13 +98,9 @@ public struct CheckReport: Codable, Sendable, Equatable {
   }
 }
 
-/// Compares an ``AnalysisReport`` with ``X86TextPoke`` predictions, batch by batch.
+/// Compares an ``AnalysisReport`` with the model's predictions (``X86TextPoke``,
+/// ``Arm64Patching``), batch by batch.
 public enum PredictionCheck {
-  /// Checks every text_poke batch of `report`.
-  ///
-  /// - Parameters:
-  ///   - kernel: the traced kernel (the trace's uname when nil is given and it has one).
-  ///   - cpus: online CPUs (the trace's CPU count when nil).
   /// The rules families the model has, by `uname -m` name.
   enum RuleFamily {
     case x86

@@ -28,7 +28,7 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
   static let recorded = "record/bookworm61-2cpu-record.v7zstd.dat"
 
   @Test("record's own trace: kprobes of group pokestat_<pid> give the counts expected-record.py made from trace-cmd report",
-        arguments: ["record/bookworm61-2cpu-record", "record/bullseye510-2cpu-record"])
+        arguments: ["record/bookworm61-2cpu-record", "record/bullseye510-2cpu-record", "record/trixie612-2cpu-record"])
   func recordedTraceCounts(_ name: String) throws {
     let expectedData = try Data(contentsOf: Fixtures.url(name + ".expected.json"))
     let expected = try #require(try JSONSerialization.jsonObject(with: expectedData) as? [String: Any])

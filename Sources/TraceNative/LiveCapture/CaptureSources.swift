@@ -124,9 +124,10 @@ struct CaptureSourceSelection {
         try instance.write(function + "\n", to: "set_graph_function", append: index > 0)
       }
     } catch {
+      let file = error.path.split(separator: "/").last.map(String.init) ?? error.path
       let why = error.errno == ENOENT
-        ? "refused: this kernel's instances have no set_ftrace_filter/set_graph_function (function tracing only in the top-level buffer)"
-        : "\(Self.reason(error)) (set_ftrace_filter/set_graph_function in the instance)"
+        ? "refused: this kernel's instances have no \(file) (function_graph filters only in the top-level buffer)"
+        : "\(Self.reason(error)) (\(file) in the instance)"
       sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: why + fallback))
       return
     }
