@@ -14,7 +14,10 @@ public struct PerfSample: Hashable, Sendable {
   /// Call chain, innermost first, without perf's context markers (`PERF_CONTEXT_*`).
   public var callchain: [UInt64]
 
-  public init(timeNanoseconds: UInt64, cpu: Int, pid: Int32, tid: Int32, comm: String, event: String, callchain: [UInt64]) {
+  public init(
+    timeNanoseconds: UInt64, cpu: Int, pid: Int32, tid: Int32, comm: String, event: String,
+    callchain: [UInt64]
+  ) {
     self.timeNanoseconds = timeNanoseconds
     self.cpu = cpu
     self.pid = pid
@@ -42,8 +45,11 @@ public enum PerfScriptWriter {
       let cpu = String(sample.cpu)
       let paddedCPU = String(repeating: "0", count: max(0, 3 - cpu.count)) + cpu
       let fraction = String(micros)
-      let comm = sample.comm.isEmpty ? ":\(sample.tid)" : sample.comm.replacingOccurrences(of: " ", with: "_")
-      out += "\(comm) \(sample.tid) [\(paddedCPU)] \(seconds).\(String(repeating: "0", count: 6 - fraction.count) + fraction): \(sample.event): \n"
+      let comm =
+        sample.comm.isEmpty
+        ? ":\(sample.tid)" : sample.comm.replacingOccurrences(of: " ", with: "_")
+      out +=
+        "\(comm) \(sample.tid) [\(paddedCPU)] \(seconds).\(String(repeating: "0", count: 6 - fraction.count) + fraction): \(sample.event): \n"
       for address in sample.callchain {
         let hex = String(address, radix: 16)
         if let (name, offset) = symbols.symbolize(address) {

@@ -13,12 +13,16 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
   if fixture.hasSuffix(".dat") {
     let reader = try TraceDatReader(path: path)
     var analyzer = IPIAnalyzer(metadata: reader.metadata)
-    let skipped = try reader.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
+    let skipped = try reader.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) {
+      analyzer.consume($0)
+    }
     return analyzer.finish(skippedEvents: skipped)
   }
   let text = try FtraceTextSource(path: path)
   var analyzer = IPIAnalyzer(metadata: text.metadata)
-  let skipped = try text.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
+  let skipped = try text.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) {
+    analyzer.consume($0)
+  }
   return analyzer.finish(skippedEvents: skipped)
 }
 
@@ -27,15 +31,23 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
 @Suite struct CheckVerdictTests {
   static let recorded = "record/bookworm61-2cpu-record.v7zstd.dat"
 
-  @Test("record's own trace: kprobes of group pokestat_<pid> give the counts expected-record.py made from trace-cmd report",
-        arguments: ["record/bookworm61-2cpu-record", "record/bullseye510-2cpu-record", "record/trixie612-2cpu-record"])
+  @Test(
+    "record's own trace: kprobes of group pokestat_<pid> give the counts expected-record.py made from trace-cmd report",
+    arguments: [
+      "record/bookworm61-2cpu-record", "record/bullseye510-2cpu-record",
+      "record/trixie612-2cpu-record",
+    ])
   func recordedTraceCounts(_ name: String) throws {
     let expectedData = try Data(contentsOf: Fixtures.url(name + ".expected.json"))
-    let expected = try #require(try JSONSerialization.jsonObject(with: expectedData) as? [String: Any])
+    let expected = try #require(
+      try JSONSerialization.jsonObject(with: expectedData) as? [String: Any])
     let report = try analyzed(name + ".v7zstd.dat")
     #expect(report.textPoke.batches.count == expected["batches"] as? Int)
-    #expect(report.textPoke.batches.map(\.entries) == (expected["entries"] as? [Int])?.map { Optional($0) })
-    #expect(report.textPoke.batches.allSatisfy { $0.durationSource == "kprobe" && $0.durationNs != nil })
+    #expect(
+      report.textPoke.batches.map(\.entries)
+        == (expected["entries"] as? [Int])?.map { Optional($0) })
+    #expect(
+      report.textPoke.batches.allSatisfy { $0.durationSource == "kprobe" && $0.durationNs != nil })
     #expect(report.ipi.sent == expected["ipis_sent"] as? Int)
     #expect(report.ipi.received == expected["received"] as? Int)
     #expect(report.ipi.receivedPerCPU == expected["received_per_cpu"] as? [String: Int])
@@ -54,7 +66,9 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
     #expect(check.kernel == "6.1.0")
     #expect(check.batches.count == 6)
     #expect(check.verdict != .noBatches && check.verdict != .noRules)
-    #expect(check.assumptions.allSatisfy { !$0.hasPrefix("architecture") }, "uname names it: nothing inferred")
+    #expect(
+      check.assumptions.allSatisfy { !$0.hasPrefix("architecture") },
+      "uname names it: nothing inferred")
   }
 
   @Test("flips without a batch source: verdict no-batches, never a match on nothing")
@@ -67,7 +81,9 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
     #expect(check.verdict.exitStatus == 1)
     #expect(check.notes.contains { $0.hasPrefix("6 flip(s) but no batch found") }, "\(check.notes)")
     #expect(check.architecture == "x86_64")
-    #expect(check.assumptions.contains { $0.contains("inferred from irq_vectors") }, "text has no uname: said how it was known")
+    #expect(
+      check.assumptions.contains { $0.contains("inferred from irq_vectors") },
+      "text has no uname: said how it was known")
   }
 
   @Test("an architecture without rules: verdict no-rules, exit status 2; analyze still counted")
@@ -79,7 +95,10 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
       #expect(check.verdict == .noRules)
       #expect(check.verdict.exitStatus == 2)
       #expect(check.batches.isEmpty)
-      #expect(check.notes == ["the model has no rules for \(machine) (only x86 and arm64); analyze still counts its IPIs"])
+      #expect(
+        check.notes == [
+          "the model has no rules for \(machine) (only x86 and arm64); analyze still counts its IPIs"
+        ])
     }
   }
 
@@ -93,11 +112,14 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
     #expect(check.notes.first?.hasPrefix("architecture unknown") == true)
   }
 
-  @Test("aarch64 rules on an arm64 release: the kallsyms apply function decides the backported kick")
+  @Test(
+    "aarch64 rules on an arm64 release: the kallsyms apply function decides the backported kick")
   func arm64BackportFromKallsyms() throws {
     var report = try analyzed("record/bookworm61-2cpu-nobatch.report.txt")
     report.kernel = "6.1.0-57-cloud-arm64"
-    report.kallsymsPatchFunctions = ["arch_jump_label_transform_apply", "arch_jump_label_transform_queue"]
+    report.kallsymsPatchFunctions = [
+      "arch_jump_label_transform_apply", "arch_jump_label_transform_queue",
+    ]
     let kicked = PredictionCheck.check(report, kernel: nil, cpus: nil, architecture: "aarch64")
     #expect(kicked.predictionPerBatch.patchProtocol == .arm64KickPerBatch)
     #expect(kicked.notes.contains { $0.contains("backported here") })
@@ -107,7 +129,10 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
     let quiet = PredictionCheck.check(report, kernel: nil, cpus: nil, architecture: "aarch64")
     #expect(quiet.predictionPerBatch.patchProtocol == .arm64NoSync)
     #expect(quiet.verdict == .match)
-    #expect(quiet.notes.contains { $0.contains("no batch, no kick: this is what arm64 v6.1.0 without cfb00a357864 does") }, "\(quiet.notes)")
+    #expect(
+      quiet.notes.contains {
+        $0.contains("no batch, no kick: this is what arm64 v6.1.0 without cfb00a357864 does")
+      }, "\(quiet.notes)")
 
     report.kallsymsPatchFunctions = nil
     let unknown = PredictionCheck.check(report, kernel: nil, cpus: nil, architecture: "aarch64")

@@ -14,12 +14,14 @@ enum Guest {
   static let qemu = "qemu-system-x86_64"
   static var work: URL { Fixtures.repositoryRoot.appendingPathComponent(".build/lab") }
   static var isAvailable: Bool {
-    Fixtures.which(qemu) != nil && FileManager.default.fileExists(atPath: "/bin/busybox") && Fixtures.which("cpio") != nil
+    Fixtures.which(qemu) != nil && FileManager.default.fileExists(atPath: "/bin/busybox")
+      && Fixtures.which("cpio") != nil
       && Fixtures.which("trace-cmd") != nil
   }
   static let trait = ConditionTrait.enabled(
     if: isAvailable || Fixtures.isCI,
-    "needs qemu-system-x86_64, /bin/busybox (busybox-static), cpio and trace-cmd: run `make guest-deps` (make test does)")
+    "needs qemu-system-x86_64, /bin/busybox (busybox-static), cpio and trace-cmd: run `make guest-deps` (make test does)"
+  )
 
   /// The `@@@BEGIN name` … `@@@END name` block of a console log.
   static func section(_ name: String, of log: String) -> [Substring] {
@@ -31,7 +33,9 @@ enum Guest {
   }
 
   /// Runs a tool to completion, returning its status and standard output (stderr to `log`).
-  static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], log: URL? = nil) throws -> (
+  static func run(
+    _ tool: String, _ arguments: [String], environment: [String: String] = [:], log: URL? = nil
+  ) throws -> (
     status: Int32, stdout: String
   ) {
     let process = Process()
@@ -53,16 +57,20 @@ enum Guest {
 }
 
 @Suite(.serialized, Guest.trait) struct RecordGuestTests {
-  @Test("record inside a bookworm 6.1 guest (2 vCPUs): kprobes in group pokestat_<pid> read, counts equal trace-cmd report's")
+  @Test(
+    "record inside a bookworm 6.1 guest (2 vCPUs): kprobes in group pokestat_<pid> read, counts equal trace-cmd report's"
+  )
   func recordInGuest() throws {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-guest-\(UUID().uuidString)")
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pokestat-guest-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: out) }
     let base = out.appendingPathComponent("bookworm-amd64-smp2").path
     let boot = try Guest.run(
       "bash", ["scripts/lab/run-guest2.sh", "2", base],
       environment: [
-        "SUITE": "bookworm", "ARCH": "amd64", "MODE": "record", "RECORDQUICK": "1", "POKESTAT": CommandLine.binary.path,
+        "SUITE": "bookworm", "ARCH": "amd64", "MODE": "record", "RECORDQUICK": "1",
+        "POKESTAT": CommandLine.binary.path,
         "WORK": Guest.work.path, "TIMEOUT": "400",
       ], log: out.appendingPathComponent("boot.stderr"))
     let log = (try? String(contentsOfFile: base + "-record.console.log", encoding: .utf8)) ?? ""
@@ -71,19 +79,29 @@ enum Guest {
     // The capture ran (1 is the check's verdict, which another task in the guest can cause),
     // read the kprobes it made and restored everything.
     let record = Guest.section("record", of: log).joined(separator: "\n")
-    let status = log.split(separator: "\n").first { $0.hasPrefix("@@@INFO record rc=") }.map { String($0.dropFirst(18)) }
+    let status = log.split(separator: "\n").first { $0.hasPrefix("@@@INFO record rc=") }.map {
+      String($0.dropFirst(18))
+    }
     #expect(status == "0" || status == "1", "record: \(record.suffix(3000))")
-    #expect(record.contains("source + kprobe:text_poke_bp_batch nr_entries=%si:u32: enabled"), "\(record.prefix(3000))")
-    #expect(record.contains("source + kprobe:native_send_call_func_single_ipi cpu=%di:s32: enabled"))
-    #expect(record.contains("source - function_graph:"), "6.1 instances cannot run function_graph: the output says so")
-    #expect(Guest.section("leftovers", of: log).map(String.init) == ["0"], "no instance, no kprobe, bpf_stats_enabled back to 0")
+    #expect(
+      record.contains("source + kprobe:text_poke_bp_batch nr_entries=%si:u32: enabled"),
+      "\(record.prefix(3000))")
+    #expect(
+      record.contains("source + kprobe:native_send_call_func_single_ipi cpu=%di:s32: enabled"))
+    #expect(
+      record.contains("source - function_graph:"),
+      "6.1 instances cannot run function_graph: the output says so")
+    #expect(
+      Guest.section("leftovers", of: log).map(String.init) == ["0"],
+      "no instance, no kprobe, bpf_stats_enabled back to 0")
 
     // The independent numbers, from trace-cmd report of the returned file.
     let trace = base + "-record.rec.dat"
     #expect(FileManager.default.fileExists(atPath: trace), "the guest brought no trace back")
     let script = try Guest.run("python3", ["scripts/lab/expected-record.py", trace])
     try #require(script.status == 0)
-    let expected = try #require(try JSONSerialization.jsonObject(with: Data(script.stdout.utf8)) as? [String: Any])
+    let expected = try #require(
+      try JSONSerialization.jsonObject(with: Data(script.stdout.utf8)) as? [String: Any])
     let flips = try #require(expected["flips"] as? Int)
     let batches = try #require(expected["batches"] as? Int)
     #expect(flips == 6, "3 times 1,0")
@@ -92,16 +110,23 @@ enum Guest {
 
     let analyze = try CommandLine.run(["analyze", "--json", trace])
     #expect(analyze.status == 0, "\(analyze.stderr)")
-    let json = try #require(try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any])
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any])
     let ipi = try #require(json["ipi"] as? [String: Any])
     let textPoke = try #require(json["text_poke"] as? [String: Any])
     let observed = try #require(textPoke["batches"] as? [[String: Any]])
     #expect(observed.count == batches)
-    #expect(observed.map { $0["entries"] as? Int } == (expected["entries"] as? [Int])?.map { Optional($0) })
-    #expect(observed.allSatisfy { $0["duration_source"] as? String == "kprobe" && $0["duration_ns"] is Int })
+    #expect(
+      observed.map { $0["entries"] as? Int }
+        == (expected["entries"] as? [Int])?.map { Optional($0) })
+    #expect(
+      observed.allSatisfy {
+        $0["duration_source"] as? String == "kprobe" && $0["duration_ns"] is Int
+      })
     #expect(ipi["sent"] as? Int == expected["ipis_sent"] as? Int)
     #expect(ipi["received"] as? Int == expected["received"] as? Int)
-    #expect(ipi["received_per_cpu"] as? [String: Int] == expected["received_per_cpu"] as? [String: Int])
+    #expect(
+      ipi["received_per_cpu"] as? [String: Int] == expected["received_per_cpu"] as? [String: Int])
     #expect(textPoke["syncs"] as? Int == expected["text_poke_syncs"] as? Int)
     #expect(textPoke["ipis_sent"] as? Int == expected["text_poke_ipis"] as? Int)
     #expect((json["flips"] as? [Any])?.count == flips)

@@ -28,10 +28,16 @@ final class PerfSampleBuffer {  // not Sendable: one owner
     self.cpu = cpu
     event = hardware ? "cycles" : "cpu-clock"
     let fd = ctracefs_perf_open_sampling(Int32(cpu), hardware ? 1 : 0, frequency)
-    guard fd >= 0 else { throw NativeTraceError(function: "perf_event_open", path: "cpu\(cpu) \(hardware ? "cycles" : "cpu-clock")", errno: errno) }
+    guard fd >= 0 else {
+      throw NativeTraceError(
+        function: "perf_event_open", path: "cpu\(cpu) \(hardware ? "cycles" : "cpu-clock")",
+        errno: errno)
+    }
     pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     dataSize = pageSize * dataPages
-    guard let mapped = mmap(nil, pageSize + dataSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
+    guard let mapped = mmap(nil, pageSize + dataSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+      mapped != MAP_FAILED
+    else {
       let error = errno
       close(fd)
       throw NativeTraceError(function: "mmap", path: "perf event cpu\(cpu)", errno: error)
@@ -68,7 +74,9 @@ final class PerfSampleBuffer {  // not Sendable: one owner
   }
 
   /// Parses perf records (`struct perf_event_header` + body) with every length checked.
-  static func parse(_ bytes: [UInt8], cpu: Int, event: String, comms: inout [Int32: String]) -> (samples: [PerfSample], lost: Int) {
+  static func parse(_ bytes: [UInt8], cpu: Int, event: String, comms: inout [Int32: String]) -> (
+    samples: [PerfSample], lost: Int
+  ) {
     func u64(_ at: Int) -> UInt64? {
       guard at >= 0, at + 8 <= bytes.count else { return nil }
       return (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
@@ -86,7 +94,8 @@ final class PerfSampleBuffer {  // not Sendable: one owner
       let body = offset + 8
       switch type {
       case 9:  // PERF_RECORD_SAMPLE: ip, pid/tid, time, cpu/res, nr, ips[nr]
-        guard let pid = u32(body + 8), let tid = u32(body + 12), let time = u64(body + 16), let sampleCPU = u32(body + 24),
+        guard let pid = u32(body + 8), let tid = u32(body + 12), let time = u64(body + 16),
+          let sampleCPU = u32(body + 24),
           let count = u64(body + 32), count <= UInt64(size / 8)
         else { break }
         var chain: [UInt64] = []
@@ -95,8 +104,11 @@ final class PerfSampleBuffer {  // not Sendable: one owner
           if address >= 0xffff_ffff_ffff_f000 { continue }  // PERF_CONTEXT_KERNEL / _USER markers
           chain.append(address)
         }
-        samples.append(PerfSample(timeNanoseconds: time, cpu: Int(sampleCPU), pid: Int32(bitPattern: pid), tid: Int32(bitPattern: tid),
-                                  comm: comms[Int32(bitPattern: tid)] ?? "", event: event, callchain: chain))
+        samples.append(
+          PerfSample(
+            timeNanoseconds: time, cpu: Int(sampleCPU), pid: Int32(bitPattern: pid),
+            tid: Int32(bitPattern: tid),
+            comm: comms[Int32(bitPattern: tid)] ?? "", event: event, callchain: chain))
       case 3:  // PERF_RECORD_COMM: pid, tid, comm[]
         if let tid = u32(body + 4) {
           let name = bytes[min(body + 8, offset + size)..<(offset + size)].prefix { $0 != 0 }

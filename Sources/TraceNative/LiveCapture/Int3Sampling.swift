@@ -42,7 +42,10 @@ public final class Int3Sampling {  // not Sendable: started and finished by one 
         opened.append(try PerfSampleBuffer(cpu: cpu, hardware: true, frequency: frequency))
       } catch {
         if [ENOENT, ENODEV, EOPNOTSUPP].contains(error.errno) {
-          throw Unavailable(cause: "perf_event_open(PERF_COUNT_HW_CPU_CYCLES) on cpu\(cpu): \(String(cString: strerror(error.errno)))")
+          throw Unavailable(
+            cause:
+              "perf_event_open(PERF_COUNT_HW_CPU_CYCLES) on cpu\(cpu): \(String(cString: strerror(error.errno)))"
+          )
         }
         throw error
       }
@@ -66,8 +69,11 @@ public final class Int3Sampling {  // not Sendable: started and finished by one 
     for index in samples.indices where samples[index].comm.isEmpty {
       let tid = samples[index].tid
       if comms[tid] == nil {
-        comms[tid] = tid == 0 ? "swapper" : (try? String(contentsOfFile: "/proc/\(tid)/comm", encoding: .utf8))?
-          .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        comms[tid] =
+          tid == 0
+          ? "swapper"
+          : (try? String(contentsOfFile: "/proc/\(tid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
       }
       samples[index].comm = comms[tid] ?? ""
     }

@@ -72,7 +72,9 @@ public struct KprobePlan: Sendable, Equatable {
     var names: Set<String> = []
     for line in text.split(separator: "\n") {
       let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-      if fields.count >= 3 { names.insert(String(fields[2].split(separator: "\t").first ?? fields[2])) }
+      if fields.count >= 3 {
+        names.insert(String(fields[2].split(separator: "\t").first ?? fields[2]))
+      }
     }
     return names
   }
@@ -84,7 +86,9 @@ public struct KprobePlan: Sendable, Equatable {
     let present = Self.functionNames(inKallsyms: kallsyms)
     let registers = Self.argumentRegisters(machine: machine)
     if registers == nil {
-      notes.append("no argument registers known for \(machine.isEmpty ? "this machine" : machine): probes fetch no arguments")
+      notes.append(
+        "no argument registers known for \(machine.isEmpty ? "this machine" : machine): probes fetch no arguments"
+      )
     }
     func argument(_ index: Int, _ format: (String) -> String) -> String {
       guard let registers, index < registers.count else { return "" }
@@ -92,15 +96,24 @@ public struct KprobePlan: Sendable, Equatable {
     }
     if withSendProbes {
       if present.contains("native_send_call_func_ipi") {
-        probes.append(Probe(name: "native_send_call_func_ipi", function: "native_send_call_func_ipi", isReturn: false,
-                            arguments: argument(0) { "mask=+0(\($0)):x64" }, isSend: true,
-                            purpose: "IPI sends; targets from the cpumask's first word (CPUs 0-63)"))
+        probes.append(
+          Probe(
+            name: "native_send_call_func_ipi", function: "native_send_call_func_ipi",
+            isReturn: false,
+            arguments: argument(0) { "mask=+0(\($0)):x64" }, isSend: true,
+            purpose: "IPI sends; targets from the cpumask's first word (CPUs 0-63)"))
       }
       if present.contains("native_send_call_func_single_ipi") {
-        probes.append(Probe(name: "native_send_call_func_single_ipi", function: "native_send_call_func_single_ipi", isReturn: false,
-                            arguments: argument(0) { "cpu=\($0):s32" }, isSend: true, purpose: "IPI sends to one CPU"))
+        probes.append(
+          Probe(
+            name: "native_send_call_func_single_ipi", function: "native_send_call_func_single_ipi",
+            isReturn: false,
+            arguments: argument(0) { "cpu=\($0):s32" }, isSend: true,
+            purpose: "IPI sends to one CPU"))
       }
-      if !present.contains("native_send_call_func_ipi") && !present.contains("native_send_call_func_single_ipi") {
+      if !present.contains("native_send_call_func_ipi")
+        && !present.contains("native_send_call_func_single_ipi")
+      {
         notes.append("no IPI send function (native_send_call_func_ipi) in /proc/kallsyms")
       }
     }
@@ -108,33 +121,58 @@ public struct KprobePlan: Sendable, Equatable {
     var batch: (function: String, arguments: String)?
     if present.contains("text_poke_bp_batch") {
       batch = ("text_poke_bp_batch", argument(1) { "nr_entries=\($0):u32" })
-    } else if let function = ["smp_text_poke_batch_process", "smp_text_poke_batch_finish"].first(where: present.contains) {
+    } else if let function = ["smp_text_poke_batch_process", "smp_text_poke_batch_finish"].first(
+      where: present.contains)
+    {
       let array = present.contains("text_poke_array") ? "nr_entries=@text_poke_array+4096:s32" : ""
-      if array.isEmpty { notes.append("text_poke_array is not in /proc/kallsyms (CONFIG_KALLSYMS_ALL): batch entry counts not recorded") }
+      if array.isEmpty {
+        notes.append(
+          "text_poke_array is not in /proc/kallsyms (CONFIG_KALLSYMS_ALL): batch entry counts not recorded"
+        )
+      }
       batch = (function, array)
     }
     if let batch {
-      probes.append(Probe(name: batch.function, function: batch.function, isReturn: false, arguments: batch.arguments, isSend: false,
-                          purpose: batch.arguments.isEmpty ? "batches" : "batches and their entry counts"))
-      probes.append(Probe(name: batch.function + "_ret", function: batch.function, isReturn: true, arguments: "", isSend: false,
-                          purpose: "batch durations"))
+      probes.append(
+        Probe(
+          name: batch.function, function: batch.function, isReturn: false,
+          arguments: batch.arguments, isSend: false,
+          purpose: batch.arguments.isEmpty ? "batches" : "batches and their entry counts"))
+      probes.append(
+        Probe(
+          name: batch.function + "_ret", function: batch.function, isReturn: true, arguments: "",
+          isSend: false,
+          purpose: "batch durations"))
       graphFunctions.append(batch.function)
     }
     // arm64 jump labels: queue + apply (with the 2024 fix) or transform per entry (before it).
     // (x86 has functions of the same names; there the text_poke batch is the one to probe.)
     let isArm64 = machine == "aarch64" || machine == "arm64"
-    for function in ["arch_jump_label_transform_queue", "arch_jump_label_transform"] where present.contains(function) && isArm64 {
-      probes.append(Probe(name: function, function: function, isReturn: false, arguments: "", isSend: false, purpose: "jump-label entries"))
+    for function in ["arch_jump_label_transform_queue", "arch_jump_label_transform"]
+    where present.contains(function) && isArm64 {
+      probes.append(
+        Probe(
+          name: function, function: function, isReturn: false, arguments: "", isSend: false,
+          purpose: "jump-label entries"))
     }
     if present.contains("arch_jump_label_transform_apply") && isArm64 {
-      probes.append(Probe(name: "arch_jump_label_transform_apply", function: "arch_jump_label_transform_apply", isReturn: false,
-                          arguments: "", isSend: false, purpose: "jump-label batches (each one kick_all_cpus_sync)"))
-      probes.append(Probe(name: "arch_jump_label_transform_apply_ret", function: "arch_jump_label_transform_apply", isReturn: true,
-                          arguments: "", isSend: false, purpose: "batch durations"))
+      probes.append(
+        Probe(
+          name: "arch_jump_label_transform_apply", function: "arch_jump_label_transform_apply",
+          isReturn: false,
+          arguments: "", isSend: false, purpose: "jump-label batches (each one kick_all_cpus_sync)")
+      )
+      probes.append(
+        Probe(
+          name: "arch_jump_label_transform_apply_ret", function: "arch_jump_label_transform_apply",
+          isReturn: true,
+          arguments: "", isSend: false, purpose: "batch durations"))
       graphFunctions.append("arch_jump_label_transform_apply")
     }
     if batch == nil && !(isArm64 && present.contains("arch_jump_label_transform_apply")) {
-      notes.append("no batch function (text_poke_bp_batch, smp_text_poke_batch_*, arch_jump_label_transform_apply) in /proc/kallsyms")
+      notes.append(
+        "no batch function (text_poke_bp_batch, smp_text_poke_batch_*, arch_jump_label_transform_apply) in /proc/kallsyms"
+      )
     }
   }
 }
