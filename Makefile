@@ -9,7 +9,14 @@ TEST_PACKAGES := chromium
 RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
 
-.PHONY: deps test-deps build run test bench release clean lint lab lab-expected
+# The guest test (Tests/pokestatTests/RecordGuestTests.swift) boots Debian bookworm's cloud
+# kernel under QEMU (scripts/lab/run-guest2.sh MODE=record): qemu, a static busybox and cpio
+# are installed, and the kernel package is downloaded (never installed) into $(LAB_WORK)/debs.
+GUEST_PACKAGES := qemu-system-x86 busybox-static cpio
+LAB_WORK ?= $(CURDIR)/.build/lab
+GUEST_KERNEL_META := linux-image-cloud-amd64
+
+.PHONY: deps test-deps guest-deps build run test bench release clean lint lab lab-expected
 
 # Installs the Debian packages in PACKAGES (default: what the build needs) when any is missing.
 deps:
@@ -23,6 +30,26 @@ deps:
 	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# bookworm (the machine's own suite) is all this relies on: the kernel image the meta
+# package depends on, downloaded with apt-get download as run-guest2.sh expects it.
+guest-deps: deps
+	@missing=""; for p in $(GUEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -q && \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -q $$missing; \
+	fi
+	@mkdir -p $(LAB_WORK)/debs; \
+	ver=$$(apt-cache policy $(GUEST_KERNEL_META) | awk '/Candidate:/{print $$2}'); \
+	pkg=$$(apt-cache show "$(GUEST_KERNEL_META)=$$ver" | awk -F': ' '/^Depends:/{n=split($$2,a,/[ ,|]+/); for(i=1;i<=n;i++) if(a[i]~/^linux-image-/){print a[i]; exit}}'); \
+	[ -n "$$pkg" ] || { echo "no $(GUEST_KERNEL_META) in the apt sources"; exit 2; }; \
+	deb=$(LAB_WORK)/debs/$${pkg}_$${ver//:/%3a}_amd64.deb; \
+	if [ ! -f "$$deb" ]; then echo "downloading $$pkg $$ver"; \
+	  (cd $(LAB_WORK)/debs && umask 022 && apt-get download -q "$$pkg=$$ver"); fi
+
 build: deps
 	$(SWIFT) build
 
@@ -35,7 +62,7 @@ test-deps: deps
 
 # Tests that need a live kernel mount tracefs when they can (root); they skip with a reason
 # otherwise, and must not skip when CI is set.
-test: test-deps
+test: test-deps guest-deps
 	@if [ $$(id -u) -eq 0 ] && [ ! -e /sys/kernel/tracing/trace ]; then \
 	  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true; fi
 	$(SWIFT) build --build-tests

@@ -51,7 +51,7 @@ let package = Package(
     .target(name: "TraceTestSupport", dependencies: ["TraceModel"], path: "Sources/TraceTestSupport"),
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TraceTestSupport"]),
     .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceTestSupport"]),
-    .testTarget(name: "TraceNativeTests", dependencies: ["TraceNative", "TraceReaders", "TraceTestSupport"]),
+    .testTarget(name: "TraceNativeTests", dependencies: ["TraceNative", "TraceReaders", "TraceAnalysis", "TraceTestSupport"]),
     .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceNative", "TraceReaders", "TraceTestSupport"]),
     .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
     .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),

@@ -28,19 +28,53 @@ public enum Arm64Patching {
   /// First version whose jump labels use the nosync write alone.
   public static let noSyncSince = KernelVersion(4, 18)
 
+  /// First version in which the fix could be a stable backport: the generic jump-label
+  /// batching (`arch_jump_label_transform_queue`/`_apply`, HAVE_JUMP_LABEL_BATCH) it builds on
+  /// is in kernel/jump_label.c since v5.3.
+  public static let backportPossibleSince = KernelVersion(5, 3)
+  /// The function whose presence in kallsyms shows the fix (mainline or backported).
+  public static let applyFunction = "arch_jump_label_transform_apply"
+
+  /// Whether a kernel's jump-label protocol depends on a stable backport of the 2024 fix
+  /// (cfb00a357864): v5.3–v6.10, where the release number alone does not tell. Debian's
+  /// 6.1.0-57 (6.1.192) has it; Debian's 5.10.223 does not (both seen in the lab).
+  public static func dependsOnBackport(_ kernel: KernelVersion) -> Bool {
+    kernel >= backportPossibleSince && kernel < batchedKickSince
+  }
+
   /// The jump-label protocol for a kernel.
-  public static func jumpLabelProtocol(for kernel: KernelVersion) -> PatchProtocol {
+  ///
+  /// - Parameter hasApply: whether the kernel has ``applyFunction`` (from its kallsyms, or
+  ///   the user's word); nil when unknown, then the mainline release decides.
+  public static func jumpLabelProtocol(for kernel: KernelVersion, hasApply: Bool? = nil) -> PatchProtocol {
+    if let hasApply, kernel >= backportPossibleSince { return hasApply ? .arm64KickPerBatch : .arm64NoSync }
     if kernel >= batchedKickSince { return .arm64KickPerBatch }
     if kernel >= noSyncSince { return .arm64NoSync }
     return .arm64KickPerEntry
   }
 
+  /// How the protocol was decided, in words, for outputs: the kallsyms evidence, or the
+  /// dependence on a backport nobody decided.
+  public static func protocolBasis(for kernel: KernelVersion, hasApply: Bool?) -> String? {
+    guard dependsOnBackport(kernel) else { return nil }
+    switch hasApply {
+    case true?:
+      return "\(applyFunction) is in the kernel's symbols: the fix \"arm64: jump_label: Ensure patched jump_labels are visible to all CPUs\" (cfb00a357864, v6.11) is backported here, so each apply sends one kick_all_cpus_sync"
+    case false?:
+      return "\(applyFunction) is not in the kernel's symbols: no backport of cfb00a357864 (v6.11); jump labels are written with aarch64_insn_patch_text_nosync and no IPI is sent"
+    case nil:
+      return "v\(kernel) depends on whether the stable backport of cfb00a357864 (v6.11, \"arm64: jump_label: Ensure patched jump_labels are visible to all CPUs\") is in the kernel: with it one kick_all_cpus_sync per apply, without it no IPI. Mainline v\(kernel.major).\(kernel.minor) rules assumed; the kernel's kallsyms (\(applyFunction) present or not) decides"
+    }
+  }
+
   /// Predicts a static-key flip on arm64; `entryRuns` as in ``X86TextPoke/predictJumpLabel``.
+  ///
+  /// - Parameter hasApply: see ``jumpLabelProtocol(for:hasApply:)``.
   public static func predictJumpLabel(
-    entryRuns: [Int], kernel: KernelVersion, onlineCPUs: Int, options: IPIOptions = IPIOptions()
+    entryRuns: [Int], kernel: KernelVersion, onlineCPUs: Int, options: IPIOptions = IPIOptions(), hasApply: Bool? = nil
   ) -> PatchPrediction {
     precondition(onlineCPUs >= 1)
-    let patchProtocol = jumpLabelProtocol(for: kernel)
+    let patchProtocol = jumpLabelProtocol(for: kernel, hasApply: hasApply)
     var batches: [PredictedBatch] = []
     for (run, entries) in entryRuns.enumerated() where entries > 0 {
       switch patchProtocol {
@@ -54,8 +88,10 @@ public enum Arm64Patching {
         }
       }
     }
-    return prediction(kernel: kernel, onlineCPUs: onlineCPUs, patchProtocol: patchProtocol, batches: batches, options: options,
-                      sources: ["arch/arm64/kernel/jump_label.c (\(patchProtocol.rawValue), v\(kernel))", "kernel/smp.c kick_all_cpus_sync()"])
+    var result = prediction(kernel: kernel, onlineCPUs: onlineCPUs, patchProtocol: patchProtocol, batches: batches, options: options,
+                            sources: ["arch/arm64/kernel/jump_label.c (\(patchProtocol.rawValue), v\(kernel))", "kernel/smp.c kick_all_cpus_sync()"])
+    result.basis = protocolBasis(for: kernel, hasApply: hasApply)
+    return result
   }
 
   /// Predicts `calls` calls of `aarch64_insn_patch_text()`: one stop_machine each.

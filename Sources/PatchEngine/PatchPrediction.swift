@@ -35,6 +35,9 @@ public struct PatchPrediction: Hashable, Sendable, Codable {
   public var applicableExplanations: [DeviationExplanation]
   /// Kernel sources of the rules applied, `file (version)`.
   public var sources: [String]
+  /// How the protocol was chosen when the release number alone does not decide it (an arm64
+  /// kernel that may carry a stable backport), in words; nil otherwise.
+  public var basis: String? = nil
 
   public init(
     architecture: String, kernel: String, onlineCPUs: Int, patchProtocol: PatchProtocol,
@@ -68,6 +71,7 @@ public struct PatchPrediction: Hashable, Sendable, Codable {
     case singleTargetSend = "single_target_send"
     case batchList = "batch_list"
     case applicableExplanations = "explanations"
+    case basis
   }
 }
 
@@ -86,6 +90,9 @@ public enum PatchProtocol: String, Hashable, Sendable, Codable, CaseIterable {
   case arm64KickPerBatch = "arm64-kick-per-batch"
   /// arm64 `aarch64_insn_patch_text()`: one `stop_machine()` per call.
   case arm64StopMachine = "arm64-stop-machine"
+  /// No rules: the architecture has none in the model, or is unknown (`pokestat check`'s
+  /// `no-rules` verdict); nothing is predicted.
+  case noRules = "no-rules"
 }
 
 /// Why a batch ended where it did.

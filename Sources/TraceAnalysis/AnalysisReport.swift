@@ -35,12 +35,25 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var perfReport: PerfReportSummary?
   /// From `/proc/interrupts` snapshots: function-call IPIs per CPU per interval.
   public var interrupts: InterruptSeriesSummary?
+  /// The traced machine's `uname -m` (`x86_64`, `aarch64`, ...), when the input records it.
+  public var architecture: String? = nil
+  /// Which of ``AnalysisReport/patchFunctionsLookedUp`` the trace's kallsyms has; nil when
+  /// the trace carries no kallsyms. `check` decides backport-dependent rules from it.
+  public var kallsymsPatchFunctions: [String]? = nil
+
+  /// Functions whose presence in a kernel's symbols decides its patching rules.
+  public static let patchFunctionsLookedUp = [
+    "arch_jump_label_transform_apply", "arch_jump_label_transform_queue", "arch_jump_label_transform",
+    "text_poke_bp_batch", "smp_text_poke_batch_process", "smp_text_poke_batch_finish",
+  ]
 
   enum CodingKeys: String, CodingKey {
     case file, format, kernel, events, cpus, ipi, flips, int3, isolated
     case skippedLines = "skipped_lines"
     case perfReport = "perf_report"
     case interrupts
+    case architecture
+    case kallsymsPatchFunctions = "kallsyms_patch_functions"
     case lostEvents = "lost_events"
     case cpusInferred = "cpus_inferred"
     case eventsWithoutCPU = "events_without_cpu"

@@ -712,7 +712,7 @@ public struct IPIAnalyzer {
     }
     let senders = byPath.compactMap { $0 }
 
-    return AnalysisReport(
+    var report = AnalysisReport(
       file: metadata.file, format: metadata.formatDescription, kernel: metadata.kernelRelease,
       events: events + skippedEvents, lostEvents: lostTotal, lostEventsPerCPU: Self.keyed(lost),
       countsAreLowerBounds: lostTotal > 0 || unknownLoss, cpus: cpus, cpusInferred: cpusInferred,
@@ -739,6 +739,10 @@ public struct IPIAnalyzer {
       isolated: isolated.isEmpty ? nil : IsolatedSummary(
         cpus: isolated.sorted(), received: isolatedReceived, textPokeReceived: isolatedTextPoke,
         bySource: Self.ranked(isolatedBySource)))
+    report.architecture = metadata.architecture
+    report.kallsymsPatchFunctions = metadata.symbols.isEmpty
+      ? nil : AnalysisReport.patchFunctionsLookedUp.filter { metadata.symbols.address(of: $0) != nil }
+    return report
   }
 
   private func flipSummaries(_ batchSummaries: [BatchSummary]) -> [FlipSummary] {

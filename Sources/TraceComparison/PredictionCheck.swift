@@ -9,10 +9,33 @@ public enum Verdict: String, Codable, Sendable, Comparable {
   case explained
   /// Different with no known explanation: a finding.
   case unexplained
+  /// The trace has flips (or nothing at all) but no batch the model could be checked
+  /// against: nothing was checked, which is never a match.
+  case noBatches = "no-batches"
+  /// The model has no rules for the trace's architecture (or the architecture is unknown):
+  /// nothing was checked.
+  case noRules = "no-rules"
 
-  public static func < (lhs: Verdict, rhs: Verdict) -> Bool {
-    let order: [Verdict] = [.match, .explained, .unexplained]
-    return order.firstIndex(of: lhs)! < order.firstIndex(of: rhs)!
+  private var rank: Int {
+    switch self {
+    case .match: return 0
+    case .explained: return 1
+    case .unexplained: return 2
+    case .noBatches: return 3
+    case .noRules: return 4
+    }
+  }
+
+  public static func < (lhs: Verdict, rhs: Verdict) -> Bool { lhs.rank < rhs.rank }
+
+  /// The exit status of `pokestat check` for this verdict: 0 match or explained, 1 a finding
+  /// or nothing checked, 2 no rules to check with.
+  public var exitStatus: Int32 {
+    switch self {
+    case .match, .explained: return 0
+    case .unexplained, .noBatches: return 1
+    case .noRules: return 2
+    }
   }
 }
 
@@ -61,22 +84,140 @@ public struct CheckReport: Codable, Sendable, Equatable {
   public var countsAreLowerBounds: Bool
   /// Why some parameters were assumed (no kernel version in the trace, entries unknown...).
   public var assumptions: [String]
+  /// The architecture whose rules applied (`x86_64`, `aarch64`, ...), or what the trace
+  /// says when no rules applied; "unknown" when the trace does not tell.
+  public var architecture: String = "unknown"
+  /// How the rules were chosen where it is not obvious (a backport decided from kallsyms),
+  /// and why nothing was checked (``Verdict/noBatches``, ``Verdict/noRules``).
+  public var notes: [String] = []
 
   enum CodingKeys: String, CodingKey {
-    case file, kernel, cpus, batches, verdict, assumptions
+    case file, kernel, cpus, batches, verdict, assumptions, architecture, notes
     case predictionPerBatch = "prediction_per_batch"
     case countsAreLowerBounds = "counts_are_lower_bounds"
   }
 }
 
-/// Compares an ``AnalysisReport`` with ``X86TextPoke`` predictions, batch by batch.
+/// Compares an ``AnalysisReport`` with the model's predictions (``X86TextPoke``,
+/// ``Arm64Patching``), batch by batch.
 public enum PredictionCheck {
+  /// The rules families the model has, by `uname -m` name.
+  enum RuleFamily {
+    case x86
+    case arm64
+  }
+
+  /// The family for a `uname -m` name; nil when the model has none (armv7l, riscv64, ...).
+  static func family(of machine: String) -> RuleFamily? {
+    switch machine.lowercased() {
+    case "x86_64", "amd64", "x86", "i386", "i486", "i586", "i686": return .x86
+    case "aarch64", "arm64": return .arm64
+    default: return nil
+    }
+  }
+
+  /// The architecture of a trace: the given one, its uname, or what its events imply.
+  ///
+  /// - Returns: the machine name and, when it was inferred, how.
+  static func architecture(of report: AnalysisReport, given: String?) -> (machine: String, inferredFrom: String?)? {
+    if let given { return (given, nil) }
+    if let traced = report.architecture { return (traced, nil) }
+    if report.ipi.sources.contains(where: { $0.hasPrefix("irq_vectors:") }) {
+      return ("x86_64", "irq_vectors events, which only x86 defines (arch/x86/include/asm/trace/irq_vectors.h)")
+    }
+    if report.ipi.sources.contains(where: { $0 == "ipi:ipi_raise" || $0 == "ipi:ipi_entry" }) {
+      return ("aarch64", "ipi:ipi_raise/ipi_entry, which arm and arm64 trace (32-bit arm would have no rules: give --arch)")
+    }
+    if report.textPoke.syncs > 0 || !report.textPoke.batches.isEmpty {
+      return ("x86_64", "text_poke functions of arch/x86/kernel/alternative.c in the trace")
+    }
+    return nil
+  }
+
   /// Checks every text_poke batch of `report`.
+  ///
+  /// Nothing checked is never a match: a trace with no batch gets ``Verdict/noBatches``
+  /// (unless the kernel's rules predict none, as arm64 jump labels without the 2024 fix),
+  /// and a trace whose architecture has no rules, or is unknown, ``Verdict/noRules``.
   ///
   /// - Parameters:
   ///   - kernel: the traced kernel (the trace's uname when nil is given and it has one).
   ///   - cpus: online CPUs (the trace's CPU count when nil).
-  public static func check(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?) -> CheckReport {
+  ///   - architecture: `uname -m` of the traced machine (the trace's when nil).
+  public static func check(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture given: String? = nil) -> CheckReport {
+    guard let (machine, inferredFrom) = architecture(of: report, given: given) else {
+      return refusal(report, kernel: kernel, cpus: cpus, architecture: "unknown", note:
+        "architecture unknown: the trace records no uname and no event only one architecture has; give --arch x86_64 or --arch aarch64")
+    }
+    guard let family = family(of: machine) else {
+      return refusal(report, kernel: kernel, cpus: cpus, architecture: machine, note:
+        "the model has no rules for \(machine) (only x86 and arm64); analyze still counts its IPIs")
+    }
+    var checked = checkBatches(report, kernel: kernel, cpus: cpus, family: family)
+    checked.architecture = machine
+    if let inferredFrom { checked.assumptions.append("architecture \(machine), inferred from \(inferredFrom)") }
+    if family == .x86, machine != "x86_64", machine != "amd64" {
+      checked.assumptions.append("\(machine): arch/x86 rules (alternative.c is shared by 32- and 64-bit x86); not yet checked on a 32-bit trace")
+    }
+    if family == .arm64 { checked = checkArm64(report, kernel: checked.kernel, cpus: checked.cpus, base: checked) }
+    if checked.batches.isEmpty, checked.verdict == .match, checked.predictionPerBatch.patchProtocol != .arm64NoSync {
+      checked.verdict = .noBatches
+      let flips = report.flips.count
+      checked.notes.append(flips > 0
+        ? "\(flips) flip(s) but no batch found: nothing was checked (the trace needs a batch source: a kprobe or function_graph on the batch function, or syncs seen with stacks or callsites)"
+        : "no flip and no batch in the trace: nothing was checked")
+    }
+    return checked
+  }
+
+  /// A report that checked nothing because no rules apply.
+  private static func refusal(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture: String, note: String) -> CheckReport {
+    let version = kernel ?? report.kernel.flatMap { KernelVersion(release: $0) }
+    let online = max(1, cpus ?? report.cpus)
+    var refused = CheckReport(
+      file: report.file, kernel: version?.description ?? "unknown", cpus: online,
+      predictionPerBatch: PatchPrediction(architecture: architecture, kernel: version?.description ?? "unknown", onlineCPUs: online,
+                                          patchProtocol: .noRules, vectorCapacity: nil, batchList: [], ipiRecipients: 0,
+                                          applicableExplanations: [], sources: []),
+      batches: [], verdict: .noRules, countsAreLowerBounds: report.countsAreLowerBounds, assumptions: [])
+    refused.architecture = architecture
+    refused.notes = [note]
+    return refused
+  }
+
+  /// arm64: batches are jump-label applies, each one kick_all_cpus_sync (one IPI per other
+  /// CPU); kernels without the 2024 fix make no batch and send no IPI.
+  private static func checkArm64(_ report: AnalysisReport, kernel: String, cpus online: Int, base: CheckReport) -> CheckReport {
+    var checked = base
+    let version = KernelVersion(release: kernel) ?? KernelVersion(6, 1)
+    let hasApply = report.kallsymsPatchFunctions.map { $0.contains(Arm64Patching.applyFunction) }
+    let reference = Arm64Patching.predictJumpLabel(entryRuns: [1], kernel: version, onlineCPUs: online, hasApply: hasApply)
+    checked.predictionPerBatch = reference
+    if let basis = reference.basis {
+      if hasApply == nil { checked.assumptions.append(basis) } else { checked.notes.append(basis) }
+    }
+    if reference.patchProtocol == .arm64NoSync {
+      // The kernel makes no batch and sends no IPI for a jump label: an observed batch is a finding.
+      checked.batches = checked.batches.map { batch in
+        var batch = batch
+        batch.items = [CheckItem(quantity: "batches", predicted: 0, observed: 1, verdict: .unexplained,
+                                 note: "this kernel writes jump labels with aarch64_insn_patch_text_nosync and makes no batch")]
+        batch.verdict = .unexplained
+        return batch
+      }
+      checked.verdict = checked.batches.isEmpty ? .match : .unexplained
+      if checked.batches.isEmpty {
+        let flips = report.flips.count
+        checked.notes.append("\(flips) flip(s), no batch, no kick: this is what arm64 v\(version) without cfb00a357864 does (arch_jump_label_transform writes each entry, no IPI)")
+        if flips == 0 { checked.verdict = .noBatches; checked.notes.append("no flip in the trace: nothing was checked") }
+      }
+    }
+    return checked
+  }
+
+  /// Batch by batch against the family's rules: ``X86TextPoke`` (up to three syncs per
+  /// batch) or ``Arm64Patching`` (one kick per apply), each sync one IPI per other CPU.
+  private static func checkBatches(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, family: RuleFamily) -> CheckReport {
     var assumptions: [String] = []
     let kernelVersion: KernelVersion
     if let kernel {
@@ -95,10 +236,17 @@ public enum PredictionCheck {
     } else if cpus == nil, report.cpusInferred {
       assumptions.append("the trace does not record its CPU count: \(report.cpus) CPUs inferred from the highest CPU seen (give --cpus)")
     }
-    let reference = X86TextPoke.predictJumpLabel(entryRuns: [1], kernel: kernelVersion, onlineCPUs: online)
+    let hasApply = report.kallsymsPatchFunctions.map { $0.contains(Arm64Patching.applyFunction) }
+    func predict(_ entries: Int) -> PatchPrediction {
+      switch family {
+      case .x86: return X86TextPoke.predictJumpLabel(entryRuns: [entries], kernel: kernelVersion, onlineCPUs: online)
+      case .arm64: return Arm64Patching.predictJumpLabel(entryRuns: [entries], kernel: kernelVersion, onlineCPUs: online, hasApply: hasApply)
+      }
+    }
+    let reference = predict(1)
     var checks: [BatchCheck] = []
     for (index, batch) in report.textPoke.batches.enumerated() {
-      let prediction = X86TextPoke.predictJumpLabel(entryRuns: [batch.entries ?? 1], kernel: kernelVersion, onlineCPUs: online)
+      let prediction = predict(max(1, batch.entries ?? 1))
       if batch.entries == nil, !assumptions.contains(where: { $0.hasPrefix("entries") }) {
         assumptions.append("entries per batch not recorded: each batch checked as one vector of 5-byte jump patches")
       }

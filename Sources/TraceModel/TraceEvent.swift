@@ -78,4 +78,16 @@ public enum FieldSelection: Hashable, Sendable {
       return names.contains(name) || names.contains("\(system):\(name)") || names.contains("\(system):*")
     }
   }
+
+  /// Whether dynamic probe events of every group are wanted: `kprobes:*` names them all,
+  /// because `kprobe_events` lets whoever defines a probe choose its group (`p:mygroup/name`;
+  /// `pokestat record` uses `pokestat_<pid>`). Readers that know an event's fields call this
+  /// for events carrying `__probe_ip` (kprobes) or `__probe_ret_ip` (kretprobes).
+  public var wantsProbesOfAnyGroup: Bool {
+    switch self {
+    case .all: return true
+    case .none: return false
+    case .only(let names): return names.contains("kprobes:*")
+    }
+  }
 }

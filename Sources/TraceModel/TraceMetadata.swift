@@ -43,6 +43,17 @@ public struct TraceMetadata: Sendable {
     return words.count >= 3 ? String(words[2]) : nil
   }
 
+  /// The traced machine's architecture as `uname -m` names it (`x86_64`, `aarch64`,
+  /// `armv7l`, `i686`, ...): the last word of ``uname`` (trace-cmd writes sysname, nodename,
+  /// release[, version], machine); nil when the trace records no uname.
+  public var architecture: String? {
+    guard let uname else { return nil }
+    var words = uname.split(separator: " ")
+    if words.last == "GNU/Linux" { words.removeLast() }  // `uname -a` text
+    guard words.count >= 3, let last = words.last, last.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+    return String(last)
+  }
+
   /// The kernel version from ``kernelRelease``.
   public var kernelVersion: KernelVersion? { kernelRelease.flatMap { KernelVersion(release: $0) } }
 }

@@ -16,8 +16,14 @@ public enum CheckRenderer {
     case .table, .markdown:
       let markdown = format == .markdown
       let prediction = report.predictionPerBatch
-      var out = "\(markdown ? "### " : "")check \(report.file): kernel \(report.kernel), \(report.cpus) CPUs, \(prediction.patchProtocol.rawValue)\n"
+      if report.verdict == .noRules {
+        var out = "\(markdown ? "### " : "")check \(report.file): kernel \(report.kernel), \(report.cpus) CPUs, architecture \(report.architecture)\n"
+        out += "\nverdict: no-rules: \(report.notes.first ?? "no rules for this trace")\n"
+        return out
+      }
+      var out = "\(markdown ? "### " : "")check \(report.file): \(report.architecture), kernel \(report.kernel), \(report.cpus) CPUs, \(prediction.patchProtocol.rawValue)\n"
       out += "model: each batch = \(prediction.batchList.first?.syncs ?? 0) syncs, each an IPI to the \(prediction.ipiRecipients) other CPU(s)\n"
+      for note in report.notes { out += "note: \(note)\n" }
       for assumption in report.assumptions { out += "assumed: \(assumption)\n" }
       if report.countsAreLowerBounds { out += "WARNING: events were lost; observed counts are lower bounds.\n" }
       out += "\n"
@@ -40,7 +46,13 @@ public enum CheckRenderer {
         }
       }
       let counts = Dictionary(grouping: report.batches, by: \.verdict).mapValues(\.count)
-      out += "\nverdict: \(report.verdict.rawValue) (\(counts[.match] ?? 0) batches match, \(counts[.explained] ?? 0) explained, \(counts[.unexplained] ?? 0) unexplained)\n"
+      if report.verdict == .noBatches {
+        out += "\nverdict: no-batches: \(report.notes.last ?? "no batch found: nothing was checked")\n"
+      } else if report.batches.isEmpty {
+        out += "\nverdict: \(report.verdict.rawValue) (no batch, as this kernel's rules predict)\n"
+      } else {
+        out += "\nverdict: \(report.verdict.rawValue) (\(counts[.match] ?? 0) batches match, \(counts[.explained] ?? 0) explained, \(counts[.unexplained] ?? 0) unexplained)\n"
+      }
       return out
     }
   }

@@ -12,7 +12,9 @@
 #        kernels with ipi_send_* tracepoints, and adds "-nosendprobes" to OUTBASE),
 #        MODE=flip (default: the traced flip experiment) | record (amd64 only: run
 #        `pokestat record` in the guest; POKESTAT=path of a release binary (required);
-#        outputs OUTBASE-record.{console.log,rec.dat,...})
+#        outputs OUTBASE-record.{console.log,rec.dat,...}); RECORDQUICK=1 (with MODE=record: one
+#        `pokestat record --stacktrace --compression zstd` run only, no symbol survey, for the
+#        test in `make test`; RECORDARGS overrides its arguments)
 # outputs: OUTBASE.txt (events instance "ev", tracefs text), OUTBASE.fgraph.txt (top buffer,
 #          function_graph), OUTBASE.dat (trace-cmd extract -a), OUTBASE.console.log,
 #          OUTBASE.summary.txt (the guest's @@@ lines: kernel, events, symbols, /proc/interrupts)
@@ -125,9 +127,19 @@ echo "@@@INFO irq_vectors_call_function: $(ls -d $T/events/irq_vectors/call_func
 echo "@@@INFO kprobe_events: $([ -f $T/kprobe_events ] && echo yes || echo no)"
 SYMS='text_poke_array|text_poke_bp_batch|text_poke_bp|poke_int3_handler|text_poke_finish|text_poke_sync|text_poke_queue|smp_text_poke[a-z_]*|do_sync_core|native_send_call_func_ipi|native_send_call_func_single_ipi|aarch64_insn_patch_text_nosync|aarch64_insn_patch_text|arch_jump_label_transform|arch_jump_label_transform_queue|arch_jump_label_transform_apply|kick_all_cpus_sync|smp_call_function_many_cond|smp_call_function|on_each_cpu_cond_mask|smp_cross_call|arch_send_call_function_ipi_mask|jump_label_update|__jump_label_update'
 grep -E " ($SYMS)\$" /proc/kallsyms | sed 's/^/@@@SYM /'
-for f in $(echo "$SYMS" | tr '|' ' '); do grep -qx "$f" $T/available_filter_functions && echo "@@@TRACEABLE $f"; done
+grep -q labquick=1 /proc/cmdline || for f in $(echo "$SYMS" | tr '|' ' '); do grep -qx "$f" $T/available_filter_functions && echo "@@@TRACEABLE $f"; done
 [ -f /sys/kernel/debug/kprobes/blacklist ] && grep -E "($SYMS)\$" /sys/kernel/debug/kprobes/blacklist | sed 's/^/@@@KPROBE_BLACKLIST /'
 has() { grep -qE " $1\$" /proc/kallsyms; }
+if [ "$MODE" = record ] && grep -q labquick=1 /proc/cmdline; then
+  mkdir -p /run /etc; export HOME=/tmp; echo "root:x:0:0:root:/tmp:/bin/sh" > /etc/passwd
+  ARGS=$(cat /recordargs)
+  echo "@@@BEGIN record"
+  cd /tmp; pokestat record $ARGS -o /tmp/rec.dat > /tmp/rec.out 2>&1; echo "@@@INFO record rc=$?"
+  cat /tmp/rec.out; echo "@@@END record"
+  echo "@@@BEGIN leftovers"; ls $T/instances; cat $T/kprobe_events; cat /proc/sys/kernel/bpf_stats_enabled; echo "@@@END leftovers"
+  echo "@@@BEGIN recdat"; [ -f /tmp/rec.dat ] && base64 /tmp/rec.dat; echo "@@@END recdat"
+  poweroff -f
+fi
 if [ "$MODE" = record ]; then
   mkdir -p /run /etc; export HOME=/tmp; echo "root:x:0:0:root:/tmp:/bin/sh" > /etc/passwd
   echo "@@@INFO pokestat: $(pokestat --version 2>&1)"
@@ -218,9 +230,13 @@ echo "@@@INFO uptime_at_end=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
 EOF
 chmod +x "$R"/init
-(cd "$R" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > initrd-lab.gz
+echo "${RECORDARGS:---flip kernel.bpf_stats_enabled=1,0 --times 3 --stacktrace --compression zstd}" > "$R"/recordargs
+# RECORDQUICK: an uncompressed cpio (the kernel takes it as is), since gzip of the ~100 MB Swift
+# runtime costs more time on a busy machine than QEMU's loading of the larger file
+if [ "${RECORDQUICK:-0}" = 1 ]; then (cd "$R" && find . | cpio -o -H newc 2>/dev/null) > initrd-lab.gz
+else (cd "$R" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > initrd-lab.gz; fi
 # --- boot (TCG; KVM does not work on this host, see README.md)
-APPEND="console=$CONSOLE panic=-1 quiet labmode=$MODE labsendprobes=$SENDPROBES"
+APPEND="console=$CONSOLE panic=-1 quiet labmode=$MODE labsendprobes=$SENDPROBES labquick=${RECORDQUICK:-0}"
 if [ $ARCH = amd64 ]; then
   Q=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -serial mon:stdio -serial file:"$OUT.dat.b64")
 else

@@ -200,7 +200,12 @@ final class CPUStreamDecoder {
     case .none: wantsCache[id] = 3  // returned, fields not decoded
     case .only:
       let isStack = found.name == "kernel_stack" && found.system == "ftrace"
-      wantsCache[id] = fields.wants(system: found.system, name: found.name) ? 2 : (isStack ? 3 : 1)
+      // A kprobe in any group (`pokestat_<pid>/…`, `mygroup/…`) is a kprobe: it is known by its
+      // `__probe_ip` field (a kretprobe's: `__probe_func` and `__probe_ret_ip`), not by its
+      // system's name.
+      let isProbe = fields.wantsProbesOfAnyGroup
+        && found.fields.contains { $0.name == "__probe_ip" || $0.name == "__probe_ret_ip" }
+      wantsCache[id] = isProbe || fields.wants(system: found.system, name: found.name) ? 2 : (isStack ? 3 : 1)
     }
     return found
   }

@@ -63,12 +63,14 @@ final class TracefsInstance {  // not Sendable: used by the thread that set up t
     return String(cString: pointer)
   }
 
-  /// Writes `text` to a file of the instance, replacing it (`tracefs_instance_file_write`).
-  func write(_ text: String, to file: String) throws(NativeTraceError) {
+  /// Writes `text` to a file of the instance, replacing it (`tracefs_instance_file_write`)
+  /// or, with `append`, adding to it (`tracefs_instance_file_append`: filter files).
+  func write(_ text: String, to file: String, append: Bool = false) throws(NativeTraceError) {
     errno = 0
-    let written = tracefs_instance_file_write(handle, file, text)
+    let written = append ? tracefs_instance_file_append(handle, file, text) : tracefs_instance_file_write(handle, file, text)
     guard written >= 0 else {
-      throw NativeTraceError(function: "tracefs_instance_file_write", path: "instances/\(name)/\(file)", errno: errno == 0 ? EIO : errno)
+      throw NativeTraceError(function: append ? "tracefs_instance_file_append" : "tracefs_instance_file_write",
+                             path: "instances/\(name)/\(file)", errno: errno == 0 ? EIO : errno)
     }
   }
 

@@ -22,13 +22,19 @@ public struct CaptureSource: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Probes what the running kernel lets this capture use, by trying it in the capture's own
-/// instance, and enables the best sources: tracepoints first, kprobes on the IPI send
-/// functions (and a kprobe/kretprobe pair on the text_poke batch function) only when the
-/// `ipi:*` tracepoints are missing.
+/// instance, and enables the best sources each kernel offers:
+/// - IPI sends: the `ipi:*` tracepoints (`ipi_send_cpu`/`ipi_send_cpumask` 6.3+ x86,
+///   `ipi_raise` arm/arm64), otherwise kprobes on `native_send_call_func_ipi` (the cpumask's
+///   first word) and `native_send_call_func_single_ipi` (the target CPU);
+/// - batches: a kprobe with the entry count and a kretprobe (the duration) on this kernel's
+///   batch function (``KprobePlan``), on arm64 on the jump-label queue, apply and transform
+///   functions; whenever `kprobe_events` exists, tracepoints or not;
+/// - `function_graph` on the batch function, where the kernel lets an instance run it.
 struct CaptureSourceSelection {
-  /// The tracepoints the analysis reads, in the order they are tried.
-  static let ipiTracepoints = ["ipi/ipi_send_cpu", "ipi/ipi_send_cpumask"]
+  /// The tracepoints that carry IPI sends, in the order they are tried.
+  static let ipiTracepoints = ["ipi/ipi_send_cpu", "ipi/ipi_send_cpumask", "ipi/ipi_raise"]
   static let otherTracepoints = [
+    "ipi/ipi_entry", "ipi/ipi_exit",
     "irq_vectors/call_function_entry", "irq_vectors/call_function_exit",
     "irq_vectors/call_function_single_entry", "irq_vectors/call_function_single_exit",
     "csd/csd_queue_cpu",
@@ -69,26 +75,23 @@ struct CaptureSourceSelection {
       }
     }
 
+    let kallsyms = (try? TracefsFiles.readText("/proc/kallsyms")) ?? ""
+    let plan = KprobePlan(machine: KprobePlan.runningMachine(), kallsyms: kallsyms, withSendProbes: ipiSources == 0)
     let kprobeEvents = tracingDirectory + "/kprobe_events"
     if !TracefsFiles.exists(kprobeEvents) {
       sources.append(CaptureSource(name: "kprobe_events", isChosen: false, reason: "not in this kernel (CONFIG_KPROBE_EVENTS)"))
-    } else if ipiSources > 0 {
-      sources.append(CaptureSource(name: "kprobe_events", isChosen: false, reason: "not needed: ipi tracepoints chosen"))
     } else {
-      ipiSources += try enableKprobes(in: instance, file: kprobeEvents, group: kprobeGroup, beforeGlobalChange: beforeGlobalChange)
+      if ipiSources > 0 {
+        sources.append(CaptureSource(name: "kprobe:send functions", isChosen: false, reason: "not needed: ipi tracepoints chosen"))
+      }
+      ipiSources += try enableKprobes(plan, in: instance, file: kprobeEvents, group: kprobeGroup, beforeGlobalChange: beforeGlobalChange)
     }
+    for note in plan.notes { sources.append(CaptureSource(name: "kprobe_events", isChosen: false, reason: note)) }
     guard ipiSources > 0 else {
       throw LiveCaptureError.noIPISource(sources.filter { !$0.isChosen }.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))
     }
 
-    // function_graph: tried in this instance only, then set back; events are enough here.
-    do throws(NativeTraceError) {
-      try instance.write("function_graph", to: "current_tracer")
-      try? instance.write("nop", to: "current_tracer")
-      sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: "available, not needed: batches are inferred from sync runs"))
-    } catch {
-      sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: Self.reason(error)))
-    }
+    enableFunctionGraph(in: instance, functions: plan.graphFunctions)
 
     do throws(NativeTraceError) {
       try instance.write("1", to: "options/stacktrace")
@@ -104,42 +107,58 @@ struct CaptureSourceSelection {
     }
   }
 
-  /// Adds kprobes on the IPI send functions and a kprobe/kretprobe pair on the text_poke
-  /// batch function found in /proc/kallsyms; returns how many send probes work.
+  /// Runs function_graph in the instance, limited to the batch functions, when the kernel
+  /// allows it there. Older kernels refuse a graph tracer in an instance (`current_tracer`:
+  /// EINVAL; only the top-level buffer may run it): then durations come from the
+  /// kprobe/kretprobe pair, and the source line says so.
+  private mutating func enableFunctionGraph(in instance: TracefsInstance, functions: [String]) {
+    let pair = sources.contains { $0.isChosen && $0.name.hasPrefix("kretprobe:") }
+    let fallback = pair ? "; batch durations come from the kprobe/kretprobe pair" : "; batch durations are not recorded"
+    guard !functions.isEmpty else {
+      sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: "no batch function in /proc/kallsyms\(fallback)"))
+      return
+    }
+    do throws(NativeTraceError) {
+      for (index, function) in functions.enumerated() {
+        try instance.write(function + "\n", to: "set_ftrace_filter", append: index > 0)
+        try instance.write(function + "\n", to: "set_graph_function", append: index > 0)
+      }
+    } catch {
+      let file = error.path.split(separator: "/").last.map(String.init) ?? error.path
+      let why = error.errno == ENOENT
+        ? "refused: this kernel's instances have no \(file) (function_graph filters only in the top-level buffer)"
+        : "\(Self.reason(error)) (\(file) in the instance)"
+      sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: why + fallback))
+      return
+    }
+    do throws(NativeTraceError) {
+      try instance.write("function_graph", to: "current_tracer")
+      sources.append(CaptureSource(name: "function_graph", isChosen: true, reason: "enabled on \(functions.joined(separator: ", "))"))
+    } catch {
+      let why = error.errno == EINVAL
+        ? "refused (Invalid argument): this kernel cannot run function_graph in an instance\(fallback)"
+        : Self.reason(error) + fallback
+      sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: why))
+    }
+  }
+
+  /// Adds the planned kprobes and enables them in `instance`; returns how many send probes work.
   private mutating func enableKprobes(
-    in instance: TracefsInstance, file: String, group: String, beforeGlobalChange: ([String]) throws -> Void
+    _ plan: KprobePlan, in instance: TracefsInstance, file: String, group: String, beforeGlobalChange: ([String]) throws -> Void
   ) throws -> Int {
-    let kallsyms = (try? TracefsFiles.readText("/proc/kallsyms")) ?? ""
-    var present: Set<String> = []
-    let wanted = Set(["native_send_call_func_ipi", "native_send_call_func_single_ipi"]).union(KernelSymbols.batchFunctionNames)
-    for line in kallsyms.split(separator: "\n") {
-      let fields = line.split(separator: " ")
-      if fields.count >= 3, wanted.contains(String(fields[2])) { present.insert(String(fields[2])) }
-    }
-    var probes: [(name: String, definition: String, isSend: Bool)] = []
-    for function in ["native_send_call_func_ipi", "native_send_call_func_single_ipi"] where present.contains(function) {
-      probes.append((function, "p:\(group)/\(function) \(function)", true))
-    }
-    let batchNames = KernelSymbols.textPokeAliases.filter { $0.role == .batch }.map(\.name)
-    if let batch = batchNames.first(where: present.contains) {
-      probes.append((batch, "p:\(group)/\(batch) \(batch)", false))
-      probes.append((batch + "_ret", "r:\(group)/\(batch)_ret \(batch)", false))
-    }
-    try beforeGlobalChange(probes.map { "\(group)/\($0.name)" })
+    try beforeGlobalChange(plan.probes.map { "\(group)/\($0.name)" })
     var sendProbes = 0
-    for probe in probes {
+    for probe in plan.probes {
+      let label = "\(probe.isReturn ? "kretprobe" : "kprobe"):\(probe.function)\(probe.arguments.isEmpty ? "" : " " + probe.arguments)"
       do throws(NativeTraceError) {
-        try TracefsFiles.write(probe.definition + "\n", to: file, append: true)
+        try TracefsFiles.write(probe.definition(group: group) + "\n", to: file, append: true)
         addedKprobes.append("\(group)/\(probe.name)")
         try instance.write("1", to: "events/\(group)/\(probe.name)/enable")
-        sources.append(CaptureSource(name: "kprobe:\(probe.name)", isChosen: true, reason: "enabled (no ipi tracepoints)"))
+        sources.append(CaptureSource(name: label, isChosen: true, reason: "enabled (\(probe.purpose))"))
         if probe.isSend { sendProbes += 1 }
       } catch {
-        sources.append(CaptureSource(name: "kprobe:\(probe.name)", isChosen: false, reason: Self.reason(error)))
+        sources.append(CaptureSource(name: label, isChosen: false, reason: Self.reason(error)))
       }
-    }
-    if probes.isEmpty {
-      sources.append(CaptureSource(name: "kprobe_events", isChosen: false, reason: "no IPI send function in /proc/kallsyms"))
     }
     return sendProbes
   }

@@ -19,7 +19,12 @@ extension Pokestat {
         idle CPU woken without an IPI, IPIs from unrelated paths during the flip, lost \
         events) are named; anything else is unexplained.
 
-        Exit status: 0 everything matches or is explained, 1 something is unexplained, 2 bad input.
+        A trace with no batch is never a match (verdict no-batches, exit 1), except on arm64 \
+        kernels whose jump labels send no IPI; an architecture without rules, or unknown, \
+        gives verdict no-rules and exit 2 (analyze still counts).
+
+        Exit status: 0 everything matches or is explained, 1 something is unexplained or \
+        nothing was checked, 2 bad input or no rules for the trace's architecture.
         """)
 
     @OptionGroup var input: InputOptions
@@ -30,6 +35,9 @@ extension Pokestat {
 
     @Option(help: "Online CPUs (default: the trace's CPU count).")
     var cpus: Int?
+
+    @Option(help: "Architecture as uname -m names it, x86_64 or aarch64 (default: the trace's uname, else its events).")
+    var arch: String?
 
     func run() throws {
       var kernelVersion: KernelVersion?
@@ -44,7 +52,7 @@ extension Pokestat {
       for file in input.allFiles {
         let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions())
         if let problem = PredictionCheck.cpuCountProblem(analysis, cpus: cpus) { throw problem }
-        let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus)
+        let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus, architecture: arch)
         reports.append(report)
         worst = max(worst, report.verdict)
       }
@@ -54,7 +62,7 @@ extension Pokestat {
         for report in reports { sink.write(try CheckRenderer.render(report, as: outputOptions.resolvedFormat)) }
       }
       sink.flush()
-      if worst == .unexplained { throw ExitCode(1) }
+      if worst.exitStatus != 0 { throw ExitCode(worst.exitStatus) }
     }
   }
 }

@@ -59,6 +59,9 @@ extension Pokestat {
     @Option(help: "Other CPUs whose sync is deferred (nohz_full in user mode; proposed 2025 series, not merged).")
     var deferredNohzFull: Int = 0
 
+    @Option(help: "arm64 5.3-6.10: whether the kernel carries the backported jump-label kick (cfb00a357864; arch_jump_label_transform_apply in /proc/kallsyms): yes or no.")
+    var arm64Backport: String?
+
     @Option(help: "arm64: predict this many aarch64_insn_patch_text() calls (one stop_machine each).")
     var insnPatchCalls: Int?
 
@@ -115,16 +118,26 @@ extension Pokestat {
       switch arch {
       case "x86":
         guard insnPatchCalls == nil else { throw InputFailure("--insn-patch-calls is arm64 only") }
+        guard arm64Backport == nil else { throw InputFailure("--arm64-backport is arm64 only") }
         prediction = X86TextPoke.predictJumpLabel(
           entryRuns: try runs(), kernel: version, onlineCPUs: online, forceUnbatched: unbatched, options: options)
       case "arm64":
         guard !unbatched else { throw InputFailure("--unbatched is x86 only") }
+        if arm64Backport != nil, insnPatchCalls != nil { throw InputFailure("--arm64-backport applies to jump labels (--entries)") }
         if let insnPatchCalls {
           guard entries == nil else { throw InputFailure("give --entries or --insn-patch-calls, not both") }
           guard insnPatchCalls >= 0 else { throw InputFailure("--insn-patch-calls must be >= 0, got \(insnPatchCalls)") }
           prediction = Arm64Patching.predictInsnPatchText(calls: insnPatchCalls, kernel: version, onlineCPUs: online)
         } else {
-          prediction = Arm64Patching.predictJumpLabel(entryRuns: try runs(), kernel: version, onlineCPUs: online, options: options)
+          var hasApply: Bool?
+          switch arm64Backport {
+          case nil: hasApply = nil
+          case "yes"?: hasApply = true
+          case "no"?: hasApply = false
+          case let other?: throw InputFailure("--arm64-backport must be yes or no, got '\(other)'")
+          }
+          prediction = Arm64Patching.predictJumpLabel(entryRuns: try runs(), kernel: version, onlineCPUs: online, options: options,
+                                                      hasApply: hasApply)
         }
       default:
         throw InputFailure("--arch must be x86 or arm64, got '\(arch)'")
@@ -154,6 +167,14 @@ extension Pokestat {
           String(format: "  batch of %d, %@ refcount: %.0f µs (uncontended %.0f µs, wait per sync %.1f µs, line utilisation %.2f%@)",
                  t.entries, t.refcount.rawValue, t.totalMicroseconds, t.uncontendedMicroseconds, t.waitPerSyncMicroseconds,
                  t.lineUtilization, t.saturated ? ", saturated" : ""))
+      }
+      if let basis = prediction.basis {
+        lines.append("depends on backport: " + basis)
+        if arm64Backport == nil, let entryRuns = try? runs() {
+          let other = Arm64Patching.predictJumpLabel(entryRuns: entryRuns, kernel: version, onlineCPUs: online, options: options,
+                                                     hasApply: prediction.patchProtocol != .arm64KickPerBatch)
+          lines.append("  with --arm64-backport \(other.patchProtocol == .arm64KickPerBatch ? "yes" : "no"): \(other.patchProtocol.rawValue), batches \(other.batches), syncs \(other.syncs), ipis_total \(other.ipisTotal)")
+        }
       }
       lines.append("explanations a trace may show: " + prediction.applicableExplanations.map(\.rawValue).joined(separator: ", "))
       print(lines.joined(separator: "\n"))

@@ -6,6 +6,7 @@ import TraceAnalysis
 import TraceComparison
 import TraceModel
 import TraceNative
+import TraceReaders
 import TraceReports
 
 extension Pokestat {
@@ -27,8 +28,15 @@ extension Pokestat {
         pokestat read. Every change is undone on exit, error, SIGINT and SIGTERM (exit \
         130/143); `--cleanup` undoes what a crashed run left (state in /run/pokestat).
 
-        Exit status: 0 success; 1 the check found an unexplained difference; 2 bad options \
-        or a missing capability (not root, tracefs not mounted).
+        Kernels without ipi tracepoints get kprobes on the send functions with their \
+        arguments (cpumask word, target CPU); a kprobe/kretprobe pair on the batch function \
+        (with its entry count) is added wherever kprobe_events exists, and function_graph where \
+        the kernel lets an instance run it. --int3 samples cycles with call chains where a \
+        hardware PMU exists.
+
+        Exit status: 0 success; 1 the check found an unexplained difference or nothing to \
+        check; 2 bad options, a missing capability (not root, tracefs not mounted), or no \
+        model rules for this architecture.
         """)
 
     @Option(help: "Flip a sysctl through these values, e.g. kernel.bpf_stats_enabled=1,0.")
@@ -48,6 +56,9 @@ extension Pokestat {
 
     @Flag(help: "Record a kernel stack with each event (the instance's options/stacktrace).")
     var stacktrace = false
+
+    @Flag(help: "Also sample every CPU with cycles and kernel call chains (perf_event_open) to count int3 handler hits; needs a hardware PMU.")
+    var int3 = false
 
     @Option(name: .shortAndLong, help: "Write the captured trace.dat (v7) to this file.", completion: .file())
     var output: String?
@@ -117,7 +128,17 @@ extension Pokestat {
       let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1)
       for source in capture.sources { progress.note("source \(source)") }
 
+      var sampling: Int3Sampling?
+      if int3 {
+        do {
+          sampling = try Int3Sampling(cpus: capture.cpus)
+          progress.note("source + perf cycles with kernel call chains on \(capture.cpus.count) CPUs (--int3)")
+        } catch let unavailable as Int3Sampling.Unavailable {
+          progress.note(unavailable.description)
+        }
+      }
       try capture.start()
+      sampling?.start()
       var flipsDone = 0
       let flipsTotal = (flipPlan?.values.count ?? 0) * times
       let started = Date()
@@ -164,9 +185,10 @@ extension Pokestat {
         report(problems: capture.restore())
         Foundation.exit(128 + signal)
       }
+      let int3Result = sampling?.finish()
       let result = try capture.finish()
       report(problems: capture.restore())
-      try writeAndAnalyze(result, progress: progress)
+      try writeAndAnalyze(result, int3: int3Result, progress: progress)
     }
 
     /// Runs `command` (no shell) and waits for it, passing SIGINT/SIGTERM on to it.
@@ -205,7 +227,22 @@ extension Pokestat {
       return nil
     }
 
-    private func writeAndAnalyze(_ result: LiveCapture.Result, progress: ProgressLine) throws {
+    /// Writes the int3 samples as perf script text beside the trace (or in a temporary file)
+    /// and analyzes it as `pokestat analyze` reads perf script; returns the int3 summary line.
+    private func writeInt3(_ samples: Int3Sampling.Result, tracePath: String) throws -> String {
+      let path = output.map { $0 + ".int3.txt" } ?? tracePath + ".int3.txt"
+      let symbols = SymbolTable(kallsyms: (try? String(contentsOfFile: "/proc/kallsyms", encoding: .utf8)) ?? "")
+      try PerfScriptWriter.render(samples.samples, symbols: symbols).write(toFile: path, atomically: true, encoding: .utf8)
+      defer { if output == nil { try? FileManager.default.removeItem(atPath: path) } }
+      let analysis = try Analyze.analyze(path, format: .perfScript, lenient: false, options: AnalysisOptions())
+      var line = "int3: \(analysis.int3.samples) of \(analysis.int3.totalSamples) cycles samples in the int3 handler"
+      if let top = analysis.int3.callers.first { line += " (most interrupted: \(top.name), \(top.count))" }
+      if samples.lost > 0 { line += "; the kernel lost \(samples.lost) samples: counts are lower bounds" }
+      if output != nil { line += "\nint3 samples written to \(path) (perf script text)" }
+      return line
+    }
+
+    private func writeAndAnalyze(_ result: LiveCapture.Result, int3: Int3Sampling.Result? = nil, progress: ProgressLine) throws {
       let path = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-record-\(getpid()).dat").path
       defer { if output == nil { try? FileManager.default.removeItem(atPath: path) } }
       try TraceDatWriter.write(result.contents, to: path, compression: compression)
@@ -217,13 +254,15 @@ extension Pokestat {
       let format = json ? ReportFormat.json : self.format
       if format == .json {
         print(try AnalysisRenderer.json(analysis), terminator: "")
+        if let int3 { progress.note(try writeInt3(int3, tracePath: path)) }
       } else {
         print(try AnalysisRenderer.render(analysis, as: format), terminator: "")
         print()
         print(try CheckRenderer.render(check, as: format), terminator: "")
+        if let int3 { print("\n" + (try writeInt3(int3, tracePath: path))) }
         if let output { print("\ntrace written to \(output)") }
       }
-      if check.verdict == .unexplained { throw ExitCode(1) }
+      if check.verdict.exitStatus != 0 { throw ExitCode(check.verdict.exitStatus) }
     }
 
     private func report(problems: [String]) {
