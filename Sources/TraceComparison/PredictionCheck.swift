@@ -12,6 +12,9 @@ public enum Verdict: String, Codable, Sendable, Comparable {
   /// The trace has flips (or nothing at all) but no batch the model could be checked
   /// against: nothing was checked, which is never a match.
   case noBatches = "no-batches"
+  /// The trace has batches but records no IPI at all (no send and no reception source):
+  /// the syncs cannot be observed, so nothing was checked.
+  case noIPISource = "no-ipi-source"
   /// The model has no rules for the trace's architecture (or the architecture is unknown):
   /// nothing was checked.
   case noRules = "no-rules"
@@ -21,8 +24,9 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     case .match: return 0
     case .explained: return 1
     case .unexplained: return 2
-    case .noBatches: return 3
-    case .noRules: return 4
+    case .noIPISource: return 3
+    case .noBatches: return 4
+    case .noRules: return 5
     }
   }
 
@@ -33,7 +37,7 @@ public enum Verdict: String, Codable, Sendable, Comparable {
   public var exitStatus: Int32 {
     switch self {
     case .match, .explained: return 0
-    case .unexplained, .noBatches: return 1
+    case .unexplained, .noBatches, .noIPISource: return 1
     case .noRules: return 2
     }
   }
@@ -166,6 +170,17 @@ public enum PredictionCheck {
       checked.notes.append(flips > 0
         ? "\(flips) flip(s) but no batch found: nothing was checked (the trace needs a batch source: a kprobe or function_graph on the batch function, or syncs seen with stacks or callsites)"
         : "no flip and no batch in the trace: nothing was checked")
+    }
+    if !checked.batches.isEmpty, report.ipi.sources.isEmpty {
+      // Observed 0 syncs would be a fake number: the trace cannot see an IPI at all.
+      checked.batches = checked.batches.map { batch in
+        var batch = batch
+        batch.verdict = .noIPISource
+        return batch
+      }
+      checked.verdict = .noIPISource
+      checked.notes.append(
+        "\(checked.batches.count) batch(es) but the trace records no IPI (no ipi:*, irq_vectors:* or send kprobe events): syncs cannot be observed, nothing was checked")
     }
     return checked
   }

@@ -38,7 +38,7 @@ public enum CheckRenderer {
       out += AnalysisRenderer.table(["batch", "flip", "cpu", "entries", "syncs pred/obs", "IPIs per other CPU", "duration us", "verdict"],
                                     rows, markdown: markdown)
       let differences = report.batches.flatMap { batch in batch.items.filter { $0.verdict != .match }.map { (batch, $0) } }
-      if !differences.isEmpty {
+      if !differences.isEmpty, report.verdict != .noIPISource {
         out += "\n\(markdown ? "### " : "")Differences\n"
         for (batch, item) in differences {
           let why = item.explanation.map { "explained: \($0)" } ?? "UNEXPLAINED"
@@ -46,8 +46,8 @@ public enum CheckRenderer {
         }
       }
       let counts = Dictionary(grouping: report.batches, by: \.verdict).mapValues(\.count)
-      if report.verdict == .noBatches {
-        out += "\nverdict: no-batches: \(report.notes.last ?? "no batch found: nothing was checked")\n"
+      if report.verdict == .noBatches || report.verdict == .noIPISource {
+        out += "\nverdict: \(report.verdict.rawValue): \(report.notes.last ?? "nothing was checked")\n"
       } else if report.batches.isEmpty {
         out += "\nverdict: \(report.verdict.rawValue) (no batch, as this kernel's rules predict)\n"
       } else {

@@ -138,4 +138,33 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
     let unknown = PredictionCheck.check(report, kernel: nil, cpus: nil, architecture: "aarch64")
     #expect(unknown.assumptions.contains { $0.contains("depends on whether the stable backport") })
   }
+
+  /// Every lab kernel's trace.dat (fixtures/lab/<suite>-<arch>-smp<N>.dat, issue 12).
+  static let labKernels: [String] = Fixtures.files(in: "lab", suffix: ".dat")
+
+  @Test("every lab kernel: check matches or explains every batch, and never matches on nothing", arguments: labKernels)
+  func labKernelsCheck(_ fixture: String) throws {
+    let report = try analyzed(fixture)
+    let check = PredictionCheck.check(report, kernel: nil, cpus: nil)
+    #expect(check.verdict == .match || check.verdict == .explained, "\(fixture): \(check.verdict) \(check.notes)")
+    #expect(check.batches.allSatisfy { $0.verdict != .unexplained })
+    #expect(check.batches.count == report.textPoke.batches.count)
+    // A match with no batch only where the kernel makes none (arm64 before cfb00a357864).
+    if check.batches.isEmpty {
+      #expect(fixture.contains("bullseye-arm64"), "\(fixture): no batch checked")
+      #expect(check.notes.contains { $0.contains("without cfb00a357864") })
+    }
+  }
+
+  @Test("batches but no IPI source at all (function_graph text alone): no-ipi-source, exit 1, no fake 0 syncs")
+  func batchesWithoutIPISource() throws {
+    let report = try analyzed("lab/lab61-2cpu.fgraph.txt")
+    #expect(!report.textPoke.batches.isEmpty)
+    #expect(report.ipi.sources.isEmpty)
+    let check = PredictionCheck.check(report, kernel: nil, cpus: nil)
+    #expect(check.verdict == .noIPISource)
+    #expect(check.verdict.exitStatus == 1)
+    #expect(check.batches.allSatisfy { $0.verdict == .noIPISource })
+    #expect(check.notes.contains { $0.contains("records no IPI") })
+  }
 }
