@@ -25,11 +25,17 @@ struct TraceDatLayout: Sendable {
   var fileSize: Int
   var version: Int
   var bigEndian: Bool
-  /// The traced user space's long size (4 or 8), which trace-cmd uses for the ring buffer too.
+  /// The long size the file header states (4 or 8). libtraceevent prints with it, as in
+  /// trace-cmd; the ring-buffer page layout comes from ``pageHeader`` instead, because
+  /// `trace-cmd convert` writes 8 here for 32-bit traces.
   var longSize: Int
   var pageSize: Int
   var compression: CompressionAlgorithm
   var headerPage: [UInt8] = []
+  /// File offset of the `header_page` format text (of its section, when compressed).
+  var headerPageOffset = 0
+  /// The ring-buffer page layout, from `header_page` (see ``PageHeaderLayout``).
+  var pageHeader = PageHeaderLayout(defaultFor: 8)
   var headerEvent: [UInt8] = []
   var ftraceFormats: [[UInt8]] = []
   var eventFormats: [(system: String, format: [UInt8])] = []
@@ -94,6 +100,8 @@ struct TraceDatLayout: Sendable {
     } else {
       try layout.readVersion6(file, from: layoutCursor.offset)
     }
+    layout.pageHeader = try PageHeaderLayout(
+      format: layout.headerPage, longSize: layout.longSize, file: file.path, offset: layout.headerPageOffset)
     layout.indexFormats()
     guard !layout.buffers.isEmpty else {
       throw TraceParseError(reason: .invalidValue(what: "trace.dat", found: "no flyrecord buffer"),
@@ -278,8 +286,14 @@ struct TraceDatLayout: Sendable {
           throw section.error(.malformedLine(expected: expected, found: label), at: start)
         }
         let size = try section.readLength(size: 8, what: expected)
+        let contentOffset = section.fileOffset
         let bytes = try section.readBytes(size)
-        if expected == "header_page" { headerPage = bytes } else { headerEvent = bytes }
+        if expected == "header_page" {
+          headerPage = bytes
+          headerPageOffset = contentOffset
+        } else {
+          headerEvent = bytes
+        }
       }
     case .ftraceEvents:
       let count = Int(try section.readUInt32())

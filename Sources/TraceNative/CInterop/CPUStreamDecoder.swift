@@ -67,7 +67,7 @@ final class CPUStreamDecoder {
     self.symbols = symbols
     file = try FileBytes(path: layout.file)
     formats = try EventFormats(layout: layout, forPrinting: forPrinting)
-    page = try RingBufferPage(longSize: layout.longSize, bigEndian: layout.bigEndian,
+    page = try RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
                               oldFormat: formats.isOldFormat, path: layout.file)
     nextReadOffset = cpuData.offset
     end = cpuData.offset + cpuData.size
@@ -153,14 +153,15 @@ final class CPUStreamDecoder {
         guard try loadBlock() else { return false }
       }
       let start = pageIndex * pageSize
-      // The page header: u64 timestamp, then `commit` (a kernel long) whose low 27 bits are
-      // the data size (the high bits flag missed events).
+      // The page header (laid out as `header_page` says): u64 timestamp, then `commit` (a
+      // kernel long) whose low 27 bits are the data size (the high bits flag missed events).
+      let header = layout.pageHeader
       let commit = block.withUnsafeBytes { raw in
-        FieldDecoder.readUInt(UnsafeRawBufferPointer(rebasing: raw[start..<start + pageSize]), 8, layout.longSize,
-                              bigEndian: layout.bigEndian)
+        FieldDecoder.readUInt(UnsafeRawBufferPointer(rebasing: raw[start..<start + pageSize]), header.commitOffset,
+                              header.commitSize, bigEndian: layout.bigEndian)
       }
       let dataSize = Int(commit & ((1 << 27) - 1))
-      let headerSize = 8 + layout.longSize
+      let headerSize = header.dataOffset
       guard dataSize <= pageSize - headerSize else {
         throw TraceParseError(reason: .pageHeaderPastPage(commit: dataSize, pageSize: pageSize), location: location(currentPageOffset))
       }
@@ -174,7 +175,15 @@ final class CPUStreamDecoder {
   /// The next raw event, valid until the next call.
   private func nextRaw() throws -> RawEvent? {
     while true {
-      if pageLoaded, let event = page.next() { return event }
+      if pageLoaded {
+        do {
+          if let event = try page.next() { return event }
+        } catch {
+          throw TraceParseError(
+            reason: .invalidValue(what: "ring-buffer record", found: "\(error.size) bytes at page offset \(error.offsetInPage) do not fit in the \(pageSize)-byte page"),
+            location: location(layout.compression == .none ? currentPageOffset + max(0, error.offsetInPage) : currentPageOffset))
+        }
+      }
       guard try loadNextPage() else { return nil }
     }
   }
@@ -290,7 +299,7 @@ final class CPUStreamDecoder {
       event.fields = FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian)
     }
     if isStack {
-      event.stack = FieldDecoder.kernelStack(eventLayout, data, longSize: layout.longSize,
+      event.stack = FieldDecoder.kernelStack(eventLayout, data, longSize: layout.pageHeader.commitSize,
                                              bigEndian: layout.bigEndian, symbols: symbols)
     }
     return event
