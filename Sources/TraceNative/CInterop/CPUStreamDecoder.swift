@@ -55,8 +55,11 @@ final class CPUStreamDecoder {
   /// Pages read per block when the data is not compressed.
   private static let pagesPerBlock = 256
 
+  /// - Parameters:
+  ///   - sharedFormats: formats to use instead of building this stream's own (the report
+  ///     printer shares one handle among its streams, as trace-cmd does).
   init(layout: TraceDatLayout, bufferIndex: Int, cpuIndex: Int, fields: FieldSelection,
-       forPrinting: Bool, symbols: SymbolTable) throws {
+       forPrinting: Bool, symbols: SymbolTable, sharedFormats: EventFormats? = nil) throws {
     self.layout = layout
     self.bufferIndex = bufferIndex
     let buffer = layout.buffers[bufferIndex]
@@ -66,7 +69,7 @@ final class CPUStreamDecoder {
     self.fields = fields
     self.symbols = symbols
     file = try FileBytes(path: layout.file)
-    formats = try EventFormats(layout: layout, forPrinting: forPrinting)
+    formats = try sharedFormats ?? EventFormats(layout: layout, forPrinting: forPrinting)
     page = try RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
                               oldFormat: formats.isOldFormat, path: layout.file)
     nextReadOffset = cpuData.offset
@@ -388,26 +391,34 @@ final class CPUStreamDecoder {
     }
   }
 
-  /// The next event as `trace-cmd report` prints it (without the buffer prefix), plus the
-  /// decoded event for look-ahead decisions.
+  /// The raw event behind the latest ``nextReportRecord()``, valid until the next read.
+  private var reportRaw: RawEvent?
+
+  /// The next event for `trace-cmd report`'s layout: its numbers and decoded fields. Its
+  /// text comes from ``printLastReportRecord(withInfo:)``, called before this stream is read
+  /// again, so libtraceevent prints events in output order.
   func nextReportRecord() throws -> ReportRecord? {
-    guard let raw = try nextRaw() else { return nil }
+    guard let raw = try nextRaw() else {
+      reportRaw = nil
+      return nil
+    }
     var record = makeRecord(raw)
     let id = formats.typeID(of: &record)
     let eventLayout = try eventLayout(id, offset: eventOffset(raw))
     let pid = formats.pid(of: &record)
-    let prefix = formats.printedPrefix(of: &record) + formats.printedTime(of: &record, inMicroseconds: inMicroseconds)
-    let decoded = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
-    let info: String?
-    if eventLayout.system == "ftrace", eventLayout.name.hasPrefix("funcgraph_") {
-      info = nil  // trace-cmd prints these with its own handler: see ReportFormatter
-    } else {
-      info = formats.printedInfo(of: &record)
-    }
+    reportRaw = raw
     return ReportRecord(
       timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
-      name: eventLayout.name, prefix: prefix, info: info, fields: decoded,
+      name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian),
       missedBefore: raw.missedBefore)
+  }
+
+  /// `comm-pid [cpu] time:` and libtraceevent's printed fields (when `withInfo`) of the
+  /// latest ``nextReportRecord()``, as raw bytes.
+  func printLastReportRecord(withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
+    guard let raw = reportRaw else { return ([], nil) }
+    var record = makeRecord(raw)
+    return formats.printedLine(&record, inMicroseconds: inMicroseconds, withInfo: withInfo)
   }
 }
 
@@ -418,10 +429,6 @@ struct ReportRecord {
   var pid: Int32
   var system: String
   var name: String
-  /// `comm-pid [cpu] timestamp:`.
-  var prefix: String
-  /// libtraceevent's printed fields; nil for events trace-cmd formats itself.
-  var info: String?
   var fields: [EventField]
   var missedBefore: Int
 

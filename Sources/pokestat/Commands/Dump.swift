@@ -28,7 +28,10 @@ extension Pokestat {
     func run() throws {
       let reader = try TraceDatReader(path: file, attachesStacks: false)
       let sink = try OutputSink(path: output)
-      try TraceDatReport.forEachLine(of: reader) { sink.write($0 + "\n") }
+      try TraceDatReport.forEachRawLine(of: reader) { line in
+        sink.write(bytes: line)
+        sink.write(bytes: [UInt8(ascii: "\n")])
+      }
       sink.flush()
     }
   }
