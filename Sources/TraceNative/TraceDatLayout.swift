@@ -47,6 +47,8 @@ struct TraceDatLayout: Sendable {
   var traceClock: String?
   var droppedPerCPU: [Int: Int] = [:]
   var buffers: [Buffer] = []
+  /// One line per event format that ``EventFormatCheck`` refused to hand whole to libtraceevent.
+  var formatWarnings: [String] = []
   /// Event type id → (system, format text), so formats can be parsed when first needed.
   var formatByID: [Int: (system: String, format: [UInt8])] = [:]
 
@@ -110,22 +112,45 @@ struct TraceDatLayout: Sendable {
     return layout
   }
 
-  /// Finds each format's `ID: n` line.
+  /// Checks each format (``EventFormatCheck``), keeping the text libtraceevent may parse,
+  /// and finds each format's `ID: n` line.
   private mutating func indexFormats() {
+    ftraceFormats = ftraceFormats.map { checked($0, system: "ftrace") }
+    eventFormats = eventFormats.map { ($0.system, checked($0.format, system: $0.system)) }
     let all = ftraceFormats.map { ("ftrace", $0) } + eventFormats.map { ($0.system, $0.format) }
-    let label = Array("\nID: ".utf8)
     for (system, format) in all {
-      guard let start = format.indices.first(where: { index in
-        index + label.count <= format.count && format[index..<index + label.count].elementsEqual(label)
-      }) else { continue }
-      var id = 0
-      var cursor = start + label.count
-      while cursor < format.count, format[cursor] >= 48, format[cursor] <= 57 {
-        id = id * 10 + Int(format[cursor] - 48)
-        cursor += 1
-      }
+      guard let id = Self.formatID(format) else { continue }
       formatByID[id] = (system, format)
     }
+  }
+
+  /// The format with its print fmt removed when it fails ``EventFormatCheck``, noting why in
+  /// ``formatWarnings``.
+  private mutating func checked(_ format: [UInt8], system: String) -> [UInt8] {
+    let outcome = EventFormatCheck.check(format)
+    guard !outcome.missingFields.isEmpty else { return format }
+    let name = Self.formatLine(format, label: "name: ") ?? "?"
+    let id = Self.formatID(format).map(String.init) ?? "?"
+    let fields = outcome.missingFields.joined(separator: ", ")
+    formatWarnings.append(
+      "event \(system):\(name) (id \(id)): its print fmt names fields the format lacks (\(fields)); "
+        + "it is parsed without its print fmt (its events print through a plugin or as [FAILED TO PARSE])")
+    return outcome.format
+  }
+
+  /// The number on a format's `ID: n` line.
+  private static func formatID(_ format: [UInt8]) -> Int? {
+    guard let text = formatLine(format, label: "ID: ") else { return nil }
+    return Int(text)
+  }
+
+  /// The rest of the first line starting with `label`.
+  private static func formatLine(_ format: [UInt8], label: String) -> String? {
+    let label = Array(label.utf8)
+    for line in format.split(separator: UInt8(ascii: "\n")) where line.starts(with: label) {
+      return String(decoding: line.dropFirst(label.count), as: UTF8.self)
+    }
+    return nil
   }
 
   private func cursor(_ bytes: [UInt8], at offset: Int) -> ByteCursor {

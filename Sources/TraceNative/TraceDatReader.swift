@@ -46,6 +46,11 @@ public struct TraceDatReader: EventSource, Sendable {
       droppedPerCPU: layout.droppedPerCPU)
   }
 
+  /// Event formats handed to libtraceevent without their print fmt because it named fields
+  /// the format lacks (see `EventFormatCheck`): one line each, naming the event. Their events
+  /// are still read; `dump` prints them as `[FAILED TO PARSE]`.
+  public var formatWarnings: [String] { layout.formatWarnings }
+
   /// trace.dat file version (6 or 7).
   public var fileVersion: Int { layout.version }
   /// The compression named in a v7 header (`none`, `zstd`, `zlib`).
