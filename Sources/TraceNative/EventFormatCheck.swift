@@ -7,10 +7,14 @@
 /// such a format, but a damaged or hand-edited file can hold one.
 ///
 /// The check: every `REC->name` and every field named by a `__get_str(name)`-style helper in
-/// the print fmt's arguments must be a field of the format (common or event field). A format
-/// that fails keeps its fields but loses its print fmt line: libtraceevent then parses the
+/// the print fmt's arguments must be a field of the format (common or event field); every `%`
+/// conversion of the format string must be a printf one (`%p` with any extension letters);
+/// the arguments must have balanced brackets and no control bytes, and divide (`/`, `%`)
+/// only by nonzero literals or `sizeof`. A format that fails keeps its fields but loses its print fmt line: libtraceevent then parses the
 /// field layout, flags the event as failed, and prints its events as `[FAILED TO PARSE]`
-/// with the raw field values, while pokestat's own field decoding still works.
+/// with the raw field values, while pokestat's own field decoding still works. A format that
+/// declares no `common_type`/`common_pid` field is withheld whole: its events are of an
+/// unknown type, and libtraceevent keeps reading the others' types.
 enum EventFormatCheck {
   /// Helpers whose argument is a bare field name (include/trace/stages/stage3_trace_output.h).
   private static let fieldHelpers = [
@@ -23,8 +27,12 @@ enum EventFormatCheck {
   struct Outcome {
     /// The text to hand to libtraceevent: the original, or without its print fmt line.
     var format: [UInt8]
-    /// Field names the print fmt uses but the format does not declare; empty when it passed.
-    var missingFields: [String]
+    /// Field names the print fmt uses but the format does not declare.
+    var missingFields: [String] = []
+    /// Why the print fmt was removed (nil: the format passed unchanged).
+    var problem: String?
+    /// Whether the whole format is withheld from libtraceevent (its events are of an unknown type).
+    var isDropped = false
   }
 
   /// Checks `format`; see the type's documentation for the rule.
@@ -34,16 +42,25 @@ enum EventFormatCheck {
     let lines = format.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
     var fields: Set<String> = []
     var printLine: Int?
+    var hasFormatLabel = false
+    var malformedField: String?
     for (index, line) in lines.enumerated() {
       let text = String(decoding: line, as: UTF8.self)
       let trimmed = text.drop { $0 == " " || $0 == "\t" }
-      if trimmed.hasPrefix("field:") {
+      if trimmed == "format:" {
+        hasFormatLabel = true
+      } else if trimmed.hasPrefix("field:") {
+        if !Self.isWellFormedField(trimmed) { malformedField = malformedField ?? String(trimmed.prefix(80)) }
         // `field:TYPE NAME[N];	offset:...`: the name is the last word before the first ';'
         // once bracketed parts are gone (`__u8 buf[32 + 2]`, `__data_loc char[] name`).
         var declaration = ""
         var depth = 0
         for character in trimmed.dropFirst(6).prefix(while: { $0 != ";" }) {
-          if character == "[" { depth += 1 } else if character == "]" { depth = max(0, depth - 1) } else if depth == 0 {
+          if character == "[" {
+            depth += 1
+          } else if character == "]" {
+            depth = max(0, depth - 1)
+          } else if depth == 0 {
             declaration.append(character)
           }
         }
@@ -54,31 +71,167 @@ enum EventFormatCheck {
         printLine = index
       }
     }
-    guard let printLine else { return Outcome(format: format, missingFields: []) }
-    let arguments = Self.arguments(ofPrintLine: Array(lines[printLine]))
-    var missing: [String] = []
-    for name in Self.referencedFields(arguments) where !fields.contains(name) && !missing.contains(name) {
-      missing.append(name)
+    // libtraceevent reads every record's type through the lowest-id event's common fields
+    // (`tep_data_type`), so a format without them must not reach it at all.
+    guard hasFormatLabel else { return Outcome(format: [], problem: "has no \"format:\" line", isDropped: true) }
+    if let malformedField {
+      return Outcome(format: [], problem: "has a malformed field line (\(malformedField))", isDropped: true)
     }
-    guard !missing.isEmpty else { return Outcome(format: format, missingFields: []) }
-    var kept = lines
-    kept.remove(at: printLine)
-    return Outcome(format: Array(kept.joined(separator: [UInt8(ascii: "\n")])), missingFields: missing)
+    guard fields.contains("common_type"), fields.contains("common_pid") else {
+      return Outcome(format: [], problem: "declares no common_type and common_pid fields", isDropped: true)
+    }
+    guard let printLine else { return Outcome(format: format) }
+    var outcome = Outcome(format: format)
+    // The print fmt runs to the end of the format: its strings may hold newlines.
+    let line = Array(lines[printLine...].joined(separator: [UInt8(ascii: "\n")]))
+    let body = Array(line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.dropFirst(10))
+    if let (strings, arguments) = Self.split(printFormat: body) {
+      for name in Self.referencedFields(arguments) where !fields.contains(name) && !outcome.missingFields.contains(name) {
+        outcome.missingFields.append(name)
+      }
+      if !outcome.missingFields.isEmpty {
+        outcome.problem = "names fields the format lacks (\(outcome.missingFields.joined(separator: ", ")))"
+      } else if let bad = Self.badConversion(strings) {
+        outcome.problem = "has a conversion libtraceevent may not parse (\(bad))"
+      } else if let bad = Self.badArguments(arguments) {
+        outcome.problem = bad
+      }
+    } else {
+      outcome.problem = "has an unterminated string"
+    }
+    guard outcome.problem != nil else { return outcome }
+    outcome.format = Array(lines[..<printLine].joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")]
+    return outcome
   }
 
-  /// The print fmt line after its quoted format string (the argument list).
-  private static func arguments(ofPrintLine line: [UInt8]) -> [UInt8] {
-    guard var index = line.firstIndex(of: UInt8(ascii: "\"")) else { return [] }
-    index += 1
-    while index < line.count {
-      if line[index] == UInt8(ascii: "\\") {
-        index += 2
+  /// Whether a field line reads `field:DECLARATION; offset:N; size:N;` (then optionally
+  /// `signed:N;`), as every kernel writes it.
+  private static func isWellFormedField(_ line: Substring) -> Bool {
+    let parts = line.split(separator: ";", omittingEmptySubsequences: false).map { $0.drop { $0 == " " || $0 == "\t" } }
+    guard parts.count >= 4, parts[0].count > 6, parts.last?.isEmpty == true else { return false }
+    func number(_ part: Substring, _ label: String) -> Bool {
+      part.hasPrefix(label) && Int(part.dropFirst(label.count)) != nil
+    }
+    guard number(parts[1], "offset:"), number(parts[2], "size:") else { return false }
+    if parts.count == 4 { return true }
+    return parts.count == 5 && number(parts[3], "signed:")
+  }
+
+  /// Splits `"..." "...", args` (the print fmt after its label) into the format strings' bytes
+  /// (concatenated, escapes kept) and the argument list; nil when a string is not terminated.
+  private static func split(printFormat line: [UInt8]) -> ([UInt8], [UInt8])? {
+    var index = 0
+    var strings: [UInt8] = []
+    while true {
+      while index < line.count, line[index] == UInt8(ascii: " ") || line[index] == UInt8(ascii: "\t") { index += 1 }
+      guard index < line.count, line[index] == UInt8(ascii: "\"") else { break }
+      index += 1
+      var closed = false
+      while index < line.count {
+        if line[index] == UInt8(ascii: "\\") {
+          strings.append(contentsOf: line[index..<min(index + 2, line.count)])
+          index += 2
+          continue
+        }
+        if line[index] == UInt8(ascii: "\"") {
+          closed = true
+          index += 1
+          break
+        }
+        strings.append(line[index])
+        index += 1
+      }
+      guard closed else { return nil }
+    }
+    return (strings, index < line.count ? Array(line[index...]) : [])
+  }
+
+  /// The first `%` conversion of the format strings that is not
+  /// `%[flags][width][.precision][length]conversion` (conversion one of `diouxXcspneEfgGaA`;
+  /// `%p` may carry any extension letters after it), or nil.
+  private static func badConversion(_ text: [UInt8]) -> String? {
+    let flags = Set("-+ #0".utf8)
+    let lengths = Set("hlLzZjtq".utf8)
+    let conversions = Set("diouxXcspneEfgGaA".utf8)
+    func skipNumber(_ index: inout Int) {
+      if index < text.count, text[index] == UInt8(ascii: "*") {
+        index += 1
+        return
+      }
+      while index < text.count, text[index] >= 48, text[index] <= 57 { index += 1 }
+    }
+    var index = 0
+    while index < text.count {
+      guard text[index] == UInt8(ascii: "%") else {
+        index += 1
         continue
       }
-      if line[index] == UInt8(ascii: "\"") { return Array(line[(index + 1)...]) }
+      let start = index
+      index += 1
+      if index < text.count, text[index] == UInt8(ascii: "%") {
+        index += 1
+        continue
+      }
+      while index < text.count, flags.contains(text[index]) { index += 1 }
+      skipNumber(&index)
+      if index < text.count, text[index] == UInt8(ascii: ".") {
+        index += 1
+        skipNumber(&index)
+      }
+      while index < text.count, lengths.contains(text[index]) { index += 1 }
+      guard index < text.count, conversions.contains(text[index]) else {
+        return String(decoding: text[start..<min(index + 1, text.count)], as: UTF8.self)
+      }
       index += 1
     }
-    return []
+    return nil
+  }
+
+  /// Why the argument list is unsafe to hand over, or nil: strings must end, brackets balance,
+  /// no control bytes appear, and `/` or `%` never divide by a field, a name or a zero literal
+  /// (libtraceevent evaluates divisions without checking the divisor: SIGFPE). Constant
+  /// divisors such as `sizeof(x)` or `1000` pass.
+  private static func badArguments(_ text: [UInt8]) -> String? {
+    let opening: [UInt8: UInt8] = [UInt8(ascii: ")"): UInt8(ascii: "("), UInt8(ascii: "]"): UInt8(ascii: "["), UInt8(ascii: "}"): UInt8(ascii: "{")]
+    var stack: [UInt8] = []
+    var index = 0
+    while index < text.count {
+      let byte = text[index]
+      if byte == UInt8(ascii: "\"") {
+        index += 1
+        while index < text.count, text[index] != UInt8(ascii: "\"") { index += text[index] == UInt8(ascii: "\\") ? 2 : 1 }
+        guard index < text.count else { return "has an unterminated string" }
+        index += 1
+        continue
+      }
+      guard byte >= 0x20 && byte < 0x7f || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") else {
+        return "holds a control byte (0x\(String(byte, radix: 16)))"
+      }
+      switch byte {
+      case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
+        stack.append(byte)
+      case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+        guard stack.popLast() == opening[byte] else { return "has unbalanced brackets" }
+      case UInt8(ascii: "/"), UInt8(ascii: "%"):
+        var next = index + 1
+        while next < text.count, text[next] == UInt8(ascii: " ") || text[next] == UInt8(ascii: "(") { next += 1 }
+        var end = next
+        while end < text.count, Self.isWordByte(text[end]) { end += 1 }
+        let word = String(decoding: text[next..<end], as: UTF8.self)
+        if word == "sizeof" { break }
+        let digits = word.lowercased().filter { $0 != "u" && $0 != "l" }
+        let value = digits.hasPrefix("0x") ? UInt64(digits.dropFirst(2), radix: 16) : UInt64(digits)
+        guard let value, value != 0 else { return "divides by something that is not a nonzero constant" }
+      default: break
+      }
+      index += 1
+    }
+    return stack.isEmpty ? nil : "has unbalanced brackets"
+  }
+
+  /// Bytes of a C identifier or integer literal.
+  private static func isWordByte(_ byte: UInt8) -> Bool {
+    (byte >= 48 && byte <= 57) || (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || byte == 95
   }
 
   /// Field names used in print fmt arguments: after `REC->` and inside the field helpers.

@@ -115,8 +115,8 @@ struct TraceDatLayout: Sendable {
   /// Checks each format (``EventFormatCheck``), keeping the text libtraceevent may parse,
   /// and finds each format's `ID: n` line.
   private mutating func indexFormats() {
-    ftraceFormats = ftraceFormats.map { checked($0, system: "ftrace") }
-    eventFormats = eventFormats.map { ($0.system, checked($0.format, system: $0.system)) }
+    ftraceFormats = ftraceFormats.compactMap { checked($0, system: "ftrace") }
+    eventFormats = eventFormats.compactMap { entry in checked(entry.format, system: entry.system).map { (entry.system, $0) } }
     let all = ftraceFormats.map { ("ftrace", $0) } + eventFormats.map { ($0.system, $0.format) }
     for (system, format) in all {
       guard let id = Self.formatID(format) else { continue }
@@ -124,16 +124,19 @@ struct TraceDatLayout: Sendable {
     }
   }
 
-  /// The format with its print fmt removed when it fails ``EventFormatCheck``, noting why in
-  /// ``formatWarnings``.
-  private mutating func checked(_ format: [UInt8], system: String) -> [UInt8] {
+  /// The format with its print fmt removed when it fails ``EventFormatCheck``, or nil when it
+  /// is withheld whole, noting why in ``formatWarnings``.
+  private mutating func checked(_ format: [UInt8], system: String) -> [UInt8]? {
     let outcome = EventFormatCheck.check(format)
-    guard !outcome.missingFields.isEmpty else { return format }
+    guard let problem = outcome.problem else { return format }
     let name = Self.formatLine(format, label: "name: ") ?? "?"
     let id = Self.formatID(format).map(String.init) ?? "?"
-    let fields = outcome.missingFields.joined(separator: ", ")
+    if outcome.isDropped {
+      formatWarnings.append("event \(system):\(name) (id \(id)): its format \(problem); its events are of an unknown type")
+      return nil
+    }
     formatWarnings.append(
-      "event \(system):\(name) (id \(id)): its print fmt names fields the format lacks (\(fields)); "
+      "event \(system):\(name) (id \(id)): its print fmt \(problem); "
         + "it is parsed without its print fmt (its events print through a plugin or as [FAILED TO PARSE])")
     return outcome.format
   }

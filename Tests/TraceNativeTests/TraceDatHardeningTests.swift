@@ -91,6 +91,7 @@ import TraceTestSupport
       ID: 7
       format:
       \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+      \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
       \tfield:int flags;\toffset:8;\tsize:4;\tsigned:1;
       \tfield:__data_loc char[] name;\toffset:12;\tsize:4;\tsigned:1;
       \tfield:__u8 buf[32 + 2];\toffset:16;\tsize:34;\tsigned:0;
@@ -105,6 +106,37 @@ import TraceTestSupport
     let good = Array(String(decoding: format, as: UTF8.self).replacingOccurrences(of: "__get_str(label)", with: "__get_str(name)").utf8)
     #expect(EventFormatCheck.check(good).missingFields.isEmpty)
     #expect(EventFormatCheck.check(good).format == good)
+  }
+
+  /// Edits of a real format (sched_switch of the foreign i686 trace) and the problem each must
+  /// be reported as. Each is a class a format fuzz run over that file found (random byte edits
+  /// of its formats, /tmp scripts not kept): a missing field in a helper, a bad conversion and
+  /// a division by a name crashed libtraceevent 1.7.1 in tep_parse_event (SIGSEGV, SIGFPE);
+  /// a malformed field line or `format:` label made every record's type read as -1 (a Swift
+  /// index trap in pokestat then). The others are their near neighbours.
+  static let formatEdits: [(from: String, to: String, problem: String, dropped: Bool)] = [
+    ("__print_flags(REC->prev_state", "__print_flags(REC->no_such_fd", "names fields the format lacks (no_such_fd)", false),
+    ("prev_prio=%d", "prev_prio=%1-d", "has a conversion libtraceevent may not parse (%1-)", false),
+    ("prev_prio=%d", "prev_prio=%R", "has a conversion libtraceevent may not parse (%R)", false),
+    ("REC->prev_prio,", "REC->prev_prio%REC->prev_pid,", "divides by something that is not a nonzero constant", false),
+    ("REC->prev_prio,", "REC->prev_prio / 0,", "divides by something that is not a nonzero constant", false),
+    ("REC->prev_prio,", "(REC->prev_prio,", "has unbalanced brackets", false),
+    ("\tfield:pid_t prev_pid;\toffset:24;", "\tfield:pid_t prev_pid;\toffse(:24;", "has a malformed field line", true),
+    ("\nformat:\n", "\nfor*at:\n", "has no \"format:\" line", true),
+    ("common_pid;", "common_pix;", "declares no common_type and common_pid fields", true),
+  ]
+
+  @Test("formats that crashed libtraceevent are caught before it sees them", arguments: formatEdits.indices)
+  func formatEdit(_ index: Int) throws {
+    let edit = Self.formatEdits[index]
+    let layout = try TraceDatLayout.read(try FileBytes(path: try Fixtures.materialize("foreign/tracedat/i686-buildroot-4.13.9-listen.v6.dat.gz").path))
+    let original = try #require(layout.eventFormats.first { String(decoding: $0.format, as: UTF8.self).hasPrefix("name: sched_switch\n") })
+    let text = String(decoding: original.format, as: UTF8.self)
+    #expect(text.contains(edit.from))
+    let outcome = EventFormatCheck.check(Array(text.replacingOccurrences(of: edit.from, with: edit.to).utf8))
+    #expect(outcome.problem?.hasPrefix(edit.problem) == true, "\(outcome.problem ?? "nil")")
+    #expect(outcome.isDropped == edit.dropped)
+    #expect(EventFormatCheck.check(original.format).problem == nil)
   }
 
   // MARK: - header_page

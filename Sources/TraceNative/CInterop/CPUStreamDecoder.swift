@@ -194,7 +194,7 @@ final class CPUStreamDecoder {
   // MARK: - Events
 
   private func eventLayout(_ id: Int, offset: Int) throws -> EventLayout {
-    if id < layoutCache.count, let known = layoutCache[id] { return known }
+    if id >= 0, id < layoutCache.count, let known = layoutCache[id] { return known }
     guard id >= 0, id < 1 << 16, let found = formats.layout(ofType: id) else {
       throw TraceParseError(reason: .unknownEventID(id), location: location(offset))
     }
@@ -275,7 +275,7 @@ final class CPUStreamDecoder {
       var record = tep_record()
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
-      if id < wantsCache.count, wantsCache[id] == 1 {
+      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
         skip(raw)
         continue
       }
@@ -317,11 +317,11 @@ final class CPUStreamDecoder {
       var record = tep_record()
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
-      if id < wantsCache.count, wantsCache[id] == 1 {
+      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
         skip(raw)
         continue
       }
-      if id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
+      if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
       if wantsCache[id] == 1 {
         skip(raw)
         continue
