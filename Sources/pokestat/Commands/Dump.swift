@@ -26,7 +26,7 @@ extension Pokestat {
     var output: String?
 
     func run() throws {
-      let reader = try TraceDatReader(path: file, attachesStacks: false)
+      let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
       for warning in reader.formatWarnings { FileHandle.standardError.write(Data("pokestat: warning: \(file): \(warning)\n".utf8)) }
       let sink = try OutputSink(path: output)
       try TraceDatReport.forEachRawLine(of: reader) { line in
