@@ -12,7 +12,7 @@ import TraceTestSupport
   @Test("bytes that are not UTF-8 in event text are printed raw, as trace-cmd prints them")
   func nonUTF8BytesRaw() throws {
     // scripts/fixtures/capture-nonutf8.sh: a comm "caf\xe9-\xff" and markers with \xff\xfe, \xc3\x28.
-    let path = Fixtures.url("tracedat/local618-nonutf8.v7zstd.dat").path
+    let path = Fixtures.url("tracedat/local618-nonutf8-instance.dat").path
     let ours = try RawOutput.dump(path)
     for sequence: [UInt8] in [[0x63, 0x61, 0x66, 0xe9, 0x2d, 0xff], [0xff, 0xfe, 0x20], [0xc3, 0x28]] {
       #expect(ours.firstRange(of: sequence) != nil, "\(sequence)")
