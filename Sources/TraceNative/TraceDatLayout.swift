@@ -25,11 +25,17 @@ struct TraceDatLayout: Sendable {
   var fileSize: Int
   var version: Int
   var bigEndian: Bool
-  /// The traced user space's long size (4 or 8), which trace-cmd uses for the ring buffer too.
+  /// The long size the file header states (4 or 8). libtraceevent prints with it, as in
+  /// trace-cmd; the ring-buffer page layout comes from ``pageHeader`` instead, because
+  /// `trace-cmd convert` writes 8 here for 32-bit traces.
   var longSize: Int
   var pageSize: Int
   var compression: CompressionAlgorithm
   var headerPage: [UInt8] = []
+  /// File offset of the `header_page` format text (of its section, when compressed).
+  var headerPageOffset = 0
+  /// The ring-buffer page layout, from `header_page` (see ``PageHeaderLayout``).
+  var pageHeader = PageHeaderLayout(defaultFor: 8)
   var headerEvent: [UInt8] = []
   var ftraceFormats: [[UInt8]] = []
   var eventFormats: [(system: String, format: [UInt8])] = []
@@ -44,6 +50,8 @@ struct TraceDatLayout: Sendable {
   var traceClock: String?
   var droppedPerCPU: [Int: Int] = [:]
   var buffers: [Buffer] = []
+  /// One line per event format that ``EventFormatCheck`` refused to hand whole to libtraceevent.
+  var formatWarnings: [String] = []
   /// Event type id → (system, format text), so formats can be parsed when first needed.
   var formatByID: [Int: (system: String, format: [UInt8])] = [:]
 
@@ -97,6 +105,8 @@ struct TraceDatLayout: Sendable {
     } else {
       try layout.readVersion6(file, from: layoutCursor.offset)
     }
+    layout.pageHeader = try PageHeaderLayout(
+      format: layout.headerPage, longSize: layout.longSize, file: file.path, offset: layout.headerPageOffset)
     layout.indexFormats()
     guard !layout.buffers.isEmpty else {
       throw TraceParseError(reason: .invalidValue(what: "trace.dat", found: "no flyrecord buffer"),
@@ -105,22 +115,48 @@ struct TraceDatLayout: Sendable {
     return layout
   }
 
-  /// Finds each format's `ID: n` line.
+  /// Checks each format (``EventFormatCheck``), keeping the text libtraceevent may parse,
+  /// and finds each format's `ID: n` line.
   private mutating func indexFormats() {
+    ftraceFormats = ftraceFormats.compactMap { checked($0, system: "ftrace") }
+    eventFormats = eventFormats.compactMap { entry in checked(entry.format, system: entry.system).map { (entry.system, $0) } }
     let all = ftraceFormats.map { ("ftrace", $0) } + eventFormats.map { ($0.system, $0.format) }
-    let label = Array("\nID: ".utf8)
     for (system, format) in all {
-      guard let start = format.indices.first(where: { index in
-        index + label.count <= format.count && format[index..<index + label.count].elementsEqual(label)
-      }) else { continue }
-      var id = 0
-      var cursor = start + label.count
-      while cursor < format.count, format[cursor] >= 48, format[cursor] <= 57 {
-        id = id * 10 + Int(format[cursor] - 48)
-        cursor += 1
-      }
+      guard let id = Self.formatID(format) else { continue }
       formatByID[id] = (system, format)
     }
+  }
+
+  /// The format with its print fmt removed when it fails ``EventFormatCheck``, or nil when it
+  /// is withheld whole, noting why in ``formatWarnings``.
+  private mutating func checked(_ format: [UInt8], system: String) -> [UInt8]? {
+    let outcome = EventFormatCheck.check(format)
+    guard let problem = outcome.problem else { return format }
+    let name = Self.formatLine(format, label: "name: ") ?? "?"
+    let id = Self.formatID(format).map(String.init) ?? "?"
+    if outcome.isDropped {
+      formatWarnings.append("event \(system):\(name) (id \(id)): its format \(problem); its events are of an unknown type")
+      return nil
+    }
+    formatWarnings.append(
+      "event \(system):\(name) (id \(id)): its print fmt \(problem); "
+        + "it is parsed without its print fmt (its events print through a plugin or as [FAILED TO PARSE])")
+    return outcome.format
+  }
+
+  /// The number on a format's `ID: n` line.
+  private static func formatID(_ format: [UInt8]) -> Int? {
+    guard let text = formatLine(format, label: "ID: ") else { return nil }
+    return Int(text)
+  }
+
+  /// The rest of the first line starting with `label`.
+  private static func formatLine(_ format: [UInt8], label: String) -> String? {
+    let label = Array(label.utf8)
+    for line in format.split(separator: UInt8(ascii: "\n")) where line.starts(with: label) {
+      return String(decoding: line.dropFirst(label.count), as: UTF8.self)
+    }
+    return nil
   }
 
   private func cursor(_ bytes: [UInt8], at offset: Int) -> ByteCursor {
@@ -281,8 +317,14 @@ struct TraceDatLayout: Sendable {
           throw section.error(.malformedLine(expected: expected, found: label), at: start)
         }
         let size = try section.readLength(size: 8, what: expected)
+        let contentOffset = section.fileOffset
         let bytes = try section.readBytes(size)
-        if expected == "header_page" { headerPage = bytes } else { headerEvent = bytes }
+        if expected == "header_page" {
+          headerPage = bytes
+          headerPageOffset = contentOffset
+        } else {
+          headerEvent = bytes
+        }
       }
     case .ftraceEvents:
       let count = Int(try section.readUInt32())

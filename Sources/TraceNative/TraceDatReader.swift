@@ -24,7 +24,13 @@ public struct TraceDatReader: EventSource, Sendable {
   ///
   /// - Throws: ``TraceParseError`` (bad magic, unknown version or compression, truncated,
   ///   section past the end, corrupt compressed metadata) or ``NativeTraceError``.
-  public init(path: String, attachesStacks: Bool = true) throws {
+  ///
+  /// - Parameters:
+  ///   - readsSymbols: whether ``TraceMetadata/symbols`` is built from the trace's kallsyms
+  ///     (stacks and kprobe addresses are resolved through it). `dump` passes false: its
+  ///     printer resolves through libtraceevent's own copy, and the table costs about 20 MB on
+  ///     a 7 MB kallsyms.
+  public init(path: String, attachesStacks: Bool = true, readsSymbols: Bool = true) throws {
     let file = try FileBytes(path: path)
     layout = try TraceDatLayout.read(file)
     self.attachesStacks = attachesStacks
@@ -42,9 +48,14 @@ public struct TraceDatReader: EventSource, Sendable {
       uname: layout.uname, clock: clock,
       clockIsNanoseconds: clock.map { nanoseconds.contains($0) } ?? true,
       buffers: layout.buffers.map(\.name),
-      symbols: layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) },
+      symbols: readsSymbols ? layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) } : SymbolTable(),
       droppedPerCPU: layout.droppedPerCPU)
   }
+
+  /// Event formats handed to libtraceevent without their print fmt because it named fields
+  /// the format lacks (see `EventFormatCheck`): one line each, naming the event. Their events
+  /// are still read; `dump` prints them as `[FAILED TO PARSE]`.
+  public var formatWarnings: [String] { layout.formatWarnings }
 
   /// trace.dat file version (6 or 7).
   public var fileVersion: Int { layout.version }

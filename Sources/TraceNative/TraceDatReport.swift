@@ -9,17 +9,32 @@ import TraceModel
 /// (trace-cmd's lib/trace-cmd/trace-ftrace.c layout, re-implemented).
 public enum TraceDatReport {
   /// Calls `body` with each output line (no trailing newline), in timestamp order across
-  /// every CPU and buffer.
+  /// every CPU and buffer, decoded as UTF-8 (bytes that are not UTF-8 become U+FFFD: use
+  /// ``forEachRawLine(of:_:)`` for trace-cmd's exact bytes).
   public static func forEachLine(of reader: TraceDatReader, _ body: (String) throws -> Void) throws {
+    try forEachRawLine(of: reader) { try body(String(decoding: $0, as: UTF8.self)) }
+  }
+
+  /// Calls `body` with each output line's bytes (no trailing newline), in timestamp order
+  /// across every CPU and buffer. Event text is passed on as libtraceevent printed it, so
+  /// bytes that are not UTF-8 (a `comm` or string field holding any byte) come out raw,
+  /// as `trace-cmd report` prints them.
+  ///
+  /// One libtraceevent handle (formats, kallsyms, printk formats, saved cmdlines, plugins)
+  /// serves every stream, and each event is printed when it is output, as in trace-cmd:
+  /// a task's name comes from the saved cmdlines, and a name the sched_switch plugin
+  /// registers for a pid missing from them reaches later events of every CPU.
+  public static func forEachRawLine(of reader: TraceDatReader, _ body: ([UInt8]) throws -> Void) throws {
     let layout = reader.layout
-    try body("cpus=\(reader.metadata.cpuCount ?? 0)")
+    try body(Array("cpus=\(reader.metadata.cpuCount ?? 0)".utf8))
     var decoders: [CPUStreamDecoder] = []
     var heads: [ReportRecord?] = []
+    let formats = try EventFormats(layout: layout, forPrinting: true)
     for index in 0..<reader.streamCount {
       let place = reader.streamPlaces[index]
       let decoder = try CPUStreamDecoder(
         layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: .all,
-        forPrinting: true, symbols: reader.metadata.symbols)
+        forPrinting: true, symbols: reader.metadata.symbols, sharedFormats: formats)
       decoder.inMicroseconds = reader.metadata.clockIsNanoseconds
       decoders.append(decoder)
       heads.append(try decoder.nextReportRecord())
@@ -47,24 +62,29 @@ public enum TraceDatReport {
 
     while let index = earliest(among: nil) {
       let record = heads[index]!
-      heads[index] = try decoders[index].nextReportRecord()
+      let decoder = decoders[index]
+      // trace-cmd prints function_graph records with its own handler (see FunctionGraphFormat).
+      let isFunctionGraph = record.system == "ftrace" && record.name.hasPrefix("funcgraph_")
+      let printed = decoder.printLastReportRecord(withInfo: !isFunctionGraph)
+      heads[index] = try decoder.nextReportRecord()
       let place = reader.streamPlaces[index]
-      var line = ""
+      var line: [UInt8] = []
       if labelled {
         // trace-cmd's print_handle_file: "%*s: " with the longest name, "%*s  " for the top buffer.
         let name = names[place.buffer]
-        line += String(repeating: " ", count: max(0, labelWidth - name.count)) + name + (name.isEmpty ? "  " : ": ")
+        line += Array((String(repeating: " ", count: max(0, labelWidth - name.count)) + name + (name.isEmpty ? "  " : ": ")).utf8)
       }
       // The dropped-events notice is part of the event's output, after the label.
       if record.missedBefore > 0 {
-        line += "CPU:\(record.cpu) [\(record.missedBefore) EVENTS DROPPED]\n"
+        line += Array("CPU:\(record.cpu) [\(record.missedBefore) EVENTS DROPPED]\n".utf8)
       } else if record.missedBefore < 0 {
-        line += "CPU:\(record.cpu) [EVENTS DROPPED]\n"
+        line += Array("CPU:\(record.cpu) [EVENTS DROPPED]\n".utf8)
       }
-      line += record.prefix
-      line += " \(record.name): "
-      if record.name.count < 20 { line += String(repeating: " ", count: 20 - record.name.count) }
-      if let info = record.info {
+      line += printed.prefix
+      var name = " \(record.name): "
+      if record.name.count < 20 { name += String(repeating: " ", count: 20 - record.name.count) }
+      line += Array(name.utf8)
+      if let info = printed.info {
         line += info
       } else if record.name == "funcgraph_entry" {
         // A leaf when the next record of this buffer is this function's return on this CPU.
@@ -74,13 +94,13 @@ public enum TraceDatReport {
           candidate.pid == record.pid, candidate["func"] == record["func"]
         {
           exit = candidate
-          heads[index] = try decoders[index].nextReportRecord()
+          heads[index] = try decoder.nextReportRecord()
         }
-        line += FunctionGraphFormat.entry(record, exit: exit, decoder: decoders[index])
+        line += Array(FunctionGraphFormat.entry(record, exit: exit, decoder: decoder).utf8)
       } else {
-        line += FunctionGraphFormat.exit(record)
+        line += Array(FunctionGraphFormat.exit(record).utf8)
       }
-      if line.hasSuffix("\n") { line.removeLast() }
+      if line.last == UInt8(ascii: "\n") { line.removeLast() }
       try body(line)
     }
   }

@@ -29,6 +29,7 @@ struct DatFixture: CustomTestStringConvertible, Sendable {
     DatFixture(path: "tracedat/lab61-8cpu.v7zstd.dat", oracle: "tracedat/lab61-8cpu.v7zstd.dat", version: 7, compression: "zstd", cpus: 8, buffers: ["", "ev"]),
     DatFixture(path: "tracedat/lab61-2cpu.v6.dat.gz", oracle: "tracedat/lab61-2cpu.v6.dat.gz", version: 6, compression: "none", cpus: 2, buffers: ["", "ev"]),
     DatFixture(path: "tracedat/lab61-2cpu.v7zlib.dat", oracle: "tracedat/lab61-2cpu.v7zstd.dat", version: 7, compression: "zlib", cpus: 2, buffers: ["", "ev"]),
+    DatFixture(path: "tracedat/local618-nonutf8-instance.dat", oracle: "tracedat/local618-nonutf8-instance.dat", version: 7, compression: "zstd", cpus: 2, buffers: ["", "pokestat-utf8-5384"]),
   ]
 }
 

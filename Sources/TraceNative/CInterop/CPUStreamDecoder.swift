@@ -55,8 +55,11 @@ final class CPUStreamDecoder {
   /// Pages read per block when the data is not compressed.
   private static let pagesPerBlock = 256
 
+  /// - Parameters:
+  ///   - sharedFormats: formats to use instead of building this stream's own (the report
+  ///     printer shares one handle among its streams, as trace-cmd does).
   init(layout: TraceDatLayout, bufferIndex: Int, cpuIndex: Int, fields: FieldSelection,
-       forPrinting: Bool, symbols: SymbolTable) throws {
+       forPrinting: Bool, symbols: SymbolTable, sharedFormats: EventFormats? = nil) throws {
     self.layout = layout
     self.bufferIndex = bufferIndex
     let buffer = layout.buffers[bufferIndex]
@@ -66,8 +69,8 @@ final class CPUStreamDecoder {
     self.fields = fields
     self.symbols = symbols
     file = try FileBytes(path: layout.file)
-    formats = try EventFormats(layout: layout, forPrinting: forPrinting)
-    page = try RingBufferPage(longSize: layout.longSize, bigEndian: layout.bigEndian,
+    formats = try sharedFormats ?? EventFormats(layout: layout, forPrinting: forPrinting)
+    page = try RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
                               oldFormat: formats.isOldFormat, path: layout.file)
     nextReadOffset = cpuData.offset
     end = cpuData.offset + cpuData.size
@@ -153,14 +156,15 @@ final class CPUStreamDecoder {
         guard try loadBlock() else { return false }
       }
       let start = pageIndex * pageSize
-      // The page header: u64 timestamp, then `commit` (a kernel long) whose low 27 bits are
-      // the data size (the high bits flag missed events).
+      // The page header (laid out as `header_page` says): u64 timestamp, then `commit` (a
+      // kernel long) whose low 27 bits are the data size (the high bits flag missed events).
+      let header = layout.pageHeader
       let commit = block.withUnsafeBytes { raw in
-        FieldDecoder.readUInt(UnsafeRawBufferPointer(rebasing: raw[start..<start + pageSize]), 8, layout.longSize,
-                              bigEndian: layout.bigEndian)
+        FieldDecoder.readUInt(UnsafeRawBufferPointer(rebasing: raw[start..<start + pageSize]), header.commitOffset,
+                              header.commitSize, bigEndian: layout.bigEndian)
       }
       let dataSize = Int(commit & ((1 << 27) - 1))
-      let headerSize = 8 + layout.longSize
+      let headerSize = header.dataOffset
       guard dataSize <= pageSize - headerSize else {
         throw TraceParseError(reason: .pageHeaderPastPage(commit: dataSize, pageSize: pageSize), location: location(currentPageOffset))
       }
@@ -174,7 +178,15 @@ final class CPUStreamDecoder {
   /// The next raw event, valid until the next call.
   private func nextRaw() throws -> RawEvent? {
     while true {
-      if pageLoaded, let event = page.next() { return event }
+      if pageLoaded {
+        do {
+          if let event = try page.next() { return event }
+        } catch {
+          throw TraceParseError(
+            reason: .invalidValue(what: "ring-buffer record", found: "\(error.size) bytes at page offset \(error.offsetInPage) do not fit in the \(pageSize)-byte page"),
+            location: location(layout.compression == .none ? currentPageOffset + max(0, error.offsetInPage) : currentPageOffset))
+        }
+      }
       guard try loadNextPage() else { return nil }
     }
   }
@@ -182,7 +194,7 @@ final class CPUStreamDecoder {
   // MARK: - Events
 
   private func eventLayout(_ id: Int, offset: Int) throws -> EventLayout {
-    if id < layoutCache.count, let known = layoutCache[id] { return known }
+    if id >= 0, id < layoutCache.count, let known = layoutCache[id] { return known }
     guard id >= 0, id < 1 << 16, let found = formats.layout(ofType: id) else {
       throw TraceParseError(reason: .unknownEventID(id), location: location(offset))
     }
@@ -268,7 +280,7 @@ final class CPUStreamDecoder {
       var record = tep_record()
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
-      if id < wantsCache.count, wantsCache[id] == 1 {
+      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
         skip(raw)
         continue
       }
@@ -295,7 +307,7 @@ final class CPUStreamDecoder {
       event.fields = FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian, strings: layout.printkStrings)
     }
     if isStack {
-      event.stack = FieldDecoder.kernelStack(eventLayout, data, longSize: layout.longSize,
+      event.stack = FieldDecoder.kernelStack(eventLayout, data, longSize: layout.pageHeader.commitSize,
                                              bigEndian: layout.bigEndian, symbols: symbols)
     }
     return event
@@ -310,11 +322,11 @@ final class CPUStreamDecoder {
       var record = tep_record()
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
-      if id < wantsCache.count, wantsCache[id] == 1 {
+      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
         skip(raw)
         continue
       }
-      if id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
+      if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
       if wantsCache[id] == 1 {
         skip(raw)
         continue
@@ -384,26 +396,34 @@ final class CPUStreamDecoder {
     }
   }
 
-  /// The next event as `trace-cmd report` prints it (without the buffer prefix), plus the
-  /// decoded event for look-ahead decisions.
+  /// The raw event behind the latest ``nextReportRecord()``, valid until the next read.
+  private var reportRaw: RawEvent?
+
+  /// The next event for `trace-cmd report`'s layout: its numbers and decoded fields. Its
+  /// text comes from ``printLastReportRecord(withInfo:)``, called before this stream is read
+  /// again, so libtraceevent prints events in output order.
   func nextReportRecord() throws -> ReportRecord? {
-    guard let raw = try nextRaw() else { return nil }
+    guard let raw = try nextRaw() else {
+      reportRaw = nil
+      return nil
+    }
     var record = makeRecord(raw)
     let id = formats.typeID(of: &record)
     let eventLayout = try eventLayout(id, offset: eventOffset(raw))
     let pid = formats.pid(of: &record)
-    let prefix = formats.printedPrefix(of: &record) + formats.printedTime(of: &record, inMicroseconds: inMicroseconds)
-    let decoded = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
-    let info: String?
-    if eventLayout.system == "ftrace", eventLayout.name.hasPrefix("funcgraph_") {
-      info = nil  // trace-cmd prints these with its own handler: see ReportFormatter
-    } else {
-      info = formats.printedInfo(of: &record)
-    }
+    reportRaw = raw
     return ReportRecord(
       timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
-      name: eventLayout.name, prefix: prefix, info: info, fields: decoded,
+      name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian),
       missedBefore: raw.missedBefore)
+  }
+
+  /// `comm-pid [cpu] time:` and libtraceevent's printed fields (when `withInfo`) of the
+  /// latest ``nextReportRecord()``, as raw bytes.
+  func printLastReportRecord(withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
+    guard let raw = reportRaw else { return ([], nil) }
+    var record = makeRecord(raw)
+    return formats.printedLine(&record, inMicroseconds: inMicroseconds, withInfo: withInfo)
   }
 }
 
@@ -414,10 +434,6 @@ struct ReportRecord {
   var pid: Int32
   var system: String
   var name: String
-  /// `comm-pid [cpu] timestamp:`.
-  var prefix: String
-  /// libtraceevent's printed fields; nil for events trace-cmd formats itself.
-  var info: String?
   var fields: [EventField]
   var missedBefore: Int
 

@@ -30,8 +30,10 @@ struct EventLayout: Sendable {
 
 /// The event formats of one trace, owning a `struct tep_handle *`.
 ///
-/// Not Sendable: each stream builds its own, because libtraceevent caches state inside the
-/// handle on first use (cmdlines, function maps).
+/// Not Sendable: libtraceevent caches state inside the handle on first use (cmdlines,
+/// function maps). Streams read in parallel each build their own; the report printer shares
+/// one among all its streams, as trace-cmd shares one `tep_handle` among a file's CPUs and
+/// buffers (the sched_switch plugin's comm registrations then reach every CPU, in print order).
 final class EventFormats {
   fileprivate let handle: OpaquePointer
   private let plugins: OpaquePointer?
@@ -201,33 +203,28 @@ final class EventFormats {
     return (String(cString: name), tep_find_function_address(handle, address))
   }
 
-  /// The event's fields as libtraceevent prints them (`tep_print_event` with `TEP_PRINT_INFO`).
-  func printedInfo(of record: inout tep_record) -> String {
-    trace_seq_reset(&sequence)
-    ctraceevent_print_info(handle, &sequence, &record)
-    return sequenceText()
-  }
-
-  /// `comm-pid [cpu]` as `trace-cmd report` prints it.
-  func printedPrefix(of record: inout tep_record) -> String {
-    trace_seq_reset(&sequence)
-    ctraceevent_print_prefix(handle, &sequence, &record)
-    return sequenceText()
-  }
-
-  fileprivate func sequenceText() -> String {
-    guard let buffer = sequence.buffer else { return "" }
+  /// The sequence's bytes as libtraceevent wrote them: event text is not always UTF-8
+  /// (`trace-cmd report` prints such bytes raw).
+  fileprivate func sequenceBytes() -> [UInt8] {
+    guard let buffer = sequence.buffer else { return [] }
     return buffer.withMemoryRebound(to: UInt8.self, capacity: Int(sequence.len)) {
-      String(decoding: UnsafeBufferPointer(start: $0, count: Int(sequence.len)), as: UTF8.self)
+      Array(UnsafeBufferPointer(start: $0, count: Int(sequence.len)))
     }
   }
 }
 
 extension EventFormats {
-  /// The timestamp column as `trace-cmd report` prints it (`tep_print_event` with `TEP_PRINT_TIME`).
-  func printedTime(of record: inout tep_record, inMicroseconds: Bool) -> String {
+  /// `comm-pid [cpu] time:`, then the event's fields, each as `trace-cmd report` prints
+  /// them (tracecmd/trace-read.c: `TEP_PRINT_COMM` first, then the time, then the info, so
+  /// cmdline look-ups and plugin registrations happen in trace-cmd's order), as raw bytes.
+  func printedLine(_ record: inout tep_record, inMicroseconds: Bool, withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
     trace_seq_reset(&sequence)
+    ctraceevent_print_prefix(handle, &sequence, &record)
     ctraceevent_print_time(handle, &sequence, &record, inMicroseconds ? 1 : 0)
-    return sequenceText()
+    let prefix = sequenceBytes()
+    guard withInfo else { return (prefix, nil) }
+    trace_seq_reset(&sequence)
+    ctraceevent_print_info(handle, &sequence, &record)
+    return (prefix, sequenceBytes())
   }
 }

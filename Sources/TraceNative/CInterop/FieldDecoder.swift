@@ -90,6 +90,8 @@ enum FieldDecoder {
     let declared = layout.fields.first { $0.name == "size" }.map {
       Int(truncatingIfNeeded: readUInt(data, $0.offset, $0.size, bigEndian: bigEndian))
     }
+    // The format's element size is the kernel's long even where a file header says otherwise.
+    let longSize = callers.elementSize == 4 || callers.elementSize == 8 ? callers.elementSize : longSize
     let capacity = max(0, (data.count - callers.offset) / longSize)
     let count = min(declared.map { max(0, $0) } ?? capacity, capacity)
     var frames: [KernelStack.Frame] = []

@@ -50,7 +50,7 @@ final class CPUPageCollector: Sendable {
   private func read(cpu: Int, path: String) {
     do throws(NativeTraceError) {
       let reader = try TracefsCPUReader(path: path, subbufSize: subbufferSize)
-      let decoder = try RingBufferPage(longSize: 8, bigEndian: false, oldFormat: false, path: path)
+      let decoder = try RingBufferPage(longSize: 8, pageSize: subbufferSize, bigEndian: false, oldFormat: false, path: path)
       var page = [UInt8](repeating: 0, count: subbufferSize)
       while true {
         let stopRequested = stopping.load(ordering: .sequentiallyConsistent)
@@ -59,7 +59,10 @@ final class CPUPageCollector: Sendable {
           if count < subbufferSize { page.replaceSubrange(count..<subbufferSize, with: repeatElement(0, count: subbufferSize - count)) }
           var events = 0
           page.withUnsafeBytes { raw in
-            if decoder.load(raw.baseAddress!) { while decoder.next() != nil { events += 1 } }
+            if decoder.load(raw.baseAddress!) {
+              // A record that does not fit ends the count of this page (the page is kept whole).
+              while let next = try? decoder.next(), next != nil { events += 1 }
+            }
           }
           eventCount.add(events, ordering: .relaxed)
           pageCount.add(1, ordering: .relaxed)

@@ -26,9 +26,13 @@ extension Pokestat {
     var output: String?
 
     func run() throws {
-      let reader = try TraceDatReader(path: file, attachesStacks: false)
+      let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
+      for warning in reader.formatWarnings { FileHandle.standardError.write(Data("pokestat: warning: \(file): \(warning)\n".utf8)) }
       let sink = try OutputSink(path: output)
-      try TraceDatReport.forEachLine(of: reader) { sink.write($0 + "\n") }
+      try TraceDatReport.forEachRawLine(of: reader) { line in
+        sink.write(bytes: line)
+        sink.write(bytes: [UInt8(ascii: "\n")])
+      }
       sink.flush()
     }
   }

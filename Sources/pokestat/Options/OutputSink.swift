@@ -22,6 +22,12 @@ final class OutputSink {
     if buffer.count >= 1 << 16 { flush() }
   }
 
+  /// Appends bytes as they are (text that need not be UTF-8).
+  func write(bytes: [UInt8]) {
+    buffer.append(contentsOf: bytes)
+    if buffer.count >= 1 << 16 { flush() }
+  }
+
   func flush() {
     guard !buffer.isEmpty else { return }
     handle.write(Data(buffer))
