@@ -24,7 +24,8 @@ extension Pokestat {
         of syncs. Flips come from FLIP_BEGIN/FLIP_END trace_marker lines, or are inferred.
 
         When events were lost, every count is a lower bound and the output says so. \
-        JSON keys are documented in docs/analysis-json.md.
+        JSON keys are documented in docs/analysis-json.md; --format jsonl (flat rows for DuckDB \
+        and Spark, one per input, batch or flip with --rows) in docs/fleet.md.
         """)
 
     @OptionGroup var input: InputOptions
@@ -36,6 +37,15 @@ extension Pokestat {
     @Flag(help: "Also print the reference model's prediction for each batch beside what the trace shows (as `pokestat check`).")
     var predict = false
 
+    @Option(help: "With --format jsonl: one row per input (summary), per text_poke batch (batches) or per flip (flips).")
+    var rows: AnalysisJSONLines.Rows = .summary
+
+    @Option(help: "The host name for --format jsonl rows (default: the trace's uname; traces without one give null).")
+    var host: String?
+
+    @Option(help: "The kernel release for --format jsonl rows of inputs whose trace records none (text traces).")
+    var kernel: String?
+
     func run() throws {
       var isolatedCPUs: [Int] = []
       if let isolated {
@@ -44,12 +54,17 @@ extension Pokestat {
       }
       let sink = try OutputSink(path: outputOptions.output)
       var reports: [AnalysisReport] = []
+      var hosts: [String?] = []
       for file in input.allFiles {
-        reports.append(try Self.analyze(file, format: input.inputFormat, lenient: input.lenient,
-                                        options: AnalysisOptions(isolatedCPUs: isolatedCPUs)))
+        let (report, metadata) = try Self.analyzeWithMetadata(
+          file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs))
+        reports.append(report)
+        hosts.append(host ?? metadata.hostName)
       }
       let format = outputOptions.resolvedFormat
-      if format == .json {
+      if outputOptions.jsonLines {
+        sink.write(AnalysisJSONLines.render(zip(reports, hosts).map { AnalysisJSONLines.Source(report: $0, host: $1, kernel: $0.kernel ?? kernel) }, kind: rows))
+      } else if format == .json {
         sink.write(try AnalysisRenderer.json(reports.count == 1 ? AnyEncodable(reports[0]) : AnyEncodable(reports)))
       } else {
         for report in reports {
@@ -65,6 +80,13 @@ extension Pokestat {
 
     /// Reads one input in time order through the analyzer.
     static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
+      try analyzeWithMetadata(file, format: format, lenient: lenient, options: options).report
+    }
+
+    /// ``analyze(_:format:lenient:options:)``, with what the trace says about itself (its uname).
+    static func analyzeWithMetadata(
+      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions
+    ) throws -> (report: AnalysisReport, metadata: TraceMetadata) {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
       let skipped: (skippedEvents: Int, skippedLines: Int)
@@ -92,10 +114,12 @@ extension Pokestat {
       }
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.skippedLines = lenient ? skipped.skippedLines : nil
-      return report
+      return (report, trace.metadata)
     }
   }
 }
+
+extension AnalysisJSONLines.Rows: ExpressibleByArgument {}
 
 /// Encodes either one report or a list with the same encoder call.
 struct AnyEncodable: Encodable {

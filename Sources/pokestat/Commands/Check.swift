@@ -38,6 +38,7 @@ extension Pokestat {
         kernelVersion = version
       }
       if let cpus, cpus < 1 { throw InputFailure("--cpus must be at least 1") }
+      try outputOptions.rejectJSONLines("check")
       let sink = try OutputSink(path: outputOptions.output)
       var worst = Verdict.match
       var reports: [CheckReport] = []

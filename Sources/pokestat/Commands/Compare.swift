@@ -71,6 +71,7 @@ extension Pokestat {
           throw InputFailure("--metric '\(argument)': \(error)")
         }
       }
+      try outputOptions.rejectJSONLines("compare")
       let sink = try OutputSink(path: outputOptions.output)
       var (beforeSet, beforeTraces) = try Self.load(beforeFiles, lenient: lenient)
       var (afterSet, afterTraces) = try Self.load(afterFiles, lenient: lenient)
