@@ -46,6 +46,9 @@ extension Pokestat {
     @Option(help: "The kernel release for --format jsonl rows of inputs whose trace records none (text traces).")
     var kernel: String?
 
+    @Option(help: "Also write a self-contained HTML page (IPI heatmap, batch timeline, batch durations) to this file.", completion: .file())
+    var html: String?
+
     func run() throws {
       var isolatedCPUs: [Int] = []
       if let isolated {
@@ -55,11 +58,14 @@ extension Pokestat {
       let sink = try OutputSink(path: outputOptions.output)
       var reports: [AnalysisReport] = []
       var hosts: [String?] = []
+      var pages: [AnalysisHTML.Input] = []
       for file in input.allFiles {
-        let (report, metadata) = try Self.analyzeWithMetadata(
-          file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs))
-        reports.append(report)
-        hosts.append(host ?? metadata.hostName)
+        let analyzed = try Self.analyzeWithMetadata(
+          file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs),
+          timeline: html != nil)
+        reports.append(analyzed.report)
+        hosts.append(host ?? analyzed.metadata.hostName)
+        if html != nil { pages.append(AnalysisHTML.Input(report: analyzed.report, sends: analyzed.sends, host: hosts.last!)) }
       }
       let format = outputOptions.resolvedFormat
       if outputOptions.jsonLines {
@@ -76,6 +82,13 @@ extension Pokestat {
         }
       }
       sink.flush()
+      if let html {
+        do {
+          try AnalysisHTML.render(pages).write(toFile: html, atomically: true, encoding: .utf8)
+        } catch {
+          throw InputFailure("cannot write \(html): \(error.localizedDescription)")
+        }
+      }
     }
 
     /// Reads one input in time order through the analyzer.
@@ -83,10 +96,11 @@ extension Pokestat {
       try analyzeWithMetadata(file, format: format, lenient: lenient, options: options).report
     }
 
-    /// ``analyze(_:format:lenient:options:)``, with what the trace says about itself (its uname).
+    /// ``analyze(_:format:lenient:options:)``, with what the trace says about itself (its uname)
+    /// and, when `timeline` is set, every send in time order (for `--html`).
     static func analyzeWithMetadata(
-      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions
-    ) throws -> (report: AnalysisReport, metadata: TraceMetadata) {
+      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, timeline: Bool = false
+    ) throws -> (report: AnalysisReport, metadata: TraceMetadata, sends: [TimelineSend]) {
       let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
       let skipped: (skippedEvents: Int, skippedLines: Int)
@@ -114,7 +128,7 @@ extension Pokestat {
       }
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.skippedLines = lenient ? skipped.skippedLines : nil
-      return (report, trace.metadata)
+      return (report, trace.metadata, timeline ? analyzer.timelineSends : [])
     }
   }
 }
