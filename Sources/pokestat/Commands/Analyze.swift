@@ -62,7 +62,7 @@ extension Pokestat {
       for file in input.allFiles {
         let analyzed = try Self.analyzeWithMetadata(
           file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs),
-          timeline: html != nil)
+          timeline: html != nil, quiet: input.quiet)
         reports.append(analyzed.report)
         hosts.append(host ?? analyzed.metadata.hostName)
         if html != nil { pages.append(AnalysisHTML.Input(report: analyzed.report, sends: analyzed.sends, host: hosts.last!)) }
@@ -92,16 +92,19 @@ extension Pokestat {
     }
 
     /// Reads one input in time order through the analyzer.
-    static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
-      try analyzeWithMetadata(file, format: format, lenient: lenient, options: options).report
+    static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, quiet: Bool = true) throws -> AnalysisReport {
+      try analyzeWithMetadata(file, format: format, lenient: lenient, options: options, quiet: quiet).report
     }
 
     /// ``analyze(_:format:lenient:options:)``, with what the trace says about itself (its uname)
-    /// and, when `timeline` is set, every send in time order (for `--html`).
+    /// and, when `timeline` is set, every send in time order (for `--html`). Unless `quiet`, a
+    /// progress line shows on a terminal while it reads (``ReadProgressLine``).
     static func analyzeWithMetadata(
-      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, timeline: Bool = false
+      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, timeline: Bool = false, quiet: Bool = true
     ) throws -> (report: AnalysisReport, metadata: TraceMetadata, sends: [TimelineSend]) {
-      let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
+      let progress = ReadProgressLine.make(for: file, quiet: quiet)
+      defer { progress?.finish() }
+      let trace = try OpenedTrace.open(file, format: format, lenient: lenient, progress: progress)
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
       let skipped: (skippedEvents: Int, skippedLines: Int)
       if case .traceDat(let reader) = trace, reader.streamCount > 1 {

@@ -43,7 +43,7 @@ extension Pokestat {
       var worst = Verdict.match
       var reports: [CheckReport] = []
       for file in input.allFiles {
-        let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions())
+        let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(), quiet: input.quiet)
         let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus)
         reports.append(report)
         worst = max(worst, report.verdict)
