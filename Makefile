@@ -8,8 +8,10 @@ APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-d
 TEST_PACKAGES := chromium python3-venv
 RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: deps test-deps build run test bench release clean lint
+.PHONY: deps test-deps build run test bench release clean lint man install install-test
 
 # Installs the Debian packages in PACKAGES (default: what the build needs) when any is missing.
 deps:
@@ -40,9 +42,26 @@ test: test-deps
 	  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	@$(MAKE) --no-print-directory install-test
 
 release: deps
 	$(SWIFT) build -c release
+
+# The man page, from the argument parser (swift-argument-parser's generate-manual plugin; it
+# builds the release binary itself, with build parameters of its own: depending on `release`
+# too would rebuild the package twice on every install).
+man: deps
+	mkdir -p .build/manual
+	$(SWIFT) package --disable-sandbox plugin generate-manual --configuration release --output-directory .build/manual
+
+# make install PREFIX=... [DESTDIR=...]: the release binary, bash/zsh/fish completions, the man page.
+install: man
+	scripts/install.sh .build/release/pokestat .build/manual/pokestat.1 "$(PREFIX)" "$(DESTDIR)"
+
+# Installs into a temporary PREFIX and checks the files, the completions and the man page
+# (outside `swift test`, whose build lock the release build and the plugin need).
+install-test:
+	scripts/check-install.sh
 
 bench: release
 	scripts/bench.sh

@@ -128,6 +128,9 @@ enum DuckDBEnvironment {
     // Bad inputs stay errors: exit 2, nothing on standard output.
     let bad = try CommandLine.run(["analyze", "--format", "jsonl", file, "fixtures/bad/corrupt-chunk.dat"])
     #expect(bad.status == 2 && bad.stdout.isEmpty)
+    // --rows without --format jsonl is a usage error, not silently ignored.
+    let misuse = try CommandLine.run(["analyze", "--rows", "flips", file])
+    #expect(misuse.status == 2 && misuse.stderr.contains("--format jsonl"))
   }
 
   @Test("DuckDB's group-by of IPIs per flip by kernel and CPU count matches analyze --json per file",

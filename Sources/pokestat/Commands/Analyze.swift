@@ -55,6 +55,7 @@ extension Pokestat {
         guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }
         isolatedCPUs = cpus
       }
+      if rows != .summary, !outputOptions.jsonLines { throw InputFailure("--rows \(rows.rawValue) needs --format jsonl") }
       let sink = try OutputSink(path: outputOptions.output)
       var reports: [AnalysisReport] = []
       var hosts: [String?] = []
