@@ -52,7 +52,9 @@ public enum AnalysisJSONLines {
   public typealias Row = [(key: String, value: Value)]
 
   /// The rows of every input, inputs in the given order, rows in trace order within each.
-  /// - Complexity: O(batches + flips) per input.
+  /// - Complexity: O(batches + flips) per input for summary and flip rows; O(batches × flips)
+  ///   for batch rows (each batch looks for the first flip window holding its start: inferred
+  ///   flips of different tasks may overlap, so no binary search).
   public static func rows(_ sources: [Source], kind: Rows) -> [Row] {
     sources.flatMap { source -> [Row] in
       switch kind {
@@ -116,7 +118,7 @@ public enum AnalysisJSONLines {
     let report = source.report
     let isolated = report.isolated.map { Set($0.cpus) }
     return report.textPoke.batches.enumerated().map { index, batch in
-      let flip = report.flips.firstIndex { batch.startNs >= $0.startNs && batch.startNs <= $0.endNs }
+      let flip = report.flips.firstIndex { batch.startNs >= $0.startNs && batch.startNs <= $0.endNs }  // O(flips)
       return identity(source, row: .batches) + [
         ("batch", .int(index)),
         ("flip", .optional(flip)),
