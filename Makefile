@@ -5,9 +5,11 @@ SWIFT ?= swift
 # What `make run` needs to build and run (no recommended packages: they pulled in systemd, avahi
 # and cups). The tests also need the oracles and renderers in TEST_PACKAGES.
 APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium python3-venv
 RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 # The guest test (Tests/pokestatTests/RecordGuestTests.swift) boots Debian bookworm's cloud
 # kernel under QEMU (scripts/lab/run-guest2.sh MODE=record): qemu, a static busybox and cpio
@@ -16,7 +18,7 @@ GUEST_PACKAGES := qemu-system-x86 busybox-static cpio
 LAB_WORK ?= $(CURDIR)/.build/lab
 GUEST_KERNEL_META := linux-image-cloud-amd64
 
-.PHONY: deps test-deps guest-deps build run test bench release clean lint lab lab-expected
+.PHONY: deps test-deps guest-deps build run test bench release clean lint lab lab-expected man install install-test
 
 # Installs the Debian packages in PACKAGES (default: what the build needs) when any is missing.
 deps:
@@ -67,9 +69,26 @@ test: test-deps guest-deps
 	  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	@$(MAKE) --no-print-directory install-test
 
 release: deps
 	$(SWIFT) build -c release
+
+# The man page, from the argument parser (swift-argument-parser's generate-manual plugin; it
+# builds the release binary itself, with build parameters of its own: depending on `release`
+# too would rebuild the package twice on every install).
+man: deps
+	mkdir -p .build/manual
+	$(SWIFT) package --disable-sandbox plugin generate-manual --configuration release --output-directory .build/manual
+
+# make install PREFIX=... [DESTDIR=...]: the release binary, bash/zsh/fish completions, the man page.
+install: man
+	scripts/install.sh .build/release/pokestat .build/manual/pokestat.1 "$(PREFIX)" "$(DESTDIR)"
+
+# Installs into a temporary PREFIX and checks the files, the completions and the man page
+# (outside `swift test`, whose build lock the release build and the plugin need).
+install-test:
+	scripts/check-install.sh
 
 bench: release
 	scripts/bench.sh

@@ -941,3 +941,12 @@ extension String {
     return String(result)
   }
 }
+
+extension IPIAnalyzer {
+  /// Every send seen so far in time order, for timelines (`analyze --html`); as many as
+  /// ``IPISummary/sendEvents``.
+  /// - Complexity: O(sends).
+  public var timelineSends: [TimelineSend] {
+    sends.map { TimelineSend(timeNs: $0.time, cpu: $0.cpu, ipis: $0.ipis, textPoke: $0.textPoke, batch: $0.batch) }
+  }
+}

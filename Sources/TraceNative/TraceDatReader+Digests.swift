@@ -13,6 +13,7 @@ extension TraceDatReader {
       layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: fields,
       forPrinting: false, symbols: metadata.symbols)
     decoder.digestPlan = plan
+    decoder.progress = progress
     decoder.keepsLastDigest = attachesStacks
     return DigestStream(decoder: decoder, attachesStacks: attachesStacks)
   }

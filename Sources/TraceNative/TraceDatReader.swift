@@ -19,6 +19,14 @@ public struct TraceDatReader: EventSource, Sendable {
   let streamPlaces: [(buffer: Int, cpu: Int)]
   /// Whether a `kernel_stack` record is folded into the event before it (as its ``TraceEvent/stack``).
   public var attachesStacks: Bool
+  /// Told the bytes of CPU data read by every stream opened after it is set (total:
+  /// ``dataBytes``).
+  public var progress: ReadProgress?
+
+  /// Bytes of CPU data (ring-buffer pages, compressed in v7) of all streams.
+  public var dataBytes: Int {
+    streamPlaces.reduce(0) { $0 + layout.buffers[$1.buffer].cpus[$1.cpu].size }
+  }
 
   /// Opens a trace.dat file and reads its container and metadata.
   ///
@@ -75,6 +83,7 @@ public struct TraceDatReader: EventSource, Sendable {
     let decoder = try CPUStreamDecoder(
       layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: fields,
       forPrinting: false, symbols: metadata.symbols)
+    decoder.progress = progress
     return Stream(decoder: decoder, attachesStacks: attachesStacks)
   }
 

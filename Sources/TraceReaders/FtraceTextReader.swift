@@ -87,16 +87,23 @@ public struct FtraceTextSource: EventSource, Sendable {
 
   public var streamCount: Int { max(1, ranges.count) }
 
+  /// Told the bytes read by every stream opened after it is set (the file's size in all,
+  /// decompressed bytes for gzip/zstd input).
+  public var progress: ReadProgress?
+
   /// One stream of the file: the whole file, or one byte range of it (see ``FtraceTextRanges``).
   /// For a whole file the first call uses the already-open input, later calls reopen the file
   /// (not possible for standard input).
   public func stream(_ index: Int, fields: FieldSelection) throws(TraceParseError) -> FtraceTextStream {
     precondition(index >= 0 && index < streamCount, "stream \(index) of \(streamCount)")
     guard !ranges.isEmpty else {
-      return FtraceTextStream(reader: try handoff.reader(reopening: path), fields: fields, options: options)
+      var reader = try handoff.reader(reopening: path)
+      reader.progress = progress
+      return FtraceTextStream(reader: reader, fields: fields, options: options)
     }
-    let reader = LineReader(
+    var reader = LineReader(
       channel: try ByteChannel.open(path, byteRange: ranges[index]), lineBase: lineBases[index])
+    reader.progress = progress
     return FtraceTextStream(reader: reader, fields: fields, options: options)
   }
 

@@ -94,6 +94,12 @@ struct LineReader {
   /// The first NUL byte at or after ``start`` in the loaded bytes, or ``end`` when there is
   /// none: one `memchr` per block instead of one per line (lines before it hold no NUL).
   private var nextNUL = 0
+  /// Told the bytes of each read (decompressed bytes for gzip/zstd input).
+  var progress: ReadProgress? {
+    didSet { progress?.advance(bytesRead) }  // what was read before, e.g. to sniff the format
+  }
+  /// Bytes read from the channel so far.
+  private(set) var bytesRead = 0
 
   /// Moves the unread tail to the front, grows the buffer if a line fills it, and reads more.
   private mutating func refill() throws(TraceParseError) {
@@ -120,6 +126,8 @@ struct LineReader {
     }
     let got = try channel.read(into: &buffer, at: end, count: buffer.count - end)
     lastReadCount = got
+    bytesRead += got
+    progress?.advance(got)
     if got == 0 { atEnd = true }
     end += got
     nextNUL = firstNUL(from: start)

@@ -54,6 +54,8 @@ final class CPUStreamDecoder {
 
   /// Pages read per block when the data is not compressed.
   private static let pagesPerBlock = 256
+  /// Told the file bytes of this CPU's data as blocks are read.
+  var progress: ReadProgress?
 
   /// - Parameters:
   ///   - sharedFormats: formats to use instead of building this stream's own (the report
@@ -83,6 +85,8 @@ final class CPUStreamDecoder {
 
   /// Loads the next block of pages; false at the end of this CPU's data.
   private func loadBlock() throws -> Bool {
+    let startOffset = nextReadOffset
+    defer { progress?.advance(nextReadOffset - startOffset) }
     if !lastDigestCopied {
       // The block is about to be overwritten: keep the latest digest's bytes.
       lastDigestBytes.removeAll(keepingCapacity: true)

@@ -26,7 +26,8 @@ extension Pokestat {
         of syncs. Flips come from FLIP_BEGIN/FLIP_END trace_marker lines, or are inferred.
 
         When events were lost, every count is a lower bound and the output says so. \
-        JSON keys are documented in docs/analysis-json.md.
+        JSON keys are documented in docs/analysis-json.md; --format jsonl (flat rows for DuckDB \
+        and Spark, one per input, batch or flip with --rows) in docs/fleet.md.
         """)
 
     @OptionGroup var input: InputOptions
@@ -38,20 +39,41 @@ extension Pokestat {
     @Flag(help: "Also print the reference model's prediction for each batch beside what the trace shows (as `pokestat check`).")
     var predict = false
 
+    @Option(help: "With --format jsonl: one row per input (summary), per text_poke batch (batches) or per flip (flips).")
+    var rows: AnalysisJSONLines.Rows = .summary
+
+    @Option(help: "The host name for --format jsonl rows (default: the trace's uname; traces without one give null).")
+    var host: String?
+
+    @Option(help: "The kernel release for --format jsonl rows of inputs whose trace records none (text traces).")
+    var kernel: String?
+
+    @Option(help: "Also write a self-contained HTML page (IPI heatmap, batch timeline, batch durations) to this file.", completion: .file())
+    var html: String?
+
     func run() throws {
       var isolatedCPUs: [Int] = []
       if let isolated {
         guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }
         isolatedCPUs = cpus
       }
+      if rows != .summary, !outputOptions.jsonLines { throw InputFailure("--rows \(rows.rawValue) needs --format jsonl") }
       let sink = try OutputSink(path: outputOptions.output)
       var reports: [AnalysisReport] = []
+      var hosts: [String?] = []
+      var pages: [AnalysisHTML.Input] = []
       for file in input.allFiles {
-        reports.append(try Self.analyze(file, format: input.inputFormat, lenient: input.lenient,
-                                        options: AnalysisOptions(isolatedCPUs: isolatedCPUs)))
+        let analyzed = try Self.analyzeWithMetadata(
+          file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs),
+          timeline: html != nil, quiet: input.quiet)
+        reports.append(analyzed.report)
+        hosts.append(host ?? analyzed.metadata.hostName)
+        if html != nil { pages.append(AnalysisHTML.Input(report: analyzed.report, sends: analyzed.sends, host: hosts.last!)) }
       }
       let format = outputOptions.resolvedFormat
-      if format == .json {
+      if outputOptions.jsonLines {
+        sink.write(AnalysisJSONLines.render(zip(reports, hosts).map { AnalysisJSONLines.Source(report: $0, host: $1, kernel: $0.kernel ?? kernel) }, kind: rows))
+      } else if format == .json {
         sink.write(try AnalysisRenderer.json(reports.count == 1 ? AnyEncodable(reports[0]) : AnyEncodable(reports)))
       } else {
         for report in reports {
@@ -63,16 +85,35 @@ extension Pokestat {
         }
       }
       sink.flush()
+      if let html {
+        do {
+          try AnalysisHTML.render(pages).write(toFile: html, atomically: true, encoding: .utf8)
+        } catch {
+          throw InputFailure("cannot write \(html): \(error.localizedDescription)")
+        }
+      }
     }
 
     /// Reads one input in time order through the analyzer.
-    static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions) throws -> AnalysisReport {
-      let trace = try OpenedTrace.open(file, format: format, lenient: lenient)
+    static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, quiet: Bool = true) throws -> AnalysisReport {
+      try analyzeWithMetadata(file, format: format, lenient: lenient, options: options, quiet: quiet).report
+    }
+
+    /// ``analyze(_:format:lenient:options:)``, with what the trace says about itself (its uname)
+    /// and, when `timeline` is set, every send in time order (for `--html`). Unless `quiet`, a
+    /// progress line shows on a terminal while it reads (``ReadProgressLine``).
+    static func analyzeWithMetadata(
+      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, timeline: Bool = false, quiet: Bool = true
+    ) throws -> (report: AnalysisReport, metadata: TraceMetadata, sends: [TimelineSend]) {
+      let progress = ReadProgressLine.make(for: file, quiet: quiet)
+      defer { progress?.finish() }
+      let trace = try OpenedTrace.open(file, format: format, lenient: lenient, progress: progress)
       if case .summary(let kind, let path) = trace {
         let textOptions = TextReaderOptions(lenient: lenient)
-        return kind == .perfReport
+        let report = kind == .perfReport
           ? try SummaryInputAnalysis.perfReport(path: path, options: textOptions)
           : try SummaryInputAnalysis.interrupts(path: path, options: textOptions)
+        return (report, trace.metadata, [])
       }
       var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
       let skipped: (skippedEvents: Int, skippedLines: Int, highestCPU: Int)
@@ -101,10 +142,12 @@ extension Pokestat {
       analyzer.noteCPUSeen(skipped.highestCPU)
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
       report.skippedLines = lenient ? skipped.skippedLines : nil
-      return report
+      return (report, trace.metadata, timeline ? analyzer.timelineSends : [])
     }
   }
 }
+
+extension AnalysisJSONLines.Rows: ExpressibleByArgument {}
 
 /// Encodes either one report or a list with the same encoder call.
 struct AnyEncodable: Encodable {

@@ -46,11 +46,12 @@ extension Pokestat {
         kernelVersion = version
       }
       if let cpus, cpus < 1 { throw InputFailure("--cpus must be at least 1") }
+      try outputOptions.rejectJSONLines("check")
       let sink = try OutputSink(path: outputOptions.output)
       var worst = Verdict.match
       var reports: [CheckReport] = []
       for file in input.allFiles {
-        let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions())
+        let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(), quiet: input.quiet)
         if let problem = PredictionCheck.cpuCountProblem(analysis, cpus: cpus) { throw problem }
         let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus, architecture: arch)
         reports.append(report)

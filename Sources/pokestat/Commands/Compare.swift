@@ -74,6 +74,7 @@ extension Pokestat {
           throw InputFailure("--metric '\(argument)': \(error)")
         }
       }
+      try outputOptions.rejectJSONLines("compare")
       var options = AnalysisOptions()
       if let isolated {
         guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }

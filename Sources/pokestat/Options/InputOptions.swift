@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import TraceModel
 import TraceNative
@@ -21,6 +22,9 @@ struct InputOptions: ParsableArguments {
 
   @Flag(help: "Skip malformed text lines instead of stopping; the output says how many were skipped.")
   var lenient = false
+
+  @Flag(name: .shortAndLong, help: "No progress line on standard error (it shows only on a terminal, for reads over a second).")
+  var quiet = false
 
   var allFiles: [String] { inputs + files }
 
@@ -51,13 +55,18 @@ enum OpenedTrace {
   }
 
   /// Opens `path`, reading its format from its content unless `format` is given.
-  static func open(_ path: String, format: InputFormat?, lenient: Bool) throws -> OpenedTrace {
+  /// `progress`, when given, is told the bytes read (trace.dat and text inputs).
+  static func open(_ path: String, format: InputFormat?, lenient: Bool, progress: ReadProgressLine? = nil) throws -> OpenedTrace {
     let detected = try format ?? detectInput(path: path).format
     switch detected {
     case .traceDat:
-      return .traceDat(try TraceDatReader(path: path))
+      var reader = try TraceDatReader(path: path)
+      reader.progress = progress?.progress(totalBytes: reader.dataBytes)
+      return .traceDat(reader)
     case .ftraceText, .traceCmdReport:
-      return .text(try FtraceTextSource(path: path, options: TextReaderOptions(lenient: lenient)))
+      var source = try FtraceTextSource(path: path, options: TextReaderOptions(lenient: lenient))
+      source.progress = progress?.progress(totalBytes: plainFileSize(path) ?? 0)
+      return .text(source)
     case .perfScript:
       return .perfScript(try PerfScriptSource(path: path, options: TextReaderOptions(lenient: lenient)))
     case .dmesg:
@@ -68,6 +77,19 @@ enum OpenedTrace {
     default:
       throw InputFailure("\(path): \(detected.rawValue) input has no events to analyze (analyze reads trace.dat, ftrace and trace-cmd report text, perf script, perf report, /proc/interrupts and kernel logs; compare reads the others)")
     }
+  }
+
+  /// The size of a regular, uncompressed file (what a text reader will read); nil for standard
+  /// input, pipes and gzip/zstd files (their decompressed size is not known up front).
+  static func plainFileSize(_ path: String) -> Int? {
+    guard path != "-", let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    let magic = [UInt8](handle.readData(ofLength: 4))
+    if magic.starts(with: [0x1F, 0x8B]) || magic == [0x28, 0xB5, 0x2F, 0xFD] { return nil }
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      attributes[.type] as? FileAttributeType == .typeRegular
+    else { return nil }
+    return (attributes[.size] as? NSNumber)?.intValue
   }
 
   /// Feeds every event in time order; returns the events the reader left out (outside the

@@ -3,10 +3,16 @@ import TraceReports
 
 extension ReportFormat: ExpressibleByArgument {}
 
+/// What `--format` accepts: the report formats, and `jsonl` (flat JSON lines for DuckDB and
+/// Spark, docs/fleet.md), which only `analyze` writes.
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+  case table, markdown, json, csv, jsonl
+}
+
 /// `--format`, `--json` and `--csv`, shared by every command that renders a report.
 struct OutputOptions: ParsableArguments {
-  @Option(help: "Output format: table, markdown, json or csv.")
-  var format: ReportFormat = .table
+  @Option(help: "Output format: table, markdown, json, csv, or jsonl (analyze only: one flat JSON object per line, docs/fleet.md).")
+  var format: OutputFormat = .table
 
   @Flag(help: "Same as --format json.")
   var json = false
@@ -17,9 +23,21 @@ struct OutputOptions: ParsableArguments {
   @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.", completion: .file())
   var output: String?
 
-  var resolvedFormat: ReportFormat { json ? .json : csv ? .csv : format }
+  /// The report format; `jsonl` (see ``jsonLines``) resolves to `json`.
+  var resolvedFormat: ReportFormat {
+    json ? .json : csv ? .csv : ReportFormat(rawValue: format.rawValue) ?? .json
+  }
+
+  /// True for `--format jsonl`.
+  var jsonLines: Bool { !json && !csv && format == .jsonl }
+
+  /// Refuses `--format jsonl` in a command that has no flat rows to write.
+  func rejectJSONLines(_ command: String) throws {
+    if jsonLines { throw InputFailure("--format jsonl: \(command) has no JSON lines form (analyze writes them)") }
+  }
 
   func validate() throws {
     if json && csv { throw ValidationError("--json and --csv exclude each other") }
+    if format == .jsonl && (json || csv) { throw ValidationError("--format jsonl excludes --json and --csv") }
   }
 }
