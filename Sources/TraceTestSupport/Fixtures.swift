@@ -77,8 +77,11 @@ extension Fixtures {
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { throw CommandFailed(command: "gzip -dc \(source.path)", status: process.terminationStatus) }
-    _ = try? FileManager.default.removeItem(at: target)
-    try FileManager.default.moveItem(at: partial, to: target)
+    // rename(2) replaces an existing target atomically: a parallel test that decompressed the
+    // same file first keeps reading a whole file (remove-then-move left a moment with none).
+    guard rename(partial.path, target.path) == 0 else {
+      throw CommandFailed(command: "rename \(partial.path) \(target.path)", status: errno)
+    }
     return target
   }
 
