@@ -708,24 +708,37 @@ public struct IPIAnalyzer {
   }
 }
 
+/// CPU numbers stored densely (array index = CPU) by the per-CPU containers below; others
+/// (negative ones from readers that found no CPU column, huge ones from damaged input) go to
+/// a dictionary, so a CPU number read from a file can neither trap nor allocate gigabytes.
+let denseCPULimit = 1 << 13
+
 /// Counts per CPU number, like a `[Int: Int]` (a CPU counted once is present, even at 0) but
 /// stored in an array that grows to the highest CPU seen: no hashing per event.
 struct CPUCounts {
   private var values: [Int?] = []
+  private var sparse: [Int: Int] = [:]
 
   subscript(cpu: Int, default initial: Int) -> Int {
-    get { cpu < values.count ? values[cpu] ?? initial : initial }
+    get {
+      if cpu >= 0, cpu < values.count { return values[cpu] ?? initial }
+      return cpu >= 0 && cpu < denseCPULimit ? initial : sparse[cpu, default: initial]
+    }
     set {
+      guard cpu >= 0, cpu < denseCPULimit else {
+        sparse[cpu] = newValue
+        return
+      }
       if cpu >= values.count { values.append(contentsOf: repeatElement(nil, count: cpu + 1 - values.count)) }
       values[cpu] = newValue
     }
   }
 
-  var isEmpty: Bool { !values.contains { $0 != nil } }
+  var isEmpty: Bool { sparse.isEmpty && !values.contains { $0 != nil } }
 
   /// The present CPUs and their counts.
   var dictionary: [Int: Int] {
-    var result: [Int: Int] = [:]
+    var result = sparse
     for (cpu, count) in values.enumerated() { if let count { result[cpu] = count } }
     return result
   }
@@ -734,14 +747,19 @@ struct CPUCounts {
 /// Counts per (row CPU, column CPU), like `[Int: [Int: Int]]` with rows created on their first count.
 struct CPUMatrix {
   private var rows: [CPUCounts] = []
+  private var sparseRows: [Int: CPUCounts] = [:]
 
   mutating func add(row: Int, column: Int) {
+    guard row >= 0, row < denseCPULimit else {
+      sparseRows[row, default: CPUCounts()][column, default: 0] += 1
+      return
+    }
     if row >= rows.count { rows.append(contentsOf: repeatElement(CPUCounts(), count: row + 1 - rows.count)) }
     rows[row][column, default: 0] += 1
   }
 
   var dictionary: [Int: [Int: Int]] {
-    var result: [Int: [Int: Int]] = [:]
+    var result = sparseRows.mapValues(\.dictionary)
     for (cpu, row) in rows.enumerated() where !row.isEmpty { result[cpu] = row.dictionary }
     return result
   }
@@ -750,12 +768,21 @@ struct CPUMatrix {
 /// A value per CPU number, stored in an array that grows to the highest CPU seen.
 struct PerCPU<Value> {
   private var values: [Value] = []
+  private var sparse: [Int: Value] = [:]
   private let initial: Value
   init(_ initial: Value) { self.initial = initial }
-  var indices: Range<Int> { values.indices }
+  /// Every CPU that has a value, in increasing order.
+  var indices: [Int] { sparse.keys.filter { $0 < 0 }.sorted() + Array(values.indices) + sparse.keys.filter { $0 >= 0 }.sorted() }
   subscript(cpu: Int) -> Value {
-    get { cpu < values.count ? values[cpu] : initial }
+    get {
+      if cpu >= 0, cpu < values.count { return values[cpu] }
+      return cpu >= 0 && cpu < denseCPULimit ? initial : sparse[cpu] ?? initial
+    }
     set {
+      guard cpu >= 0, cpu < denseCPULimit else {
+        sparse[cpu] = newValue
+        return
+      }
       if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
       values[cpu] = newValue
     }

@@ -173,6 +173,11 @@ struct TraceDatLayout: Sendable {
     var compressed = cursor(body, at: offset + 16)
     let compressedSize = try compressed.readLength(size: 4, what: "\(what) compressed data")
     let plainSize = Int(try compressed.readUInt32())
+    // The compressed size was checked before the 4-byte uncompressed size was read.
+    guard compressedSize <= compressed.remaining else {
+      throw TraceParseError(reason: .invalidValue(what: "\(what) compressed size", found: "\(compressedSize) bytes in a \(size)-byte section"),
+                            location: InputLocation(file: self.file, byteOffset: offset + 16))
+    }
     guard plainSize <= 1 << 30 else {
       throw compressed.error(.invalidValue(what: "uncompressed size", found: "\(plainSize)"), at: 4)
     }

@@ -175,6 +175,12 @@ final class CPUStreamDecoder {
   private func nextRaw() throws -> RawEvent? {
     while true {
       if pageLoaded, let event = page.next() { return event }
+      if pageLoaded, let overrun = page.overrun {
+        throw TraceParseError(
+          reason: .invalidValue(what: "ring-buffer event length",
+                                found: "\(overrun.size) bytes at page offset \(overrun.offsetInPage), past the page's data end at \(overrun.dataEnd)"),
+          location: location(layout.compression == .none ? currentPageOffset + max(0, overrun.offsetInPage) : blockFileOffset))
+      }
       guard try loadNextPage() else { return nil }
     }
   }
@@ -182,7 +188,7 @@ final class CPUStreamDecoder {
   // MARK: - Events
 
   private func eventLayout(_ id: Int, offset: Int) throws -> EventLayout {
-    if id < layoutCache.count, let known = layoutCache[id] { return known }
+    if id >= 0, id < layoutCache.count, let known = layoutCache[id] { return known }
     guard id >= 0, id < 1 << 16, let found = formats.layout(ofType: id) else {
       throw TraceParseError(reason: .unknownEventID(id), location: location(offset))
     }
@@ -263,7 +269,7 @@ final class CPUStreamDecoder {
       var record = tep_record()
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
-      if id < wantsCache.count, wantsCache[id] == 1 {
+      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {  // a damaged common_type can read negative
         skip(raw)
         continue
       }
@@ -305,11 +311,11 @@ final class CPUStreamDecoder {
       var record = tep_record()
       if common == nil { record = makeRecord(raw) }
       let id = typeID(raw, &record)
-      if id < wantsCache.count, wantsCache[id] == 1 {
+      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {  // a damaged common_type can read negative
         skip(raw)
         continue
       }
-      if id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
+      if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
       if wantsCache[id] == 1 {
         skip(raw)
         continue
@@ -398,7 +404,7 @@ final class CPUStreamDecoder {
     return ReportRecord(
       timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
       name: eventLayout.name, prefix: prefix, info: info, fields: decoded,
-      missedBefore: raw.missedBefore)
+      missedBefore: raw.missedBefore, fileOffset: eventOffset(raw))
   }
 }
 
@@ -415,6 +421,8 @@ struct ReportRecord {
   var info: String?
   var fields: [EventField]
   var missedBefore: Int
+  /// Where errors about this event point: the event, or its chunk when compressed.
+  var fileOffset: Int = 0
 
   subscript(_ name: String) -> UInt64? {
     for field in fields where field.name == name { return field.value.unsignedValue }

@@ -17,6 +17,10 @@ struct RawEvent {
 final class RingBufferPage {
   private let handle: OpaquePointer
   private var first = true
+  private var pageStart: UnsafeRawPointer?
+  /// Set when ``next()`` stopped at an event whose length runs past the page's data (a damaged
+  /// length field): the event's offset in the page, its size and the page's data end.
+  private(set) var overrun: (offsetInPage: Int, size: Int, dataEnd: Int)?
 
   /// Allocates with `kbuffer_alloc` for the file's long size and byte order.
   init(longSize: Int, bigEndian: Bool, oldFormat: Bool, path: String) throws(NativeTraceError) {
@@ -35,10 +39,13 @@ final class RingBufferPage {
   /// The caller checks the page header's commit size against the page size first.
   func load(_ page: UnsafeRawPointer) -> Bool {
     first = true
+    pageStart = page
+    overrun = nil
     return kbuffer_load_subbuffer(handle, UnsafeMutableRawPointer(mutating: page)) == 0
   }
 
-  /// The next event of the loaded page (`kbuffer_read_event` then `kbuffer_next_event`).
+  /// The next event of the loaded page (`kbuffer_read_event` then `kbuffer_next_event`); nil at
+  /// the end of the page, or (with ``overrun`` set) at an event that does not fit in it.
   func next() -> RawEvent? {
     var timestamp: UInt64 = 0
     let pointer: UnsafeMutableRawPointer?
@@ -51,6 +58,15 @@ final class RingBufferPage {
     let missed = first ? Int(kbuffer_missed_events(handle)) : 0
     first = false
     let size = Int(kbuffer_event_size(handle))
+    // kbuffer trusts the event's length field: check the event lies inside the page's data
+    // (kbuffer_start_of_data + kbuffer_subbuffer_size) before anything reads it.
+    let dataStart = Int(kbuffer_start_of_data(handle))
+    let dataEnd = dataStart + Int(kbuffer_subbuffer_size(handle))
+    let offset = pageStart.map { UnsafeRawPointer(pointer) - $0 } ?? 0
+    guard size >= 0, offset >= dataStart, offset <= dataEnd - size else {
+      overrun = (offset, size, dataEnd)
+      return nil
+    }
     return RawEvent(
       timestamp: timestamp, data: UnsafeRawBufferPointer(start: pointer, count: size),
       offsetInPage: Int(kbuffer_curr_offset(handle)), missedBefore: missed)

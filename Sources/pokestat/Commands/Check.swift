@@ -43,6 +43,10 @@ extension Pokestat {
       var reports: [CheckReport] = []
       for file in input.allFiles {
         let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions())
+        // The model needs the online CPU count; a trace with no CPU count and no events has none.
+        if cpus == nil, analysis.cpus < 1 {
+          throw InputFailure("\(file): the trace does not say how many CPUs were online (no CPU count, no events on a CPU); give --cpus")
+        }
         let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus)
         reports.append(report)
         worst = max(worst, report.verdict)

@@ -93,23 +93,3 @@ extension Pokestat {
     }
   }
 }
-
-/// Events returned and IPI targets per CPU; merges by adding.
-struct EventTally: Sendable {
-  var returned = 0
-  var ipiTargets: [Int: Int] = [:]
-
-  mutating func add(_ event: TraceEvent) {
-    returned += 1
-    guard event.system == "ipi" else { return }
-    switch event[field: event.name == "ipi_send_cpu" ? "cpu" : "cpumask"] {
-    case .unsigned(let cpu): ipiTargets[Int(cpu), default: 0] += 1
-    case .cpuList(let cpus): for cpu in cpus { ipiTargets[cpu, default: 0] += 1 }
-    default: break
-    }
-  }
-
-  func merged(with other: EventTally) -> EventTally {
-    EventTally(returned: returned + other.returned, ipiTargets: ipiTargets.merging(other.ipiTargets, uniquingKeysWith: +))
-  }
-}
