@@ -100,11 +100,7 @@ public func detectInput(path: String) throws(TraceParseError) -> (format: InputF
     throw TraceParseError(reason: .emptyInput, location: InputLocation(file: path))
   }
   guard let format = detectFormat(firstBytes: head) else {
-    // One line of message: the first 60 bytes with line ends and control bytes escaped.
-    let preview = String(decoding: head.prefix(60), as: UTF8.self).unicodeScalars.map { scalar in
-      scalar == "\n" ? "\\n" : scalar == "\t" ? "\\t" : scalar.value < 0x20 || scalar.value == 0x7f
-        ? "\\x" + String(scalar.value, radix: 16) : String(scalar)
-    }.joined()
+    let preview = String(decoding: head.prefix(60), as: UTF8.self)
     throw TraceParseError(
       reason: .unrecognizedFormat(
         detail: head.contains(0) ? "binary data that is not trace.dat" : "first bytes \"\(preview)\""),

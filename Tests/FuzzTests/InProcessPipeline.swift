@@ -47,6 +47,12 @@ enum InProcessPipeline {
   // MARK: - analyze (Analyze.analyze and OpenedTrace.open)
 
   static func analyze(_ path: String) throws -> AnalysisReport {
+    let report = try analyzeUnchecked(path)
+    try report.checkCPUCount()
+    return report
+  }
+
+  private static func analyzeUnchecked(_ path: String) throws -> AnalysisReport {
     let format = try detectInput(path: path).format
     let options = TextReaderOptions(lenient: false)
     switch format {

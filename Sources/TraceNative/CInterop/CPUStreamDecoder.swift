@@ -395,6 +395,12 @@ final class CPUStreamDecoder {
     let pid = formats.pid(of: &record)
     let prefix = formats.printedPrefix(of: &record) + formats.printedTime(of: &record, inMicroseconds: inMicroseconds)
     let decoded = FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian)
+    if let outside = FieldDecoder.fieldOutsideRecord(eventLayout, raw.data, bigEndian: layout.bigEndian) {
+      throw TraceParseError(
+        reason: .invalidValue(what: "\(eventLayout.system):\(eventLayout.name) field \(outside.name)",
+                              found: "bytes \(outside.start)..<\(outside.start + outside.length) of a \(raw.data.count)-byte record"),
+        location: location(eventOffset(raw)))
+    }
     let info: String?
     if eventLayout.system == "ftrace", eventLayout.name.hasPrefix("funcgraph_") {
       info = nil  // trace-cmd prints these with its own handler: see ReportFormatter

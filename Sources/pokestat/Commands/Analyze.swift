@@ -91,6 +91,7 @@ extension Pokestat {
         }
       }
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
+      try report.checkCPUCount()
       report.skippedLines = lenient ? skipped.skippedLines : nil
       return report
     }
