@@ -944,12 +944,15 @@ public struct FtraceTextStream: EventStream {
   /// `266.335` µs as nanoseconds (266335).
   static func microsecondsToNanoseconds(_ text: Substring) -> UInt64? {
     let parts = text.split(separator: ".", maxSplits: 1)
-    guard let whole = UInt64(parts[0]) else { return nil }
-    var ns = whole * 1_000
+    // A damaged duration can be empty or past UInt64 nanoseconds: not a duration.
+    guard let first = parts.first, let whole = UInt64(first) else { return nil }
+    let (product, overflow) = whole.multipliedReportingOverflow(by: 1_000)
+    guard !overflow else { return nil }
+    var ns = product
     if parts.count == 2 {
       var fraction = String(parts[1].prefix(3))
       while fraction.count < 3 { fraction += "0" }
-      guard let f = UInt64(fraction) else { return nil }
+      guard let f = UInt64(fraction), ns <= UInt64.max - f else { return nil }
       ns += f
     }
     return ns
