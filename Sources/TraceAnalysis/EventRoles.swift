@@ -113,7 +113,7 @@ struct EventRoles {
     case "ipi":
       switch event.name {
       case "ipi_send_cpu":
-        let cpu = event[field: "cpu"]?.unsignedValue.map { [Int($0)] }
+        let cpu = event[field: "cpu"]?.unsignedValue.map { [Int(clamping: $0)] }
         return .send(targets: cpu, via: "ipi:ipi_send_cpu", callsite: symbol(event[field: "callsite"]), callback: symbol(event[field: "callback"]))
       case "ipi_send_cpumask":
         return .send(targets: cpus(inMask: event[field: "cpumask"]), via: "ipi:ipi_send_cpumask",
@@ -167,7 +167,7 @@ struct EventRoles {
       guard let probe = probedFunction(event) else { return .irrelevant }
       if KernelSymbols.batchFunctionNames.contains(probe.name) {
         if probe.isReturn { return .batchExit(source: "kprobe", durationNs: nil) }
-        let entries = probeArgument(event, names: ["nr_entries", "nr"])?.unsignedValue.map { Int($0) }
+        let entries = probeArgument(event, names: ["nr_entries", "nr"])?.unsignedValue.map { Int(clamping: $0) }
         return .batchEntry(source: "kprobe", entries: entries)
       }
       guard !probe.isReturn, KernelSymbols.ipiSendFunctions.contains(probe.name) else { return .irrelevant }

@@ -49,7 +49,7 @@ public struct IPIAnalyzer {
     init(time: UInt64, cpu: Int, pid: Int32, ipis: Int, textPoke: Bool, path: Int32, batch: Int?, key: Int32) {
       self.time = time
       self.ipis = ipis
-      cpuNumber = Int32(cpu)
+      cpuNumber = Int32(clamping: cpu)  // past Int32 only in damaged input, which finish() flags
       self.pid = pid
       self.path = path
       batchIndex = batch.map { Int32($0) } ?? -1
@@ -71,7 +71,7 @@ public struct IPIAnalyzer {
 
     init(time: UInt64, cpu: Int, kind: Int32, send: Int?) {
       self.time = time
-      self.cpu = Int32(cpu)
+      self.cpu = Int32(clamping: cpu)
       self.kind = kind
       sendIndex = send.map { Int32($0) } ?? -1
     }
@@ -550,7 +550,10 @@ public struct IPIAnalyzer {
   /// The report, once every event has been consumed. `skippedEvents` are events the reader
   /// read but did not return (outside ``selection``); they count toward `events`.
   public func finish(skippedEvents: Int = 0) -> AnalysisReport {
-    let cpus = metadata.cpuCount ?? (maxCPU + 1)
+    // A CPU number past any kernel's (a damaged CPU column) makes the count say so, whatever the
+    // header claims, so AnalysisReport.checkCPUCount refuses the trace instead of reporting it.
+    let highestSeen = maxCPU == .max ? maxCPU : maxCPU + 1
+    let cpus = highestSeen > AnalysisReport.maximumCPUs ? highestSeen : metadata.cpuCount ?? highestSeen
     // Pages report the events lost before them; CPUSTAT reports the buffer's overruns: the same
     // losses seen twice, so take the larger per CPU.
     var lost = lostPerCPU

@@ -17,7 +17,7 @@ public struct EventTally: Sendable {
     returned += 1
     guard event.system == "ipi" else { return }
     switch event[field: event.name == "ipi_send_cpu" ? "cpu" : "cpumask"] {
-    case .unsigned(let cpu): ipiTargets[Int(cpu), default: 0] += 1
+    case .unsigned(let cpu): ipiTargets[Int(clamping: cpu), default: 0] += 1
     case .cpuList(let cpus): for cpu in cpus { ipiTargets[cpu, default: 0] += 1 }
     default: break
     }
