@@ -22,6 +22,9 @@ struct FuzzCampaign {
   var seeds: [FuzzSeed]
   /// Where failing inputs are written (`seed-S-case-N.EXT` and `failures.txt`); nil: nowhere.
   var saveFolder: URL?
+  /// Where every case's input is written (to replay one case: `POKESTAT_FUZZ_FIRST=N
+  /// POKESTAT_FUZZ_CASES=1 POKESTAT_FUZZ_KEEP=folder`); nil: nowhere.
+  var keepFolder: URL?
   var timeoutSeconds = 10.0
 
   /// One failing command of one case.
@@ -87,6 +90,10 @@ struct FuzzCampaign {
       let (bytes, mutations) = mutators[seedIndex].mutate(seeds[seedIndex].bytes, rng: &rng)
       let input = scratch.appendingPathComponent("case-\(caseNumber).\(seeds[seedIndex].fileExtension)")
       try Data(bytes).write(to: input)
+      if let keepFolder {
+        try FileManager.default.createDirectory(at: keepFolder, withIntermediateDirectories: true)
+        try Data(bytes).write(to: keepFolder.appendingPathComponent("seed-\(seed)-case-\(caseNumber).\(seeds[seedIndex].fileExtension)"))
+      }
       defer { try? FileManager.default.removeItem(at: input) }
       summary.cases += 1
       for command in InProcessPipeline.commands {
@@ -165,7 +172,7 @@ struct FuzzCampaign {
 
 extension FuzzCampaign {
   /// The campaign's settings from the environment (`make fuzz` sets them): `POKESTAT_FUZZ_SEED`
-  /// (default `defaultSeed`), `POKESTAT_FUZZ_CASES`, `POKESTAT_FUZZ_FIRST`, `POKESTAT_FUZZ_MODE`
+  /// (default `defaultSeed`), `POKESTAT_FUZZ_CASES`, `POKESTAT_FUZZ_FIRST`, `POKESTAT_FUZZ_KEEP`, `POKESTAT_FUZZ_MODE`
   /// (`in-process` or `subprocess`), `POKESTAT_FUZZ_OUT` (folder for failing inputs),
   /// `POKESTAT_FUZZ_FULL=1` (whole fixtures instead of the small seeds), `POKESTAT_FUZZ_TIMEOUT`.
   static func fromEnvironment(defaultSeed: UInt64, defaultCases: Int, defaultMode: Mode) throws -> FuzzCampaign {
@@ -178,6 +185,7 @@ extension FuzzCampaign {
       mode: value("POKESTAT_FUZZ_MODE").flatMap { Mode(rawValue: $0) } ?? defaultMode,
       seeds: try FuzzCorpus.seeds(small: !full),
       saveFolder: value("POKESTAT_FUZZ_OUT").map { URL(fileURLWithPath: $0) })
+    campaign.keepFolder = value("POKESTAT_FUZZ_KEEP").map { URL(fileURLWithPath: $0) }
     campaign.firstCase = value("POKESTAT_FUZZ_FIRST").flatMap { Int($0) } ?? 0
     if let timeout = value("POKESTAT_FUZZ_TIMEOUT").flatMap({ Double($0) }) { campaign.timeoutSeconds = timeout }
     return campaign
