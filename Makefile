@@ -7,6 +7,7 @@ RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat
 
 .PHONY: deps build run test bench release clean lint
+.PHONY: fuzz
 
 # Installs the Debian packages the build and the tests need, when any is missing.
 deps:
@@ -45,3 +46,20 @@ lint:
 
 clean:
 	rm -rf .build
+
+# The mutation fuzzer (docs/fuzzing.md): CASES mutated fixtures through dump, analyze --json,
+# stats and check, each a subprocess of the debug binary under 2 GiB and a TIMEOUT-second cap.
+# Failing inputs go to FUZZ_OUT with the seed and case number. FUZZ_MODE=in-process is faster
+# but stops at the first trap; FUZZ_FULL=1 mutates whole fixtures instead of the small seeds.
+SEED ?= $(shell date +%s)
+CASES ?= 2000
+FUZZ_MODE ?= subprocess
+FUZZ_OUT ?= .build/fuzz-failures
+FUZZ_FULL ?=
+TIMEOUT ?= 10
+fuzz: deps
+	$(SWIFT) build --build-tests
+	POKESTAT_FUZZ_SEED=$(SEED) POKESTAT_FUZZ_CASES=$(CASES) POKESTAT_FUZZ_MODE=$(FUZZ_MODE) \
+	  POKESTAT_FUZZ_OUT=$(FUZZ_OUT) POKESTAT_FUZZ_FULL=$(FUZZ_FULL) POKESTAT_FUZZ_TIMEOUT=$(TIMEOUT) \
+	  $(SWIFT) test --skip-build --filter 'FuzzTests.longRun' 2>&1 | tee .build/fuzz.log | grep -E '^(fuzz|  case|    )'; \
+	  exit $${PIPESTATUS[0]}

@@ -664,6 +664,7 @@ public struct FtraceTextStream: EventStream {
     while i < end, b[i] == Byte.space { i += 1 }
     if i + 1 < end, b[i] == Byte.openParen, b[i + 1] == Byte.plus {
       while i < end, b[i] != Byte.closeParen { i += 1 }
+      guard i < end else { return false }  // `(+diff` without its `)`
       i += 1
       while i < end, b[i] == Byte.space { i += 1 }
     }
