@@ -44,18 +44,18 @@ struct FuzzTests {
 
   @Test("bounded in-process pass: every mutated input ends in success or a one-line typed error")
   func boundedInProcess() throws {
-    let campaign = FuzzCampaign(seed: Self.testSeed, cases: 2000, mode: .inProcess, seeds: try FuzzCorpus.seeds(small: true),
+    let campaign = FuzzCampaign(seed: Self.testSeed, cases: 4000, mode: .inProcess, seeds: try FuzzCorpus.seeds(small: true),
                                 saveFolder: Fixtures.repositoryRoot.appendingPathComponent(".build/fuzz-failures"))
     let summary = try campaign.run()
     print(summary)
     #expect(summary.failures.isEmpty, "\(summary)")
-    #expect(summary.cases == 2000)
+    #expect(summary.cases == 4000)
   }
 
   @Test("bounded subprocess pass: the real binary exits 0, 1 or 2 with one line, under 2 GiB and a time cap",
         .enabled(if: SubprocessRun.binaryExists, "needs .build/debug/pokestat (swift build)"))
   func boundedSubprocess() throws {
-    let campaign = FuzzCampaign(seed: Self.testSeed ^ 0x5bd1e995, cases: 50, mode: .subprocess,
+    let campaign = FuzzCampaign(seed: Self.testSeed ^ 0x5bd1e995, cases: 100, mode: .subprocess,
                                 seeds: try FuzzCorpus.seeds(small: true),
                                 saveFolder: Fixtures.repositoryRoot.appendingPathComponent(".build/fuzz-failures"),
                                 timeoutSeconds: 20)
