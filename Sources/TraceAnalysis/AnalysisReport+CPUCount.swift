@@ -1,9 +1,8 @@
 import TraceModel
 
 extension AnalysisReport {
-  /// The most CPUs a Linux kernel can have: `NR_CPUS` with `CONFIG_MAXSMP`
-  /// (`CONFIG_NR_CPUS_RANGE_END`, arch/x86/Kconfig; arm64 allows 4096).
-  public static let maximumCPUs = 8192
+  /// The most CPUs a Linux kernel can have (``TraceMetadata/maximumCPUs``).
+  public static let maximumCPUs = TraceMetadata.maximumCPUs
 
   /// Throws when the report's CPU count (the trace's header, or the highest CPU number seen
   /// plus one) is more than any kernel has: a damaged header or CPU column. Renderers and the

@@ -246,6 +246,10 @@ struct TraceDatLayout: Sendable {
     for _ in 0..<count {
       let start = data.fileOffset
       let cpu = Int(try data.readUInt32())
+      guard cpu < TraceMetadata.maximumCPUs else {
+        throw TraceParseError(reason: .invalidValue(what: "CPU number of buffer \"\(name)\"", found: "\(cpu) (Linux has at most \(TraceMetadata.maximumCPUs) CPUs)"),
+                              location: InputLocation(file: self.file, byteOffset: start))
+      }
       let offset = Int(clamping: try data.readUInt64())
       let size = Int(clamping: try data.readUInt64())
       guard offset <= fileSize, size <= fileSize - offset else {
