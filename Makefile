@@ -18,7 +18,7 @@ GUEST_PACKAGES := qemu-system-x86 busybox-static cpio
 LAB_WORK ?= $(CURDIR)/.build/lab
 GUEST_KERNEL_META := linux-image-cloud-amd64
 
-.PHONY: deps test-deps guest-deps build run test bench release clean lint lab lab-expected man install install-test
+.PHONY: deps test-deps guest-deps build run test bench release clean lint lab lab-expected man install install-test fuzz
 
 # Installs the Debian packages in PACKAGES (default: what the build needs) when any is missing.
 deps:
@@ -118,3 +118,20 @@ scipy-fixtures:
 	python3 -m venv .build/scipy-venv
 	.build/scipy-venv/bin/pip install -q scipy numpy
 	.build/scipy-venv/bin/python scripts/fixtures/scipy-compare-statistics.py
+
+# The mutation fuzzer (docs/fuzzing.md): CASES mutated fixtures through dump, analyze --json,
+# stats and check, each a subprocess of the debug binary under 2 GiB and a TIMEOUT-second cap.
+# Failing inputs go to FUZZ_OUT with the seed and case number. FUZZ_MODE=in-process is faster
+# but stops at the first trap; FUZZ_FULL=1 mutates whole fixtures instead of the small seeds.
+SEED ?= $(shell date +%s)
+CASES ?= 2000
+FUZZ_MODE ?= subprocess
+FUZZ_OUT ?= .build/fuzz-failures
+FUZZ_FULL ?=
+TIMEOUT ?= 10
+fuzz: deps
+	$(SWIFT) build --build-tests
+	POKESTAT_FUZZ_SEED=$(SEED) POKESTAT_FUZZ_CASES=$(CASES) POKESTAT_FUZZ_MODE=$(FUZZ_MODE) \
+	  POKESTAT_FUZZ_OUT=$(FUZZ_OUT) POKESTAT_FUZZ_FULL=$(FUZZ_FULL) POKESTAT_FUZZ_TIMEOUT=$(TIMEOUT) \
+	  $(SWIFT) test --skip-build --filter 'FuzzTests.longRun' 2>&1 | tee .build/fuzz.log | grep -E '^(fuzz|  case|    )'; \
+	  exit $${PIPESTATUS[0]}

@@ -57,6 +57,10 @@ let package = Package(
     .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),
     .testTarget(name: "InstancePoolsTests", dependencies: ["InstancePools"]),
     .testTarget(name: "pokestatTests", dependencies: ["TraceTestSupport"]),
+    // The mutation fuzzer (docs/fuzzing.md): in-process through the libraries, or the real binary.
+    .testTarget(
+      name: "FuzzTests",
+      dependencies: ["TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "TraceComparison", "TraceReports", "TraceTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -682,7 +682,9 @@ public struct IPIAnalyzer {
       // Receptions during the batch that answered other sends (or none in the trace).
       var other: [Int: Int] = [:]
       var unattributed: [Int: Int] = [:]
-      let end = batch.start + (duration ?? 0)
+      // Saturating: a damaged duration (text with a huge `us` column) must not wrap or trap.
+      let (sum, overflow) = batch.start.addingReportingOverflow(duration ?? 0)
+      let end = overflow ? UInt64.max : sum
       for reception in receptions[Self.range(of: receptions, from: batch.start, to: max(end, batch.lastAck)) { $0.time }] {
         if reception.send.flatMap({ sends[$0].batch }) != index { other[Int(reception.cpu), default: 0] += 1 }
         if reception.send == nil, batch.receptionKinds.contains(reception.kind) { unattributed[Int(reception.cpu), default: 0] += 1 }
@@ -770,7 +772,8 @@ public struct IPIAnalyzer {
     var flips: [FlipSummary] = []
     var lastEnd: [Int32: (index: Int, end: UInt64)] = [:]
     for (index, batch) in batchSummaries.enumerated() {
-      let end = batch.startNs + (batch.durationNs ?? 0)
+      let (sum, overflow) = batch.startNs.addingReportingOverflow(batch.durationNs ?? 0)
+      let end = overflow ? UInt64.max : sum  // saturating, as above
       let key = flipKey(batches[index])
       if let previous = lastEnd[batch.pid], batch.startNs &- previous.end <= options.inferredFlipGapNanoseconds,
         flips[previous.index].key == key

@@ -42,7 +42,28 @@ public struct TraceParseError: Error, Hashable, Sendable, CustomStringConvertibl
     self.location = location
   }
 
-  public var description: String { "\(location): \(reasonText)" }
+  /// One line, compiler style: line ends and other control characters that came from the
+  /// input (a `found` text, a file's first bytes) are escaped as `\n`, `\r`, `\u{…}`.
+  public var description: String { Self.oneLine("\(location): \(reasonText)") }
+
+  static func oneLine(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: Self.needsEscape) else { return text }
+    var result = ""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\n": result += "\\n"
+      case "\r": result += "\\r"
+      case _ where Self.needsEscape(scalar): result += "\\u{\(String(scalar.value, radix: 16))}"
+      default: result.unicodeScalars.append(scalar)
+      }
+    }
+    return result
+  }
+
+  private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+    (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7f || scalar.value == 0x85 || scalar.value == 0x2028
+      || scalar.value == 0x2029
+  }
 
   private var reasonText: String {
     switch reason {

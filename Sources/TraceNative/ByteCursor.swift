@@ -53,8 +53,10 @@ struct ByteCursor {
     let start = offset
     let value = try readUInt(size: size)
     guard value <= UInt64(remaining) else {
-      throw error(.sectionPastEnd(section: what, end: baseOffset + offset + Int(clamping: value),
-                                  fileSize: baseOffset + bytes.count), at: start)
+      // The claimed end can be past Int.max (a damaged 8-byte size): clamp it for the message.
+      let here = baseOffset + offset
+      let end = value > UInt64(Int.max - here) ? Int.max : here + Int(value)
+      throw error(.sectionPastEnd(section: what, end: end, fileSize: baseOffset + bytes.count), at: start)
     }
     return Int(value)
   }

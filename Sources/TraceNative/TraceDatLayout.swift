@@ -212,6 +212,11 @@ struct TraceDatLayout: Sendable {
     var compressed = cursor(body, at: offset + 16)
     let compressedSize = try compressed.readLength(size: 4, what: "\(what) compressed data")
     let plainSize = Int(try compressed.readUInt32())
+    // The compressed size was checked before the 4-byte uncompressed size was read.
+    guard compressedSize <= compressed.remaining else {
+      throw TraceParseError(reason: .invalidValue(what: "\(what) compressed size", found: "\(compressedSize) bytes in a \(size)-byte section"),
+                            location: InputLocation(file: self.file, byteOffset: offset + 16))
+    }
     guard plainSize <= 1 << 30 else {
       throw compressed.error(.invalidValue(what: "uncompressed size", found: "\(plainSize)"), at: 4)
     }
@@ -280,6 +285,10 @@ struct TraceDatLayout: Sendable {
     for _ in 0..<count {
       let start = data.fileOffset
       let cpu = Int(try data.readUInt32())
+      guard cpu < TraceMetadata.maximumCPUs else {
+        throw TraceParseError(reason: .invalidValue(what: "CPU number of buffer \"\(name)\"", found: "\(cpu) (Linux has at most \(TraceMetadata.maximumCPUs) CPUs)"),
+                              location: InputLocation(file: self.file, byteOffset: start))
+      }
       let offset = Int(clamping: try data.readUInt64())
       let size = Int(clamping: try data.readUInt64())
       guard offset <= fileSize, size <= fileSize - offset else {

@@ -96,9 +96,9 @@ public enum TraceDatReport {
           exit = candidate
           heads[index] = try decoder.nextReportRecord()
         }
-        line += Array(FunctionGraphFormat.entry(record, exit: exit, decoder: decoder).utf8)
+        line += Array(try FunctionGraphFormat.entry(record, exit: exit, decoder: decoder).utf8)
       } else {
-        line += Array(FunctionGraphFormat.exit(record).utf8)
+        line += Array(try FunctionGraphFormat.exit(record, decoder: decoder).utf8)
       }
       if line.last == UInt8(ascii: "\n") { line.removeLast() }
       try body(line)
@@ -143,8 +143,18 @@ enum FunctionGraphFormat {
     return " (ret=0x\(String(value, radix: 16)))"
   }
 
-  static func entry(_ record: ReportRecord, exit: ReportRecord?, decoder: CPUStreamDecoder) -> String {
-    let depth = Int(record["depth"] ?? 0)
+  /// Deepest call depth printed: the kernel stops function_graph at FTRACE_RETFUNC_DEPTH (50
+  /// in 6.x); a depth past this is a damaged field, whose indent trace-cmd would print as
+  /// gigabytes of spaces.
+  static let maximumDepth = 4096
+
+  static func entry(_ record: ReportRecord, exit: ReportRecord?, decoder: CPUStreamDecoder) throws -> String {
+    // `depth` is a C int: trace-cmd indents negative depths by nothing.
+    let depth = max(0, Int(Int32(truncatingIfNeeded: record["depth"] ?? 0)))
+    guard depth <= maximumDepth else {
+      throw TraceParseError(reason: .invalidValue(what: "funcgraph_entry depth", found: "\(depth)"),
+                            location: InputLocation(file: decoder.layout.file, byteOffset: record.fileOffset))
+    }
     let indent = String(repeating: " ", count: depth * 2)
     let name = functionName(record["func"], decoder: decoder)
     if let exit {
@@ -152,12 +162,17 @@ enum FunctionGraphFormat {
       let call = name.map { "\($0)();" } ?? "\(String(record["func"] ?? 0, radix: 16))();"
       return overhead(elapsed) + duration(elapsed) + indent + call + returnValue(exit)
     }
-    return overhead(nil) + "           |  " + indent + (name.map { "\($0)() {" } ?? ") {")
+    // An address kallsyms does not name prints as hex, as trace-cmd does.
+    return overhead(nil) + "           |  " + indent + (name.map { "\($0)() {" } ?? "\(String(record["func"] ?? 0, radix: 16))() {")
   }
 
-  static func exit(_ record: ReportRecord) -> String {
+  static func exit(_ record: ReportRecord, decoder: CPUStreamDecoder) throws -> String {
     let elapsed = (record["rettime"] ?? 0) &- (record["calltime"] ?? 0)
-    let depth = Int(record["depth"] ?? 0)
+    let depth = max(0, Int(Int32(truncatingIfNeeded: record["depth"] ?? 0)))
+    guard depth <= maximumDepth else {
+      throw TraceParseError(reason: .invalidValue(what: "funcgraph_exit depth", found: "\(depth)"),
+                            location: InputLocation(file: decoder.layout.file, byteOffset: record.fileOffset))
+    }
     return overhead(elapsed) + duration(elapsed) + String(repeating: " ", count: depth * 2) + "}" + returnValue(record)
   }
 }

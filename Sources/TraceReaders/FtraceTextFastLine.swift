@@ -99,7 +99,8 @@ struct FastEventLine {
       seconds = seconds &* 10 &+ UInt64(b[i] &- 0x30)
       i += 1
     }
-    guard i > secondsStart, i < end, b[i] == 0x2E else { return nil }
+    // 18 digits at most in each number: longer ones (which could wrap) go to the safe parser.
+    guard i > secondsStart, i - secondsStart <= 18, i < end, b[i] == 0x2E else { return nil }
     i += 1
     let fractionStart = i
     var fraction: UInt64 = 0
@@ -107,7 +108,7 @@ struct FastEventLine {
       fraction = fraction &* 10 &+ UInt64(b[i] &- 0x30)
       i += 1
     }
-    guard i > fractionStart, i < end, b[i] == 0x3A, i + 1 == end || b[i + 1] == space else {
+    guard i > fractionStart, i - fractionStart <= 18, i < end, b[i] == 0x3A, i + 1 == end || b[i + 1] == space else {
       return nil
     }
     let digitCount = i - fractionStart
@@ -115,7 +116,7 @@ struct FastEventLine {
     // comm-pid: digits after the last '-' up to the end of the first token; `(tgid)` is not handled.
     var dash = taskEnd
     while dash > commStart, b[dash - 1] &- 0x30 < 10 { dash -= 1 }
-    guard dash < taskEnd, dash > commStart, b[dash - 1] == 0x2D else { return nil }
+    guard dash < taskEnd, taskEnd - dash <= 18, dash > commStart, b[dash - 1] == 0x2D else { return nil }
     var pid: UInt64 = 0
     for k in dash..<taskEnd { pid = pid &* 10 &+ UInt64(b[k] &- 0x30) }
     // `name:` (a `(+diff)` column is left to the safe parser).

@@ -555,14 +555,21 @@ public struct FtraceTextStream: EventStream {
     return (Int(clamping: cpu), Int(clamping: count))
   }
 
+  /// The decimal number at `i` (advancing past its digits); nil when there is none or when it
+  /// is past `Int.max` (no column of a trace line is: such a line is damaged), so callers can
+  /// convert the value to `Int` without a trap.
   static func parseDecimal(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
     let begin = i
     var value: UInt64 = 0
+    var overflow = false
     while i < end, b[i] >= Byte.zero, b[i] <= Byte.nine {
-      value = value &* 10 &+ UInt64(b[i] &- Byte.zero)
+      let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+      let (sum, o2) = times10.addingReportingOverflow(UInt64(b[i] &- Byte.zero))
+      overflow = overflow || o1 || o2
+      value = sum
       i += 1
     }
-    return i > begin ? value : nil
+    return i > begin && !overflow && value <= UInt64(Int.max) ? value : nil
   }
 
   // MARK: - Stack frames
@@ -712,6 +719,7 @@ public struct FtraceTextStream: EventStream {
     while i < end, b[i] == Byte.space { i += 1 }
     if i + 1 < end, b[i] == Byte.openParen, b[i + 1] == Byte.plus {
       while i < end, b[i] != Byte.closeParen { i += 1 }
+      guard i < end else { return false }  // `(+diff` without its `)`
       i += 1
       while i < end, b[i] == Byte.space { i += 1 }
     }
@@ -1005,12 +1013,15 @@ public struct FtraceTextStream: EventStream {
   /// `266.335` µs as nanoseconds (266335).
   static func microsecondsToNanoseconds(_ text: Substring) -> UInt64? {
     let parts = text.split(separator: ".", maxSplits: 1)
-    guard let whole = UInt64(parts[0]) else { return nil }
-    var ns = whole * 1_000
+    // A damaged duration can be empty or past UInt64 nanoseconds: not a duration.
+    guard let first = parts.first, let whole = UInt64(first) else { return nil }
+    let (product, overflow) = whole.multipliedReportingOverflow(by: 1_000)
+    guard !overflow else { return nil }
+    var ns = product
     if parts.count == 2 {
       var fraction = String(parts[1].prefix(3))
       while fraction.count < 3 { fraction += "0" }
-      guard let f = UInt64(fraction) else { return nil }
+      guard let f = UInt64(fraction), ns <= UInt64.max - f else { return nil }
       ns += f
     }
     return ns

@@ -167,7 +167,10 @@ public enum KernelLogReader {
       }
       while let last = unit.last, last == "." || last == "," || last == ")" { unit = unit.dropLast() }
       guard let amount = Double(value), amount >= 0, let scale = scales[String(unit)] else { continue }
-      return (message[..<words[index].startIndex], UInt64((amount * scale).rounded()))
+      // A duration past UInt64 nanoseconds (584 years; `1e30 usec`, `inf`) is not one.
+      let nanoseconds = (amount * scale).rounded()
+      guard nanoseconds < 0x1p64 else { continue }
+      return (message[..<words[index].startIndex], UInt64(nanoseconds))
     }
     return nil
   }

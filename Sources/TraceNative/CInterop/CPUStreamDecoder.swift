@@ -415,11 +415,18 @@ final class CPUStreamDecoder {
     let id = formats.typeID(of: &record)
     let eventLayout = try eventLayout(id, offset: eventOffset(raw))
     let pid = formats.pid(of: &record)
+    if let outside = FieldDecoder.fieldOutsideRecord(eventLayout, raw.data, bigEndian: layout.bigEndian) {
+      // libtraceevent would copy those bytes (a __data_loc or a field past the record).
+      throw TraceParseError(
+        reason: .invalidValue(what: "\(eventLayout.system):\(eventLayout.name) field \(outside.name)",
+                              found: "bytes \(outside.start)..<\(outside.start + outside.length) of a \(raw.data.count)-byte record"),
+        location: location(eventOffset(raw)))
+    }
     reportRaw = raw
     return ReportRecord(
       timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
       name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian),
-      missedBefore: raw.missedBefore)
+      missedBefore: raw.missedBefore, fileOffset: eventOffset(raw))
   }
 
   /// `comm-pid [cpu] time:` and libtraceevent's printed fields (when `withInfo`) of the
@@ -440,6 +447,8 @@ struct ReportRecord {
   var name: String
   var fields: [EventField]
   var missedBefore: Int
+  /// Where errors about this event point: the event, or its chunk when compressed.
+  var fileOffset: Int = 0
 
   subscript(_ name: String) -> UInt64? {
     for field in fields where field.name == name { return field.value.unsignedValue }

@@ -58,7 +58,7 @@ final class EventFormats {
     tep_set_local_bigendian(handle, TEP_LITTLE_ENDIAN)
     tep_set_long_size(handle, Int32(layout.longSize))
     tep_set_page_size(handle, Int32(layout.pageSize))
-    if let cpus = layout.cpuCount { tep_set_cpus(handle, Int32(cpus)) }
+    if let cpus = layout.cpuCount { tep_set_cpus(handle, Int32(clamping: cpus)) }
     var header = layout.headerPage
     let headerStatus = header.withUnsafeMutableBufferPointer { buffer in
       buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {

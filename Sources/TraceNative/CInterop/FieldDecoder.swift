@@ -17,6 +17,30 @@ enum FieldDecoder {
     return value
   }
 
+  /// The first field of a record whose bytes lie outside it: a `__data_loc`/`__rel_loc`
+  /// field whose offset and length (from the record) run past its end, or a fixed field that
+  /// starts past it. nil when every field fits.
+  ///
+  /// libtraceevent's printing trusts these (it copies `length` bytes from `offset`), so a
+  /// record is checked with this before it is handed to `tep_print_event`.
+  static func fieldOutsideRecord(_ layout: EventLayout, _ data: UnsafeRawBufferPointer, bigEndian: Bool)
+    -> (name: String, start: Int, length: Int)?
+  {
+    for field in layout.fields {
+      guard field.isDynamic else {
+        if field.offset < 0 || field.offset > data.count { return (field.name, field.offset, field.size) }
+        continue
+      }
+      guard field.offset >= 0, field.offset + 4 <= data.count else { return (field.name, field.offset, 4) }
+      let word = readUInt(data, field.offset, 4, bigEndian: bigEndian)
+      var start = Int(word & 0xffff)
+      let length = Int(word >> 16)
+      if field.isRelative { start += field.offset + field.size }
+      if start + length > data.count { return (field.name, start, length) }
+    }
+    return nil
+  }
+
   /// Decodes every non-common field of an event.
   ///
   /// Numbers become `.unsigned`/`.signed` by the format's `signed:` flag, char arrays and

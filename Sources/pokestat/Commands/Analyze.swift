@@ -141,6 +141,7 @@ extension Pokestat {
       }
       analyzer.noteCPUSeen(skipped.highestCPU)
       var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
+      try report.checkCPUCount()
       report.skippedLines = lenient ? skipped.skippedLines : nil
       return (report, trace.metadata, timeline ? analyzer.timelineSends : [])
     }

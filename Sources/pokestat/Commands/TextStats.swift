@@ -97,23 +97,3 @@ extension Pokestat {
     }
   }
 }
-
-/// Events returned and IPI targets per CPU; merges by adding.
-struct EventTally: Sendable {
-  var returned = 0
-  var ipiTargets: [Int: Int] = [:]
-
-  mutating func add(_ event: TraceEvent) {
-    returned += 1
-    guard event.system == "ipi" else { return }
-    if event.name == "ipi_send_cpu" {
-      if let cpu = event[field: "cpu"]?.unsignedValue { ipiTargets[Int(clamping: cpu), default: 0] += 1 }
-    } else if let cpus = event[field: "cpumask"].flatMap({ CPUMask.cpus(in: $0) }) {
-      for cpu in cpus { ipiTargets[cpu, default: 0] += 1 }
-    }
-  }
-
-  func merged(with other: EventTally) -> EventTally {
-    EventTally(returned: returned + other.returned, ipiTargets: ipiTargets.merging(other.ipiTargets, uniquingKeysWith: +))
-  }
-}
