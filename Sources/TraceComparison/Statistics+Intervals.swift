@@ -1,4 +1,5 @@
 import Foundation
+import TraceModel
 
 // MARK: - Hodges-Lehmann shift and the bootstrap ratio of medians
 

@@ -1,3 +1,5 @@
+import TraceModel
+
 /// Seeded, deterministic mutations of fuzz inputs: the same bytes, fields and generator state
 /// give the same output.
 ///

@@ -1,12 +1,14 @@
-/// A small seeded pseudo-random generator (SplitMix64, Steele, Lea & Flood 2014), so that
-/// bootstrap intervals are the same on every run and machine.
+/// A small seeded pseudo-random generator (SplitMix64: Steele, Lea and Flood, "Fast splittable
+/// pseudorandom number generators", OOPSLA 2014; the constants of Java's `SplittableRandom` and
+/// Vigna's `splitmix64.c`), so that bootstrap intervals and fuzz cases are the same on every run
+/// and machine.
 ///
 /// ```swift
 /// var rng = SplitMix64(seed: 13)
 /// rng.next(below: 18)  // an index in 0..<18
 /// ```
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-  private var state: UInt64
+  public private(set) var state: UInt64
 
   public init(seed: UInt64) { state = seed }
 
