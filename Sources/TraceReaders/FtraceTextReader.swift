@@ -555,21 +555,20 @@ public struct FtraceTextStream: EventStream {
     return (Int(clamping: cpu), Int(clamping: count))
   }
 
-  /// The decimal number at `i` (advancing past its digits); nil when there is none or when it
-  /// is past `Int.max` (no column of a trace line is: such a line is damaged), so callers can
-  /// convert the value to `Int` without a trap.
+  /// The decimal number at `i` (advancing past its digits); nil when there is none. A number
+  /// past `UInt64` (a damaged column) saturates at `UInt64.max`: callers convert with
+  /// `Int(clamping:)`, so a damaged CPU column reads as the unknown CPU (``CPUNumber``), never a
+  /// trap and never a wrapped, plausible-looking value.
   static func parseDecimal(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
     let begin = i
     var value: UInt64 = 0
-    var overflow = false
     while i < end, b[i] >= Byte.zero, b[i] <= Byte.nine {
       let (times10, o1) = value.multipliedReportingOverflow(by: 10)
       let (sum, o2) = times10.addingReportingOverflow(UInt64(b[i] &- Byte.zero))
-      overflow = overflow || o1 || o2
-      value = sum
+      value = o1 || o2 ? .max : sum
       i += 1
     }
-    return i > begin && !overflow && value <= UInt64(Int.max) ? value : nil
+    return i > begin ? value : nil
   }
 
   // MARK: - Stack frames

@@ -1,4 +1,5 @@
 import Foundation
+import TraceComparison
 import TraceModel
 import TraceNative
 import TraceTestSupport
@@ -137,6 +138,7 @@ struct FuzzCampaign {
       case let error as TraceParseError: message = error.description
       case let error as NativeTraceError: message = error.description
       case let error as InProcessPipeline.Refused: message = error.description
+      case let error as CheckInputError: message = error.description
       default: return (.untypedError, "\(type(of: error)): \(error)")
       }
       if message.isEmpty || message.contains("\n") { return (.multiLine, message) }

@@ -36,9 +36,11 @@ enum InProcessPipeline {
       try stats(path)
     case "check":
       let analysis = try analyze(path)
-      if analysis.cpus < 1 { throw Refused(description: "\(path): the trace does not say how many CPUs were online") }
+      if let problem = PredictionCheck.cpuCountProblem(analysis, cpus: nil) { throw problem }
       let report = PredictionCheck.check(analysis, kernel: nil, cpus: nil)
       _ = try CheckRenderer.render(report, as: .table)
+      // The CLI exits 2 with one line when no rules apply (unknown or unsupported architecture).
+      if report.verdict.exitStatus == 2 { throw Refused(description: "\(path): check: \(report.notes.last ?? "no rules")") }
     default:
       preconditionFailure("unknown command \(command)")
     }
