@@ -74,6 +74,11 @@ struct EventRoles {
   /// (arch/arm64/kernel/smp.c `ipi_types[]`).
   static let functionCallReason = "Function call interrupts"
 
+  /// Entry counts a batch kprobe can report: x86's vector holds at most TP_VEC_MAX (256,
+  /// arch/x86/kernel/alternative.c; PatchEngine's TextPokeRules), so 65,536 leaves room for any
+  /// later kernel while keeping a damaged count from becoming billions of predicted sites.
+  static let plausibleBatchEntries: ClosedRange<Int64> = 1...65_536
+
   /// A text_poke batch function of x86 (any version) or arm64's jump-label apply.
   static func isBatchFunction(_ name: String) -> Bool {
     KernelSymbols.batchFunctionNames.contains(name) || name == Arm64JumpLabel.apply
@@ -184,7 +189,11 @@ struct EventRoles {
       if probe.name == Arm64JumpLabel.transform { return probe.isReturn ? .irrelevant : .unbatchedPatch(source: "kprobe") }
       if Self.isBatchFunction(probe.name) {
         if probe.isReturn { return .batchExit(source: "kprobe", durationNs: nil) }
-        let entries = probeArgument(event, names: ["nr_entries", "nr"])?.unsignedValue.map { Int(clamping: $0) }
+        // A count no kernel's batch vector holds (a kprobe printing -1, a damaged field) is
+        // "entries unknown", never a number the model would expand into sites.
+        let entries = probeArgument(event, names: ["nr_entries", "nr"])?.signedValue.flatMap {
+          Self.plausibleBatchEntries.contains($0) ? Int($0) : nil
+        }
         return .batchEntry(source: "kprobe", entries: entries)
       }
       guard !probe.isReturn, KernelSymbols.ipiSendFunctions.contains(probe.name) else { return .irrelevant }

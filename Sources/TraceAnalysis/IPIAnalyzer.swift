@@ -333,7 +333,7 @@ public struct IPIAnalyzer {
                         callback: roles.symbol(.unsigned(record.values.2)))
         recordSites[key] = site
       }
-      let targets: Targets = record.kind == .sendToCPU ? .one(Int(record.values.0)) : .mask(record.values.0)
+      let targets: Targets = record.kind == .sendToCPU ? .one(Int(clamping: record.values.0)) : .mask(record.values.0)
       handleSend(cpu: cpu, pid: record.pid, comm: { record.comm }, stack: nil, time: time, targets: targets, site: site)
     case .functionEntry, .functionSingleEntry:
       var kind = recordKinds[record.kind.rawValue]
