@@ -33,7 +33,7 @@ public enum Arm64Patching {
   /// is in kernel/jump_label.c since v5.3.
   public static let backportPossibleSince = KernelVersion(5, 3)
   /// The function whose presence in kallsyms shows the fix (mainline or backported).
-  public static let applyFunction = "arch_jump_label_transform_apply"
+  public static let applyFunction = Arm64JumpLabel.apply
 
   /// Whether a kernel's jump-label protocol depends on a stable backport of the 2024 fix
   /// (cfb00a357864): v5.3–v6.10, where the release number alone does not tell. Debian's
@@ -45,9 +45,12 @@ public enum Arm64Patching {
   /// The jump-label protocol for a kernel.
   ///
   /// - Parameter hasApply: whether the kernel has ``applyFunction`` (from its kallsyms, or
-  ///   the user's word); nil when unknown, then the mainline release decides.
+  ///   the user's word), used for releases that ``dependsOnBackport(_:)``; nil when unknown,
+  ///   then the mainline release decides.
   public static func jumpLabelProtocol(for kernel: KernelVersion, hasApply: Bool? = nil) -> PatchProtocol {
-    if let hasApply, kernel >= backportPossibleSince { return hasApply ? .arm64KickPerBatch : .arm64NoSync }
+    // The kallsyms evidence decides only where the release cannot (a backport range): from
+    // v6.11 the fix is mainline, as docs/model.md says.
+    if let hasApply, dependsOnBackport(kernel) { return hasApply ? .arm64KickPerBatch : .arm64NoSync }
     if kernel >= batchedKickSince { return .arm64KickPerBatch }
     if kernel >= noSyncSince { return .arm64NoSync }
     return .arm64KickPerEntry

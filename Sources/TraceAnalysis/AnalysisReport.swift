@@ -1,3 +1,5 @@
+import TraceModel
+
 /// What `pokestat analyze` found in one input: IPIs, text_poke batches, static-key flips and
 /// int3 hits. Its JSON form is a contract other tools rely on (docs/analysis-json.md).
 public struct AnalysisReport: Codable, Sendable, Equatable {
@@ -42,10 +44,9 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var kallsymsPatchFunctions: [String]? = nil
 
   /// Functions whose presence in a kernel's symbols decides its patching rules.
-  public static let patchFunctionsLookedUp = [
-    "arch_jump_label_transform_apply", "arch_jump_label_transform_queue", "arch_jump_label_transform",
-    "text_poke_bp_batch", "smp_text_poke_batch_process", "smp_text_poke_batch_finish",
-  ]
+  /// arm64's jump-label functions, then every x86 batch function name of KernelSymbols.
+  public static let patchFunctionsLookedUp =
+    [Arm64JumpLabel.apply, Arm64JumpLabel.queue, Arm64JumpLabel.transform] + KernelSymbols.batchFunctionNames.sorted()
 
   enum CodingKeys: String, CodingKey {
     case file, format, kernel, events, cpus, ipi, flips, int3, isolated

@@ -1,3 +1,5 @@
+import TraceModel
+
 /// How the analysis treats CPU numbers taken from input files.
 ///
 /// A CPU number comes from a file (`[003]`, perf script's `[cpu]` column, a `cpu=` field, a
@@ -7,9 +9,9 @@
 /// number. The unknown CPU is counted on its own (JSON key `"unknown"`, table row `cpu?`), and
 /// never counts toward the inferred CPU count.
 public enum CPUNumber {
-  /// One more than the highest CPU number kept as a CPU: Linux's largest `NR_CPUS` (x86
-  /// `CONFIG_MAXSMP`) is 8192.
-  public static let limit = 8192
+  /// One more than the highest CPU number kept as a CPU: Linux's largest `NR_CPUS`
+  /// (``TraceMetadata/maximumCPUs``).
+  public static let limit = TraceMetadata.maximumCPUs
   /// The number the analysis uses for an event whose CPU is not known.
   public static let unknown = -1
   /// The JSON key and table label part of the unknown CPU.

@@ -78,8 +78,8 @@ public enum CPUList {
     return cpus
   }
 
-  /// One more than the highest CPU number a list may name.
-  public static let maxCPUs = 8192
+  /// One more than the highest CPU number a list may name (``TraceMetadata/maximumCPUs``).
+  public static let maxCPUs = TraceMetadata.maximumCPUs
 
   /// Formats CPU numbers as ranges: `[0, 1, 2, 5]` is `0-2,5`.
   public static func format(_ cpus: [Int]) -> String {
