@@ -58,16 +58,8 @@ public struct GroupComparison: Hashable, Sendable, Codable {
     beforeValues = before
     afterValues = after
     let old = self.before.median, new = self.after.median
-    changePercent = old != 0 ? (new - old) / abs(old) * 100 : (new == 0 ? 0 : nil)
-    if old == new {
-      verdict = direction == .unknown ? nil : .same
-    } else {
-      switch direction {
-      case .lowerIsBetter: verdict = new < old ? .better : .worse
-      case .higherIsBetter: verdict = new > old ? .better : .worse
-      case .unknown: verdict = nil
-      }
-    }
+    changePercent = MetricDirection.changePercent(before: old, after: new)
+    verdict = direction.verdict(before: old, after: new)
     test = TwoSampleTest(before: before, after: after, unit: unit)
   }
 

@@ -42,20 +42,8 @@ public struct MetricComparison: Hashable, Sendable, Codable {
     self.direction = direction
     self.before = Statistics.median(before)
     self.after = Statistics.median(after)
-    if self.before != 0 {
-      changePercent = (self.after - self.before) / abs(self.before) * 100
-    } else {
-      changePercent = self.after == 0 ? 0 : nil
-    }
-    if self.after == self.before {
-      verdict = direction == .unknown ? nil : .same
-    } else {
-      switch direction {
-      case .lowerIsBetter: verdict = self.after < self.before ? .better : .worse
-      case .higherIsBetter: verdict = self.after > self.before ? .better : .worse
-      case .unknown: verdict = nil
-      }
-    }
+    changePercent = MetricDirection.changePercent(before: self.before, after: self.after)
+    verdict = direction.verdict(before: self.before, after: self.after)
     if before.count >= 2, after.count >= 2 {
       let stats = RunStatistics(before: before, after: after)
       statistics = stats

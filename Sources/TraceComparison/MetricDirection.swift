@@ -25,4 +25,20 @@ public enum MetricDirection: String, Hashable, Sendable, Codable, CaseIterable {
     if words.contains(where: lowerWords.contains) { return .lowerIsBetter }
     return .unknown
   }
+
+  /// Whether a change of a median from `before` to `after` is better, worse or the same;
+  /// nil when the direction is unknown and the medians differ (or are equal and unknown).
+  public func verdict(before: Double, after: Double) -> MetricComparison.Verdict? {
+    if after == before { return self == .unknown ? nil : .same }
+    switch self {
+    case .lowerIsBetter: return after < before ? .better : .worse
+    case .higherIsBetter: return after > before ? .better : .worse
+    case .unknown: return nil
+    }
+  }
+
+  /// The change in percent of `before` (0 when both are 0; nil from 0 to something else).
+  public static func changePercent(before: Double, after: Double) -> Double? {
+    before != 0 ? (after - before) / abs(before) * 100 : (after == 0 ? 0 : nil)
+  }
 }

@@ -14,11 +14,7 @@ public enum Statistics {
   /// - Precondition: `values` is not empty and `0 <= p <= 1`.
   public static func quantile(_ values: [Double], _ p: Double) -> Double {
     precondition(!values.isEmpty && (0...1).contains(p), "quantile of an empty sample or p outside 0...1")
-    let sorted = values.sorted()
-    let position = Double(sorted.count - 1) * p
-    let lower = Int(position.rounded(.down))
-    let upper = min(lower + 1, sorted.count - 1)
-    return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+    return sortedQuantile(values.sorted(), p)
   }
 
   /// The result of a two-sided Mann-Whitney U test.
@@ -56,7 +52,7 @@ public enum Statistics {
     for a in x { for b in y { u += a > b ? 1 : a == b ? 0.5 : 0 } }
     let mean = Double(n * m) / 2
     let smallest = 2 / binomial(total, n)
-    if total <= 40 {
+    if total <= exactLimit {
       // Doubled midranks are integers; the rank sum of x determines U = R - n(n+1)/2.
       let pooled = (x + y).sorted()
       var doubledRanks: [Int] = []
