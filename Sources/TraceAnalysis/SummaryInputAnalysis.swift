@@ -125,12 +125,18 @@ public enum SummaryInputAnalysis {
       for (cpu, value) in values.enumerated() { result[String(cpu)] = value }
       return result
     }
-    func delta(_ later: [UInt64], _ earlier: [UInt64]) -> [Int64] {
-      (0..<min(later.count, earlier.count)).map { Int64(bitPattern: later[$0] &- earlier[$0]) }
+    // The function-call rows' increases (InterruptSnapshot.deltas), summed per CPU.
+    func functionCallIncrease(from earlier: InterruptSnapshot, to later: InterruptSnapshot) -> [Int64] {
+      var sums: [Int64] = []
+      for (name, counts) in later.deltas(since: earlier) where rowNames.contains(name) {
+        if counts.count > sums.count { sums += repeatElement(0, count: counts.count - sums.count) }
+        for (cpu, count) in counts.enumerated() { sums[cpu] = sums[cpu] &+ count }
+      }
+      return sums
     }
     let sums = snapshots.map(perCPU)
-    let intervals = zip(sums, sums.dropFirst()).map { keyed(delta($1, $0)) }
-    let total = sums.count > 1 ? delta(sums[sums.count - 1], sums[0]) : []
+    let intervals = zip(snapshots, snapshots.dropFirst()).map { keyed(functionCallIncrease(from: $0, to: $1)) }
+    let total = snapshots.count > 1 ? functionCallIncrease(from: first, to: snapshots[snapshots.count - 1]) : []
     var report = emptyReport(path: path, format: "/proc/interrupts snapshots")
     report.cpus = first.cpuCount
     if sums.count > 1 {
