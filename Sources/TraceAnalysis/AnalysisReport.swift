@@ -69,7 +69,8 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
 public struct IPISummary: Codable, Sendable, Equatable {
   /// IPIs sent: one per target CPU (a cpumask send to k CPUs is k IPIs).
   public var sent: Int
-  /// IPIs received (call_function / call_function_single entries).
+  /// IPIs received: function-call interrupts taken (x86 call_function(_single) entries, arm64
+  /// `ipi_entry` "Function call interrupts"; /proc/interrupts: the rows' increase).
   public var received: Int
   /// Send events (one event can target several CPUs).
   public var sendEvents: Int
