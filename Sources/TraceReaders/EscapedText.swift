@@ -18,6 +18,12 @@ public enum EscapedText {
   /// The text of `bytes`.
   public static func string(_ bytes: [UInt8]) -> String { string(bytes[...]) }
 
+  /// The text of any bytes (a record's field, a C string's bytes); copied only to escape.
+  public static func string(_ bytes: some Collection<UInt8>) -> String {
+    if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+    return escaping(ArraySlice(bytes))
+  }
+
   static func escaping(_ bytes: ArraySlice<UInt8>) -> String {
     var out = ""
     var i = bytes.startIndex

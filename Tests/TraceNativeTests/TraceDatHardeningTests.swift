@@ -24,6 +24,20 @@ import TraceTestSupport
     }
   }
 
+  @Test("events read from trace.dat keep non-UTF-8 bytes as the text readers do (\\xNN), not U+FFFD")
+  func nonUTF8BytesInEvents() throws {
+    let reader = try TraceDatReader(path: Fixtures.url("tracedat/local618-nonutf8-instance.dat").path)
+    var texts: [String] = []
+    _ = try reader.forEachEventInTimeOrder(fields: .all) { event in
+      texts.append(event.comm)
+      for field in event.fields { if case .string(let text) = field.value { texts.append(text) } }
+    }
+    // The bytes scripts/fixtures/capture-nonutf8.sh wrote: comm caf\xe9-\xff, marker \xff\xfe.
+    #expect(texts.contains { $0.contains("caf\\xe9-\\xff") }, "\(Set(texts).sorted())")
+    #expect(texts.contains { $0.contains("\\xff\\xfe") })
+    #expect(!texts.contains { $0.contains("\u{FFFD}") })
+  }
+
   /// fixtures/bad/formats.tsv: file, then the events (`system:name id`, comma-separated) whose
   /// format must be reported.
   static let badFormats: [(file: String, events: [String])] = {

@@ -1,5 +1,6 @@
 import CTraceEvent
 import TraceModel
+import TraceReaders
 
 #if canImport(Glibc)
   import Glibc
@@ -90,7 +91,7 @@ final class EventFormats {
         guard let space = line.firstIndex(of: UInt8(ascii: " ")),
           let pid = Int32(String(decoding: line[line.startIndex..<space], as: UTF8.self))
         else { continue }
-        commByPID[pid] = String(decoding: line[(space + 1)...], as: UTF8.self)
+        commByPID[pid] = EscapedText.string(line[(space + 1)...])
       }
     }
   }
@@ -148,7 +149,12 @@ final class EventFormats {
     if pid == 0 {
       name = "<idle>"
     } else if plugins != nil || tep_is_pid_registered(handle, pid) {
-      name = String(cString: tep_data_comm_from_pid(handle, pid))
+      // Its bytes as trace-cmd prints them (kept, not repaired: EscapedText).
+      if let comm = tep_data_comm_from_pid(handle, pid) {
+        name = EscapedText.string(UnsafeRawBufferPointer(start: comm, count: strlen(comm)))
+      } else {
+        name = "<...>"
+      }
     } else {
       name = "<...>"
     }

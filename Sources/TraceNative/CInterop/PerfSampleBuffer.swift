@@ -112,10 +112,10 @@ final class PerfSampleBuffer {  // not Sendable: one owner
       case 3:  // PERF_RECORD_COMM: pid, tid, comm[]
         if let tid = u32(body + 4) {
           let name = bytes[min(body + 8, offset + size)..<(offset + size)].prefix { $0 != 0 }
-          comms[Int32(bitPattern: tid)] = String(decoding: name, as: UTF8.self)
+          comms[Int32(bitPattern: tid)] = EscapedText.string(name)
         }
       case 2:  // PERF_RECORD_LOST: id, lost
-        lost += Int(u64(body + 8) ?? 0)
+        lost = lost &+ Int(clamping: u64(body + 8) ?? 0)
       default:
         break
       }
