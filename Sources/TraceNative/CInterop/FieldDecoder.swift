@@ -1,4 +1,5 @@
 import TraceModel
+import TraceReaders
 
 /// Copies field values out of an event's raw bytes, using the layout libtraceevent parsed.
 enum FieldDecoder {
@@ -71,22 +72,17 @@ enum FieldDecoder {
       }
       let value: FieldValue
       if field.isCPUMask {
-        var cpus: [Int] = []
-        let wordSize = field.elementSize > 0 && field.elementSize <= 8 ? field.elementSize : 8
-        var wordIndex = 0
-        while (wordIndex + 1) * wordSize <= length {
-          let word = readUInt(data, start + wordIndex * wordSize, wordSize, bigEndian: bigEndian)
-          for bit in 0..<(wordSize * 8) where word & (1 << UInt64(bit)) != 0 { cpus.append(wordIndex * wordSize * 8 + bit) }
-          wordIndex += 1
-        }
-        value = .cpuList(cpus)
+        value = .cpuList(
+          CPUMask.cpus(
+            inBytes: UnsafeRawBufferPointer(rebasing: data[start..<start + length]), wordSize: field.elementSize,
+            bigEndian: bigEndian))
       } else if field.isString || (field.isArray && field.type.hasPrefix("char")) || (field.isDynamic && field.type.contains("char")) {
         let bytes = UnsafeRawBufferPointer(rebasing: data[start..<start + length])
         var text = bytes.prefix { $0 != 0 }
         // trace_marker text ends in the newline `echo` wrote; report text (and so every text
         // reader) shows it without, so the value is the same whichever reader produced it.
         if text.last == 10 { text = text.dropLast() }
-        value = .string(String(decoding: text, as: UTF8.self))
+        value = .string(EscapedText.string(text))
       } else if field.isArray || field.isDynamic || length > 8 {
         value = .bytes(Array(UnsafeRawBufferPointer(rebasing: data[start..<start + length])))
       } else {
