@@ -240,7 +240,9 @@ final class CPUStreamDecoder {
   /// The event type id of a raw event: read in place when the common field layout is known.
   private func typeID(_ raw: RawEvent, _ record: inout tep_record) -> Int {
     if let common {
-      return Int(FieldDecoder.readUInt(raw.data, common.typeOffset, common.typeSize, bigEndian: layout.bigEndian))
+      // A format may declare common_type wider than the kernel's u16: a value past Int is an
+      // unknown id, never a trap.
+      return Int(truncatingIfNeeded: FieldDecoder.readUInt(raw.data, common.typeOffset, common.typeSize, bigEndian: layout.bigEndian))
     }
     return formats.typeID(of: &record)
   }
