@@ -23,13 +23,13 @@ public enum CPUMask {
     if text.isEmpty { return [] }
     if text.hasPrefix("0x") || text.hasPrefix("0X") {
       let digits = text.dropFirst(2)
-      return digits.isEmpty ? nil : bitmap(chunks: [digits], bitsPerChunk: digits.count * 4)
+      return digits.isEmpty ? nil : bitmap(chunks: [digits], bitsPerChunk: digits.utf8.count * 4)
     }
     let chunks = text.split(separator: ",", omittingEmptySubsequences: false)
     let isHex = text.utf8.allSatisfy { isHexDigit($0) || $0 == 0x2C }
-    if isHex, chunks.allSatisfy({ $0.count == 8 }) { return bitmap(chunks: chunks, bitsPerChunk: 32) }
+    if isHex, chunks.allSatisfy({ $0.utf8.count == 8 }) { return bitmap(chunks: chunks, bitsPerChunk: 32) }
     if let list = CPUList.parse(text) { return list }
-    if isHex, chunks.count == 1, text.count <= 16 { return bitmap(chunks: chunks, bitsPerChunk: text.count * 4) }
+    if isHex, chunks.count == 1, text.utf8.count <= 16 { return bitmap(chunks: chunks, bitsPerChunk: text.utf8.count * 4) }
     return nil
   }
 
@@ -89,7 +89,7 @@ public enum CPUMask {
         digits = digits.dropLast(piece.count)
       }
     }
-    return cpus.sorted()
+    return cpus  // ascending: chunks and pieces are read least significant first
   }
 
   private static func isHexDigit(_ byte: UInt8) -> Bool {

@@ -63,8 +63,9 @@ public enum CPUList {
     if text.isEmpty { return [] }
     var cpus: [Int] = []
     for part in text.split(separator: ",") {
-      let bounds = part.split(separator: "-", maxSplits: 1)
-      guard let low = Int(bounds[0]), low >= 0 else { return nil }
+      // Empty bounds kept, so `-5` and `5-` are no list (a sign is no CPU number).
+      let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+      guard let low = Int(bounds[0]) else { return nil }
       if bounds.count == 2 {
         // No kernel has more than 8192 CPUs (x86 CONFIG_MAXSMP); a longer range comes from a
         // damaged line and is no CPU list (it would allocate one element per CPU).
