@@ -60,9 +60,12 @@ public struct TraceDatReader: EventSource, Sendable {
       droppedPerCPU: layout.droppedPerCPU)
   }
 
-  /// Event formats handed to libtraceevent without their print fmt because it named fields
-  /// the format lacks (see `EventFormatCheck`): one line each, naming the event. Their events
-  /// are still read; `dump` prints them as `[FAILED TO PARSE]`.
+  /// What `EventFormatCheck` changed before libtraceevent saw the formats, one line per
+  /// event: a print fmt dropped (a field it names is missing, a bad conversion, unbalanced
+  /// brackets, division by anything but a nonzero constant, control bytes): those events are
+  /// read, and `dump` prints them through their plugin or as `[FAILED TO PARSE]`; or a format
+  /// withheld whole (no `format:` line, malformed field lines, no common fields): those
+  /// events are unknown, and reading stops at the first with a typed error.
   public var formatWarnings: [String] { layout.formatWarnings }
 
   /// trace.dat file version (6 or 7).
