@@ -29,8 +29,7 @@ struct DigestRecipe {
         continue
       }
       // Exactly the fields FieldDecoder.decode makes `.unsigned`.
-      let isText = field.isString || (field.isArray && field.type.hasPrefix("char")) || (field.isDynamic && field.type.contains("char"))
-      guard !isText, !field.isArray, !field.isDynamic, !field.isSigned, field.size > 0, field.size <= 8 else { return nil }
+      guard !field.isText, !field.isStringPointer, !field.isArray, !field.isDynamic, !field.isSigned, field.size > 0, field.size <= 8 else { return nil }
       slots[index] = Slot(offset: field.offset, size: field.size, elementSize: 0, isMask: false, isDynamic: false, isRelative: false)
     }
     self.kind = kind

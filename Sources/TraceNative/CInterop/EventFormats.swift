@@ -21,6 +21,12 @@ struct EventLayout: Sendable {
     var isDynamic: Bool
     var isRelative: Bool
     var isCPUMask: Bool
+    /// A `const char *` (or `char *`) scalar: its value may be an address of the trace's
+    /// printk strings (decided once per format, not per event).
+    var isStringPointer: Bool
+
+    /// Bytes decoded as text: strings, `char` arrays and `__data_loc char[]`.
+    var isText: Bool { isString || (isArray && type.hasPrefix("char")) || (isDynamic && type.contains("char")) }
   }
 
   var id: Int
@@ -192,7 +198,8 @@ final class EventFormats {
         isString: flags & Int(TEP_FIELD_IS_STRING.rawValue) != 0,
         isDynamic: flags & Int(TEP_FIELD_IS_DYNAMIC.rawValue) != 0,
         isRelative: flags & Int(TEP_FIELD_IS_RELATIVE.rawValue) != 0,
-        isCPUMask: type.contains("cpumask") || bitmaskFields.contains(String(cString: field.pointee.name))))
+        isCPUMask: type.contains("cpumask") || bitmaskFields.contains(String(cString: field.pointee.name)),
+        isStringPointer: type.hasSuffix("char *")))
       cursor = field.pointee.next
     }
     let layout = EventLayout(

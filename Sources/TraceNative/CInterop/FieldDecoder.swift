@@ -76,7 +76,7 @@ enum FieldDecoder {
           CPUMask.cpus(
             inBytes: UnsafeRawBufferPointer(rebasing: data[start..<start + length]), wordSize: field.elementSize,
             bigEndian: bigEndian))
-      } else if field.isString || (field.isArray && field.type.hasPrefix("char")) || (field.isDynamic && field.type.contains("char")) {
+      } else if field.isText {
         let bytes = UnsafeRawBufferPointer(rebasing: data[start..<start + length])
         var text = bytes.prefix { $0 != 0 }
         // trace_marker text ends in the newline `echo` wrote; report text (and so every text
@@ -87,7 +87,7 @@ enum FieldDecoder {
         value = .bytes(Array(UnsafeRawBufferPointer(rebasing: data[start..<start + length])))
       } else {
         let raw = readUInt(data, start, length, bigEndian: bigEndian)
-        if !strings.isEmpty, field.type.hasSuffix("char *"), let text = strings[raw] {
+        if field.isStringPointer, !strings.isEmpty, let text = strings[raw] {
           value = .string(text)
         } else if field.isSigned {
           let shift = UInt64(64 - 8 * length)
