@@ -131,14 +131,14 @@ public struct PerfScriptStream: EventStream {
       if b[start] == Byte.hash { continue }
       // Frames indented with spaces (perf builds that pad the callchain instead of a tab): a
       // frame when the line is no timestamped sample line and parses as a frame.
-      if b[start] == Byte.space, frameTarget != .none, parseSample(b, start, end, untimed: false) == nil,
-        let frame = Self.parseFrame(b, start, end)
-      {
+      // (The line is parsed as a timestamped sample once, whichever it turns out to be.)
+      let timed = parseSample(b, start, end, untimed: false)
+      if timed == nil, b[start] == Byte.space, frameTarget != .none, let frame = Self.parseFrame(b, start, end) {
         if frameTarget == .pending { pending!.stack!.frames.append(frame) }
         continue
       }
       let previous = takePending()
-      if let event = parseSample(b, start, end, untimed: false) ?? parseSample(b, start, end, untimed: true) {
+      if let event = timed ?? parseSample(b, start, end, untimed: true) {
         pending = event
         frameTarget = .pending
       } else {
