@@ -1,5 +1,6 @@
 import Foundation
 import TraceAnalysis
+import TraceModel
 
 /// Flat rows of ``AnalysisReport``s for engines that read JSON lines (DuckDB `read_json_auto`,
 /// Spark `spark.read.json`, jq): one object per line, every key snake_case, every key present
@@ -104,8 +105,12 @@ public enum AnalysisJSONLines {
       ("batches", .int(report.textPoke.batches.count)),
       ("flips", .int(flips)),
       ("text_poke_ipis_per_flip", .optional(flips == 0 ? nil : Double(report.textPoke.ipisSent) / Double(flips))),
-      ("batch_duration_ns_total", .unsigned(report.textPoke.batches.reduce(0) { $0 + ($1.durationNs ?? 0) })),
-      ("isolated_cpus", .optional(isolated.map { cpuList($0.cpus) })),
+      ("batch_duration_ns_total", .unsigned(report.textPoke.batches.reduce(0) { total, batch in
+        // Durations come from the input (a log's `Took N usec`): the sum saturates.
+        let (sum, overflow) = total.addingReportingOverflow(batch.durationNs ?? 0)
+        return overflow ? .max : sum
+      })),
+      ("isolated_cpus", .optional(isolated.map { CPUList.format($0.cpus) })),
       ("isolated_received", .optional(isolated?.received)),
       ("isolated_text_poke_received", .optional(isolated?.textPokeReceived)),
       ("isolated_text_poke_received_per_flip", .optional(isolatedPerFlip)),
@@ -166,20 +171,6 @@ public enum AnalysisJSONLines {
 
   static func sum(_ perCPU: [String: Int], over cpus: Set<Int>) -> Int {
     perCPU.reduce(0) { total, entry in Int(entry.key).map { cpus.contains($0) } == true ? total + entry.value : total }
-  }
-
-  /// `2-3,5` from [2, 3, 5].
-  static func cpuList(_ cpus: [Int]) -> String {
-    var parts: [String] = []
-    var index = 0
-    let sorted = cpus.sorted()
-    while index < sorted.count {
-      var end = index
-      while end + 1 < sorted.count, sorted[end + 1] == sorted[end] + 1 { end += 1 }
-      parts.append(end == index ? "\(sorted[index])" : "\(sorted[index])-\(sorted[end])")
-      index = end + 1
-    }
-    return parts.joined(separator: ",")
   }
 
   // MARK: - JSON

@@ -187,4 +187,21 @@ struct DamagedTextNumberTests {
       #expect(!result.stderr.contains("Fatal error"), "\(command)")
     }
   }
+
+  @Test("two logged batches of 10^16 µs each (their sum is past UInt64 ns): jsonl rows without a trap")
+  func hugeLoggedDurations() throws {
+    let path = NSTemporaryDirectory() + "pokestat-took-\(UUID().uuidString).txt"
+    try Data(
+      """
+      [    1.000000] text_poke_bp_batch(nr_entries=2)
+      [    1.000100] Took 10000000000000000 usec
+      [    2.000000] text_poke_bp_batch(nr_entries=2)
+      [    2.000100] Took 10000000000000000 usec
+      """.utf8
+    ).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let result = try CommandLine.run(["analyze", "--format", "jsonl", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("\"batch_duration_ns_total\":18446744073709551615"), "\(result.stdout)")
+  }
 }
