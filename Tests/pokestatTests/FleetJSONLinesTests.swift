@@ -133,7 +133,27 @@ enum DuckDBEnvironment {
     #expect(misuse.status == 2 && misuse.stderr.contains("--format jsonl"))
   }
 
-  @Test("DuckDB's group-by of IPIs per flip by kernel and CPU count matches analyze --json per file",
+  struct Group: Hashable { var kernel: String; var cpus: Int }
+
+  /// Kernel, CPU count and per-flip text_poke IPIs of one input, from files made without
+  /// pokestat (see the call site).
+  static func independentFlipIPIs(_ file: String) throws -> (group: Group, perFlip: [Int]) {
+    let name = (file as NSString).lastPathComponent
+    func numbers(after label: String, in text: String) -> [Int] {
+      text.split(separator: "\n").compactMap { line in
+        line.range(of: label).flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) }
+      }
+    }
+    if name.hasPrefix("lab61-"), let cpus = Int(name.dropFirst("lab61-".count).prefix { $0.isNumber }) {
+      let summary = try String(contentsOf: Fixtures.url("lab/lab61-\(cpus)cpu.summary.txt"), encoding: .utf8)
+      return (Group(kernel: labKernel, cpus: cpus), numbers(after: "(ipis ", in: summary))
+    }
+    let variant = name.contains("nostack") ? "nostack" : "stack"
+    let expected = try String(contentsOf: Fixtures.url("tracedat/local618-flips-\(variant).expected"), encoding: .utf8)
+    return (Group(kernel: "6.18.44-fc-v657", cpus: 2), numbers(after: "tp_ipis=", in: expected))
+  }
+
+  @Test("DuckDB's group-by of IPIs per flip by kernel and CPU count matches the awk counts per file",
         .enabled(if: DuckDBEnvironment.canRun, "duckdb could not be installed from PyPI into .build/fleet-venv (offline?); runs under CI=true"))
   func duckdbGroupBy() throws {
     let python = try DuckDBEnvironment.ready.get()
@@ -147,16 +167,15 @@ enum DuckDBEnvironment {
     #expect(query.status == 0, "\(query.output)")
     let groups = query.output.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
 
-    // pokestat's own per-file numbers: analyze --json, one input at a time.
-    struct Group: Hashable { var kernel: String; var cpus: Int }
+    // The independent per-flip text_poke IPIs of each input: the lab script's awk
+    // (fixtures/lab/lab61-Ncpu.summary.txt, `textpoke_sends=S(ipis I)`) for the 6.1 lab files
+    // (.dat and tracefs text hold the same flips), and awk over trace-cmd report
+    // (fixtures/tracedat/local618-flips-*.expected, `tp_ipis=I`) for the local 6.18 traces.
     var flips: [Group: Int] = [:], ipis: [Group: Int] = [:], files: [Group: Int] = [:]
     for file in Self.inputs {
-      let run = try CommandLine.run(["analyze", "--json", file])
-      let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-      let group = Group(kernel: json["kernel"] as? String ?? Self.labKernel, cpus: try #require(json["cpus"] as? Int))
-      let fileFlips = try #require(json["flips"] as? [[String: Any]])
-      flips[group, default: 0] += fileFlips.count
-      ipis[group, default: 0] += fileFlips.reduce(0) { $0 + ($1["ipis_sent"] as? Int ?? 0) }
+      let (group, perFlip) = try Self.independentFlipIPIs(file)
+      flips[group, default: 0] += perFlip.count
+      ipis[group, default: 0] += perFlip.reduce(0, +)
       files[group, default: 0] += 1
     }
     #expect(groups.count == flips.count, "\(query.output)")
