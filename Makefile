@@ -35,15 +35,7 @@ deps:
 # bookworm (the machine's own suite) is all this relies on: the kernel image the meta
 # package depends on, downloaded with apt-get download as run-guest2.sh expects it.
 guest-deps: deps
-	@missing=""; for p in $(GUEST_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -q && \
-	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -q $$missing; \
-	fi
+	@$(MAKE) --no-print-directory deps PACKAGES="$(GUEST_PACKAGES)"
 	@mkdir -p $(LAB_WORK)/debs; \
 	ver=$$(apt-cache policy $(GUEST_KERNEL_META) | awk '/Candidate:/{print $$2}'); \
 	pkg=$$(apt-cache show "$(GUEST_KERNEL_META)=$$ver" | awk -F': ' '/^Depends:/{n=split($$2,a,/[ ,|]+/); for(i=1;i<=n;i++) if(a[i]~/^linux-image-/){print a[i]; exit}}'); \
