@@ -52,11 +52,7 @@ extension Pokestat {
     var html: String?
 
     func run() throws {
-      var isolatedCPUs: [Int] = []
-      if let isolated {
-        guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }
-        isolatedCPUs = cpus
-      }
+      let isolatedCPUs = try pokestat.isolatedCPUs(isolated)
       if rows != .summary, !outputOptions.jsonLines { throw InputFailure("--rows \(rows.rawValue) needs --format jsonl") }
       let sink = try OutputSink(path: outputOptions.output)
       var reports: [AnalysisReport] = []

@@ -75,11 +75,7 @@ extension Pokestat {
         }
       }
       try outputOptions.rejectJSONLines("compare")
-      var options = AnalysisOptions()
-      if let isolated {
-        guard let cpus = CPUList.parse(Substring(isolated)) else { throw InputFailure("--isolated: \"\(isolated)\" is not a CPU list like 2-7 or 1,3") }
-        options.isolatedCPUs = cpus
-      }
+      let options = AnalysisOptions(isolatedCPUs: try isolatedCPUs(isolated))
       let sink = try OutputSink(path: outputOptions.output)
       var (beforeSet, beforeTraces, beforeSamples) = try Self.load(beforeFiles, lenient: lenient, options: options)
       var (afterSet, afterTraces, afterSamples) = try Self.load(afterFiles, lenient: lenient, options: options)

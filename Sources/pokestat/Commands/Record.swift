@@ -229,9 +229,10 @@ extension Pokestat {
 
     /// Writes the int3 samples as perf script text beside the trace (or in a temporary file)
     /// and analyzes it as `pokestat analyze` reads perf script; returns the int3 summary line.
-    private func writeInt3(_ samples: Int3Sampling.Result, tracePath: String) throws -> String {
+    private func writeInt3(_ samples: Int3Sampling.Result, kallsyms: [UInt8], tracePath: String) throws -> String {
       let path = output.map { $0 + ".int3.txt" } ?? tracePath + ".int3.txt"
-      let symbols = SymbolTable(kallsyms: (try? String(contentsOfFile: "/proc/kallsyms", encoding: .utf8)) ?? "")
+      // The kallsyms the capture saved (the same the trace.dat holds), not a second read.
+      let symbols = kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) }
       try PerfScriptWriter.render(samples.samples, symbols: symbols).write(toFile: path, atomically: true, encoding: .utf8)
       defer { if output == nil { try? FileManager.default.removeItem(atPath: path) } }
       let analysis = try Analyze.analyze(path, format: .perfScript, lenient: false, options: AnalysisOptions())
@@ -254,12 +255,12 @@ extension Pokestat {
       let format = json ? ReportFormat.json : self.format
       if format == .json {
         print(try AnalysisRenderer.json(analysis), terminator: "")
-        if let int3 { progress.note(try writeInt3(int3, tracePath: path)) }
+        if let int3 { progress.note(try writeInt3(int3, kallsyms: result.contents.kallsyms, tracePath: path)) }
       } else {
         print(try AnalysisRenderer.render(analysis, as: format), terminator: "")
         print()
         print(try CheckRenderer.render(check, as: format), terminator: "")
-        if let int3 { print("\n" + (try writeInt3(int3, tracePath: path))) }
+        if let int3 { print("\n" + (try writeInt3(int3, kallsyms: result.contents.kallsyms, tracePath: path))) }
         if let output { print("\ntrace written to \(output)") }
       }
       if check.verdict.exitStatus != 0 { throw ExitCode(check.verdict.exitStatus) }

@@ -84,8 +84,7 @@ enum OpenedTrace {
   static func plainFileSize(_ path: String) -> Int? {
     guard path != "-", let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
-    let magic = [UInt8](handle.readData(ofLength: 4))
-    if magic.starts(with: [0x1F, 0x8B]) || magic == [0x28, 0xB5, 0x2F, 0xFD] { return nil }
+    guard Compression(firstBytes: handle.readData(ofLength: 4)) == .none else { return nil }
     guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
       attributes[.type] as? FileAttributeType == .typeRegular
     else { return nil }
@@ -114,4 +113,11 @@ enum OpenedTrace {
       return (0, 0, -1)
     }
   }
+}
+
+/// `--isolated`: a CPU list (`2-7`, `1,3`), as `analyze` and `compare` take it.
+func isolatedCPUs(_ text: String?) throws -> [Int] {
+  guard let text else { return [] }
+  guard let cpus = CPUList.parse(Substring(text)) else { throw InputFailure("--isolated: \"\(text)\" is not a CPU list like 2-7 or 1,3") }
+  return cpus
 }
