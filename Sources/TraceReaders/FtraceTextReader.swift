@@ -358,15 +358,21 @@ public struct FtraceTextStream: EventStream {
     let bit = bufferBit(event.buffer)
     if event.cpu >= 0, event.cpu < skippedLatest.count { skippedLatest[event.cpu] &= ~bit }
     markComplete(cpu: event.cpu, buffer: event.buffer)
-    pendingTextContinues = Self.textEventNames.contains(event.name)
+    pendingTextContinues = Self.isTextEvent(event.name)
     pendingTextSkipped = false
     window.append(event)
     windowDone.append(false)
     pendingInfoIsEmpty = infoIsEmpty
   }
 
-  /// Events whose printed text is free text that can hold newlines.
-  static let textEventNames: Set<String> = ["print", "bprint", "bputs"]
+  /// Whether an event's printed text is free text that can hold newlines (per event: three
+  /// comparisons of small strings, no hashing).
+  static func isTextEvent(_ name: String) -> Bool {
+    switch name {
+    case "print", "bprint", "bputs": return true
+    default: return false
+    }
+  }
 
   /// Leaves out an event of `cpu` in `buffer` that the selection does not name.
   private mutating func skipEvent(cpu: Int, buffer: String) {
@@ -784,7 +790,7 @@ public struct FtraceTextStream: EventStream {
     if names[index].isSkipped, infoStart < infoEnd {
       skipEvent(cpu: cpu, buffer: bufferName)
       // Its text may go on the next lines: read them as its continuation, and drop them.
-      pendingTextContinues = Self.textEventNames.contains(names[index].name)
+      pendingTextContinues = Self.isTextEvent(names[index].name)
       pendingTextSkipped = pendingTextContinues
       return
     }
