@@ -72,7 +72,9 @@ public enum AnalysisHTML {
 
   /// One cell per sender and target CPU (every pair, zeros included), darker for more IPIs.
   static func heatmap(_ report: AnalysisReport) -> String {
-    let seen = report.ipi.matrix.flatMap { sender, targets in [Int(sender) ?? 0] + targets.keys.map { Int($0) ?? 0 } }
+    // Keys that are no CPU number (`"unknown"`: events without a CPU) get no cell; the note
+    // below the map counts their IPIs.
+    let seen = report.ipi.matrix.flatMap { sender, targets in [Int(sender) ?? -1] + targets.keys.map { Int($0) ?? -1 } }
     let cpus = max(report.cpus, (seen.max() ?? -1) + 1)
     guard cpus > 0 else { return "<p class=note>No CPUs in the trace.</p>\n" }
     let cell = max(4, min(40, 640 / cpus))
@@ -103,7 +105,9 @@ public enum AnalysisHTML {
       }
       svg += "\n"
     }
-    svg += "<text x=\(left) y=\(height - 8)>most: \(maxCount) IPIs</text>"
+    let drawn = counts.joined().reduce(0, +)
+    let undrawn = report.ipi.matrix.values.reduce(0) { $0 + $1.values.reduce(0, +) } - drawn
+    svg += "<text x=\(left) y=\(height - 8)>most: \(maxCount) IPIs\(undrawn > 0 ? "; \(undrawn) IPIs from or to an unknown CPU not drawn" : "")</text>"
     return svg + "</svg>\n"
   }
 
@@ -125,7 +129,10 @@ public enum AnalysisHTML {
     guard let first = times.min(), let last = times.max() else { return "<p class=note>No sends, batches or flips in the trace.</p>\n" }
     let span = max(last - first, 1)
     let maxSenderCPU = sends.map(\.cpu).max() ?? -1
-    let lanes = 1 + max(report.cpus, maxSenderCPU + 1)
+    // Sends whose CPU is unknown (perf script without `[cpu]`) get a lane of their own, last.
+    let hasUnknownSender = sends.contains { $0.cpu < 0 }
+    let cpuLanes = max(report.cpus, maxSenderCPU + 1)
+    let lanes = 1 + cpuLanes + (hasUnknownSender ? 1 : 0)
     let laneHeight = max(8, min(24, 400 / lanes))
     let width = 1000, left = 70, right = 20, top = 16
     let plotWidth = Double(width - left - right)
@@ -142,7 +149,7 @@ public enum AnalysisHTML {
     for lane in 0..<lanes {
       let y = top + laneHeight * lane
       svg += "<line x1=\(left) x2=\(width - right) y1=\(y + laneHeight) y2=\(y + laneHeight) stroke=\"#e4e4e4\"/>"
-      svg += "<text x=\(left - 6) y=\(y + laneHeight / 2 + 4) text-anchor=end>\(lane == 0 ? "batches" : "cpu\(lane - 1)")</text>"
+      svg += "<text x=\(left - 6) y=\(y + laneHeight / 2 + 4) text-anchor=end>\(lane == 0 ? "batches" : lane > cpuLanes ? "cpu?" : "cpu\(lane - 1)")</text>"
     }
     svg += "\n"
     for (index, batch) in batches.enumerated() {
@@ -155,7 +162,7 @@ public enum AnalysisHTML {
     // Text_poke syncs first, so a cap leaves out other sends before any sync.
     let ordered = sends.filter(\.textPoke) + sends.filter { !$0.textPoke }
     for send in ordered.prefix(maxTicks) {
-      let y = top + laneHeight * (send.cpu + 1)
+      let y = top + laneHeight * (send.cpu < 0 ? cpuLanes + 1 : send.cpu + 1)
       let tx = fmt(x(send.timeNs))
       let kind = send.textPoke ? "tp" : "other"
       svg += "<line class=\"tick \(kind)\" x1=\(tx) x2=\(tx) y1=\(y + 2) y2=\(y + laneHeight - 2) stroke=\"\(send.textPoke ? textPokeColor : otherColor)\" stroke-width=1.5><title>cpu\(send.cpu) \(send.textPoke ? "text_poke sync" : "send"): \(send.ipis) IPI\(send.ipis == 1 ? "" : "s")\(send.batch.map { ", batch \($0)" } ?? "")</title></line>"
