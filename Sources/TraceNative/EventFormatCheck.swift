@@ -86,7 +86,19 @@ enum EventFormatCheck {
     let line = Array(lines[printLine...].joined(separator: [UInt8(ascii: "\n")]))
     let body = Array(line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.dropFirst(10))
     if let (strings, arguments) = Self.split(printFormat: body) {
-      for name in Self.referencedFields(arguments) where !fields.contains(name) && !outcome.missingFields.contains(name) {
+      // libtraceevent's event_read_print takes arguments only after a `,` behind the format
+      // strings; anything else (arm64's `"instr="%s" addr=0x%llx"`, whose inner quotes the
+      // kernel does not escape) makes it refuse the print fmt before evaluating anything, so
+      // the format is safe to hand over as it is, and trace-cmd prints what libtraceevent does.
+      if let first = arguments.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\n") }),
+        first != UInt8(ascii: ",")
+      {
+        return outcome
+      }
+      // `REC->ent` is the record's `struct trace_entry ent` header (include/trace/trace_events.h),
+      // whose members are the common fields: the 7.x vmscan events print `REC->ent.pid`.
+      for name in Self.referencedFields(arguments)
+      where name != "ent" && !fields.contains(name) && !outcome.missingFields.contains(name) {
         outcome.missingFields.append(name)
       }
       if !outcome.missingFields.isEmpty {

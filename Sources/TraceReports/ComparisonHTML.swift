@@ -142,8 +142,19 @@ public enum ComparisonHTML {
         svg += "\n"
       }
     }
-    let axisY = top + groupHeight * rows.count + 6
-    svg += "<line x1=\(left) x2=\(width - right) y1=\(axisY) y2=\(axisY) stroke=\"#999\"/>"
+    svg += valueAxis(
+      y: top + groupHeight * rows.count + 6, lo: lo, hi: hi, logScale: logScale, x: x, left: left, right: right,
+      width: width, labelScale: 100, title: escape(rows[0].metric))
+    return svg + "</svg>\n"
+  }
+
+  /// The horizontal value axis under a dot plot: decades on a log scale, five steps otherwise;
+  /// tick labels rounded to 1/`labelScale`, then `title` (and "(log scale)") at the right.
+  static func valueAxis(
+    y axisY: Int, lo: Double, hi: Double, logScale: Bool, x: (Double) -> Double, left: Int, right: Int, width: Int,
+    labelScale: Double, title: String
+  ) -> String {
+    var svg = "<line x1=\(left) x2=\(width - right) y1=\(axisY) y2=\(axisY) stroke=\"#999\"/>"
     var ticks: [Double] = []
     if logScale {
       var exponent = floor(log10(lo))
@@ -156,10 +167,9 @@ public enum ComparisonHTML {
       for step in 0...4 { ticks.append(lo + (hi - lo) * Double(step) / 4) }
     }
     for tick in ticks {
-      svg += "<line x1=\(fmt(x(tick))) x2=\(fmt(x(tick))) y1=\(axisY) y2=\(axisY + 5) stroke=\"#999\"/><text x=\(fmt(x(tick))) y=\(axisY + 18) text-anchor=middle>\(ComparisonRenderer.number((tick * 100).rounded() / 100))</text>"
+      svg += "<line x1=\(fmt(x(tick))) x2=\(fmt(x(tick))) y1=\(axisY) y2=\(axisY + 5) stroke=\"#999\"/><text x=\(fmt(x(tick))) y=\(axisY + 18) text-anchor=middle>\(ComparisonRenderer.number((tick * labelScale).rounded() / labelScale))</text>"
     }
-    svg += "<text x=\(width - right) y=\(axisY + 32) text-anchor=end>\(escape(rows[0].metric))\(logScale ? " (log scale)" : "")</text>"
-    return svg + "</svg>\n"
+    return svg + "<text x=\(width - right) y=\(axisY + 32) text-anchor=end>\(title)\(logScale ? " (log scale)" : "")</text>"
   }
 
   /// Grouped vertical bars: one group per label, one bar per series (before, after).
@@ -240,23 +250,9 @@ public enum ComparisonHTML {
       }
       svg += "\n"
     }
-    let axisY = top + rowHeight * 2 + 8
-    svg += "<line x1=\(left) x2=\(width - right) y1=\(axisY) y2=\(axisY) stroke=\"#999\"/>"
-    var ticks: [Double] = []
-    if logScale {
-      var exponent = floor(log10(lo))
-      while exponent <= ceil(log10(hi)) {
-        let tick = pow(10.0, exponent)
-        if tick >= lo / 1.0001, tick <= hi * 1.0001 { ticks.append(tick) }
-        exponent += 1
-      }
-    } else {
-      for step in 0...4 { ticks.append(lo + (hi - lo) * Double(step) / 4) }
-    }
-    for tick in ticks {
-      svg += "<line x1=\(fmt(x(tick))) x2=\(fmt(x(tick))) y1=\(axisY) y2=\(axisY + 5) stroke=\"#999\"/><text x=\(fmt(x(tick))) y=\(axisY + 18) text-anchor=middle>\(ComparisonRenderer.number((tick * 10).rounded() / 10))</text>"
-    }
-    svg += "<text x=\(width - right) y=\(axisY + 32) text-anchor=end>batch duration, µs\(logScale ? " (log scale)" : "")</text>"
+    svg += valueAxis(
+      y: top + rowHeight * 2 + 8, lo: lo, hi: hi, logScale: logScale, x: x, left: left, right: right, width: width,
+      labelScale: 10, title: "batch duration, µs")
     return svg + "</svg>\n"
   }
 

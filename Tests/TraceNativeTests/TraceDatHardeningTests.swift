@@ -89,9 +89,10 @@ import TraceTestSupport
     #expect(switches == original.filter { $0.contains(" sched_switch: ") }.count)
   }
 
-  @Test("the format check passes every format of the real fixtures unchanged")
+  @Test("the format check passes every format of the real fixtures unchanged (every lab kernel, 5.10 to 7.2, x86 and arm64)")
   func formatCheckPassesRealFormats() throws {
-    for path in ["tracedat/lab61-2cpu.v7zstd.dat", "tracedat/local618-flips-stack.v7zstd.dat"] + ForeignDat.all.map(\.path) {
+    let lab = Fixtures.files(in: "lab", suffix: ".dat") + Fixtures.files(in: "record", suffix: ".dat")
+    for path in ["tracedat/lab61-2cpu.v7zstd.dat", "tracedat/local618-flips-stack.v7zstd.dat"] + ForeignDat.all.map(\.path) + lab {
       let layout = try TraceDatLayout.read(try FileBytes(path: try Fixtures.materialize(path).path))
       #expect(layout.formatWarnings.isEmpty, "\(path): \(layout.formatWarnings)")
       #expect(layout.formatByID.count > 10)
