@@ -223,6 +223,17 @@ public enum ComparisonRenderer {
       ]
       lines.append(cells.joined(separator: ","))
     }
+    // Groups one side lacks: the unit, group and the one side's n; `decided_by` says which side.
+    let oneSided = comparison.groupsOnlyBefore.map { ("before", $0) } + comparison.groupsOnlyAfter.map { ("after", $0) }
+    for (side, group) in oneSided {
+      var cells = [String](repeating: "", count: lines[0].split(separator: ",").count)
+      cells[0] = field(group.metric)
+      cells[19] = group.unit.rawValue
+      cells[20] = field(group.group.label)
+      cells[side == "before" ? 21 : 22] = String(group.n)
+      cells[cells.count - 1] = "only \(side)"
+      lines.append(cells.joined(separator: ","))
+    }
     return lines.joined(separator: "\n") + "\n"
   }
 }

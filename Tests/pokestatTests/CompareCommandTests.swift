@@ -185,6 +185,24 @@ import TraceTestSupport
     }
   }
 
+  @Test("CSV lists the groups one side lacks, as many as the JSON's groups_only_before/after")
+  func oneSidedCSV() throws {
+    let files = ["compare", "fixtures/tracedat/lab61-2cpu.v7zstd.dat", "fixtures/tracedat/local618-flips-stack.v7zstd.dat"]
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(try CommandLine.run(files + ["--json"]).stdout.utf8)) as? [String: Any])
+    let onlyBefore = try #require(json["groups_only_before"] as? [[String: Any]])
+    let onlyAfter = try #require(json["groups_only_after"] as? [[String: Any]])
+    #expect(!onlyBefore.isEmpty && !onlyAfter.isEmpty)
+    let csv = try CommandLine.run(files + ["--csv"])
+    #expect(csv.status == 0, "\(csv.stderr)")
+    let rows = csv.stdout.split(separator: "\n").map(String.init)
+    #expect(rows.filter { $0.hasSuffix(",only before") }.count == onlyBefore.count)
+    #expect(rows.filter { $0.hasSuffix(",only after") }.count == onlyAfter.count)
+    let first = try #require(onlyBefore.first)
+    let label = try #require((first["group"] as? [String: Any])?["label"] as? String)
+    let quoted = label.contains(",") ? "\"\(label)\"" : label
+    #expect(rows.contains { $0.hasPrefix("\(first["metric"] as! String),") && $0.contains(",\(quoted),\(first["n"] as! Int),,") && $0.hasSuffix(",only before") })
+  }
+
   @Test("seed 002: throughput tables pair freelist before with array after")
   func throughput() throws {
     let result = try CommandLine.run([

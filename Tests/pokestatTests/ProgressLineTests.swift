@@ -5,8 +5,9 @@ import TraceTestSupport
 /// The read progress line: on a terminal only, off with --quiet.
 @Suite struct ProgressLineTests {
   /// Runs pokestat under `script(1)`, whose pseudo-terminal is its standard error, with the
-  /// progress line's one-second delay set to 0; returns what the terminal saw.
-  static func onTerminal(_ arguments: [String]) throws -> String {
+  /// progress line's one-second delay set to 0; returns what the terminal saw. The exit status
+  /// must be one of `statuses`.
+  static func onTerminal(_ arguments: [String], statuses: Set<Int32> = [0]) throws -> String {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-tty-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: log) }
     let command = ([CommandLine.binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ") + " > /dev/null"
@@ -20,7 +21,7 @@ import TraceTestSupport
     process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    #expect(statuses.contains(process.terminationStatus), "exit \(process.terminationStatus)")
     return try String(contentsOf: log, encoding: .utf8)
   }
 

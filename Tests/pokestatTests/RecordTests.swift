@@ -111,9 +111,32 @@ enum LiveKernel {
           Issue.record("line \(index + 1) differs:\n ours:   \(mine)\n theirs: \(reference)")
           break
         }
+        // The summary line's live counts are the trace's own: every event, and the ipi_send_*
+        // events, as trace-cmd report lists them (this kernel has no kprobes: no batch probe).
+        let sends = theirs.filter { $0.contains(" ipi_send_cpu: ") || $0.contains(" ipi_send_cpumask: ") }.count
+        let events = theirs.filter { $0.contains(#/\[\d{3}\] +\d+\.\d+: /#) }.count
+        #expect(
+          result.stderr.contains("pokestat: recorded \(events) events in "), "\(events) events in trace-cmd report: \(result.stderr)")
+        #expect(result.stderr.contains(": \(sends) IPI send events (no batch probe in this kernel"), "\(sends) sends: \(result.stderr)")
       }
       #expect(LiveKernel.read(LiveKernel.sysctl) == before)
       #expect(!LiveKernel.instances.contains { $0.hasPrefix("pokestat-") && !FileManager.default.fileExists(atPath: "/proc/\($0.dropFirst(9))") })
+    }
+  }
+
+  @Test("on a terminal the capture shows live counts (events, rate, IPI sends) and ends with the summary line",
+        .enabled(if: Fixtures.canRun(with: "script"), "needs script(1) (util-linux)"))
+  func liveCountsOnTerminal() throws {
+    try LiveKernel.exclusively {
+      let before = LiveKernel.read(LiveKernel.sysctl)
+      // Exit 1 is the check's verdict when other activity on this shared machine overlaps.
+      let shown = try ProgressLineTests.onTerminal(
+        ["record", "--flip", "kernel.bpf_stats_enabled=1,0", "--times", "5", "--interval", "100ms"], statuses: [0, 1])
+      let updates = shown.components(separatedBy: "\r\u{1B}[K").filter { $0.hasPrefix("recording ") }
+      #expect(!updates.isEmpty, "\(shown)")
+      #expect(updates.contains { $0.contains(" events ") && $0.contains("/s)  IPI sends ") && $0.contains("flips ") }, "\(updates)")
+      #expect(shown.contains("pokestat: recorded "), "\(shown)")
+      #expect(LiveKernel.read(LiveKernel.sysctl) == before)
     }
   }
 

@@ -12,16 +12,18 @@ import Synchronization
 final class CPUPageCollector: Sendable {
   /// What the threads share: pages per CPU, counters, the stop request, the first failure.
   private let pages: Mutex<[Int: [UInt8]]>
-  private let eventCount = Atomic<Int>(0)
+  private let tally: LiveEventTally
   private let pageCount = Atomic<Int>(0)
   private let stopping = Atomic<Bool>(false)
   private let failure = Mutex<NativeTraceError?>(nil)
   private let group = DispatchGroup()
   let subbufferSize: Int
 
-  /// Starts one reader thread per CPU on `paths[cpu]` (the instance's trace_pipe_raw files).
-  init(paths: [Int: String], subbufferSize: Int) {
+  /// Starts one reader thread per CPU on `paths[cpu]` (the instance's trace_pipe_raw files),
+  /// counting events into `tally`.
+  init(paths: [Int: String], subbufferSize: Int, tally: LiveEventTally) {
     self.subbufferSize = subbufferSize
+    self.tally = tally
     pages = Mutex(Dictionary(uniqueKeysWithValues: paths.keys.map { ($0, []) }))
     for (cpu, path) in paths {
       group.enter()
@@ -34,8 +36,8 @@ final class CPUPageCollector: Sendable {
     }
   }
 
-  /// Events and pages read so far (for the progress line).
-  var progress: (events: Int, pages: Int) { (eventCount.load(ordering: .relaxed), pageCount.load(ordering: .relaxed)) }
+  /// Pages read so far.
+  var pagesRead: Int { pageCount.load(ordering: .relaxed) }
 
   /// Asks the threads to drain and stop, waits for them, and returns each CPU's pages.
   ///
@@ -58,13 +60,23 @@ final class CPUPageCollector: Sendable {
         if count > 0 {
           if count < subbufferSize { page.replaceSubrange(count..<subbufferSize, with: repeatElement(0, count: subbufferSize - count)) }
           var events = 0
+          var sends = 0
+          var batches = 0
           page.withUnsafeBytes { raw in
             if decoder.load(raw.baseAddress!) {
               // A record that does not fit ends the count of this page (the page is kept whole).
-              while let next = try? decoder.next(), next != nil { events += 1 }
+              while let event = try? decoder.next() {
+                events += 1
+                guard event.data.count >= 2 else { continue }
+                switch tally.kind(ofType: event.data.loadUnaligned(as: UInt16.self)) {
+                case .ipiSend: sends += 1
+                case .batchStart: batches += 1
+                case .other: break
+                }
+              }
             }
           }
-          eventCount.add(events, ordering: .relaxed)
+          tally.add(events: events, ipiSends: sends, batches: batches)
           pageCount.add(1, ordering: .relaxed)
           pages.withLock { $0[cpu, default: []].append(contentsOf: page) }
           continue

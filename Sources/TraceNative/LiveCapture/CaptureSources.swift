@@ -44,6 +44,8 @@ struct CaptureSourceSelection {
   /// The kprobe events this capture added to the global `kprobe_events` ("group/name"),
   /// removed again by ``LiveCapture/restore()``.
   private(set) var addedKprobes: [String] = []
+  /// The enabled events `record` counts live ("system/name" under `events/`), and how.
+  private(set) var liveCounted: [String: LiveEventTally.Kind] = [:]
 
   /// Why a tracefs write failed, in words.
   static func reason(_ error: NativeTraceError) -> String {
@@ -69,7 +71,10 @@ struct CaptureSourceSelection {
       do throws(NativeTraceError) {
         try instance.write("1", to: "events/\(event)/enable")
         sources.append(CaptureSource(name: name, isChosen: true, reason: "enabled"))
-        if Self.ipiTracepoints.contains(event) { ipiSources += 1 }
+        if Self.ipiTracepoints.contains(event) {
+          ipiSources += 1
+          liveCounted[event] = .ipiSend
+        }
       } catch {
         sources.append(CaptureSource(name: name, isChosen: false, reason: Self.reason(error)))
       }
@@ -156,6 +161,8 @@ struct CaptureSourceSelection {
         try instance.write("1", to: "events/\(group)/\(probe.name)/enable")
         sources.append(CaptureSource(name: label, isChosen: true, reason: "enabled (\(probe.purpose))"))
         if probe.isSend { sendProbes += 1 }
+        if probe.isSend { liveCounted["\(group)/\(probe.name)"] = .ipiSend }
+        if probe.startsBatch { liveCounted["\(group)/\(probe.name)"] = .batchStart }
       } catch {
         sources.append(CaptureSource(name: label, isChosen: false, reason: Self.reason(error)))
       }

@@ -36,6 +36,8 @@ public struct KprobePlan: Sendable, Equatable {
     public var isSend: Bool
     /// What the analysis takes from it, for the source line.
     public var purpose: String
+    /// The entry of a batch (x86 batch function, arm64 apply): counted live by `record`.
+    public var startsBatch = false
 
     /// `p:group/name function args` or `r:group/name function`.
     public func definition(group: String) -> String {
@@ -137,7 +139,7 @@ public struct KprobePlan: Sendable, Equatable {
         Probe(
           name: batch.function, function: batch.function, isReturn: false,
           arguments: batch.arguments, isSend: false,
-          purpose: batch.arguments.isEmpty ? "batches" : "batches and their entry counts"))
+          purpose: batch.arguments.isEmpty ? "batches" : "batches and their entry counts", startsBatch: true))
       probes.append(
         Probe(
           name: batch.function + "_ret", function: batch.function, isReturn: true, arguments: "",
@@ -160,7 +162,7 @@ public struct KprobePlan: Sendable, Equatable {
         Probe(
           name: "arch_jump_label_transform_apply", function: "arch_jump_label_transform_apply",
           isReturn: false,
-          arguments: "", isSend: false, purpose: "jump-label batches (each one kick_all_cpus_sync)")
+          arguments: "", isSend: false, purpose: "jump-label batches (each one kick_all_cpus_sync)", startsBatch: true)
       )
       probes.append(
         Probe(

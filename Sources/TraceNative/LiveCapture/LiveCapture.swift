@@ -48,6 +48,10 @@ public final class LiveCapture {  // not Sendable: set up, run and restored by o
   private let instance: TracefsInstance
   private var state: RecordState
   private var collector: CPUPageCollector?
+  /// The enabled events counted live, "system/name" → kind (ids are read at ``start()``).
+  private var liveCounted: [String: LiveEventTally.Kind] = [:]
+  /// Running counts while recording (events, IPI sends, batches), for a progress line.
+  public private(set) var tally = LiveEventTally(kinds: [:])
   private var isRestored = false
   private let subbufferSize: Int
 
@@ -85,6 +89,7 @@ public final class LiveCapture {  // not Sendable: set up, run and restored by o
           try state.save()
         })
       sources = selection.sources
+      liveCounted = selection.liveCounted
     } catch {
       _ = restore()
       throw error
@@ -96,12 +101,18 @@ public final class LiveCapture {  // not Sendable: set up, run and restored by o
     precondition(collector == nil, "capture started twice")
     var paths: [Int: String] = [:]
     for cpu in cpus { paths[cpu] = try instance.path(of: "per_cpu/cpu\(cpu)/trace_pipe_raw") }
-    collector = CPUPageCollector(paths: paths, subbufferSize: subbufferSize)
+    var kinds: [Int: LiveEventTally.Kind] = [:]
+    for (event, kind) in liveCounted {
+      let idText = try? TracefsFiles.readText(tracingDirectory + "/events/\(event)/id")
+      if let id = idText.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) { kinds[id] = kind }
+    }
+    tally = LiveEventTally(kinds: kinds)
+    collector = CPUPageCollector(paths: paths, subbufferSize: subbufferSize, tally: tally)
     try instance.setTracing(true)
   }
 
-  /// Events and pages read so far.
-  public var progress: (events: Int, pages: Int) { collector?.progress ?? (0, 0) }
+  /// Events, IPI sends and batches read so far (see ``LiveEventTally``).
+  public var progress: LiveEventTally.Counts { tally.counts }
 
   /// Writes a line into the instance's `trace_marker` (an `ftrace:print` event).
   public func mark(_ text: String) throws {

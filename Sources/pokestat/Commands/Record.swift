@@ -142,10 +142,12 @@ extension Pokestat {
       var flipsDone = 0
       let flipsTotal = (flipPlan?.values.count ?? 0) * times
       let started = Date()
+      var rate = RecordRate()
       func show() {
-        let (events, _) = capture.progress
+        let counts = capture.progress
+        let elapsed = Date().timeIntervalSince(started)
         let flips = flipsTotal > 0 ? "  flips \(flipsDone)/\(flipsTotal)" : ""
-        progress.update(String(format: "recording %.1fs  events %d%@", Date().timeIntervalSince(started), events, flips))
+        progress.update(Self.liveLine(counts, elapsed: elapsed, eventsPerSecond: rate.update(counts.events, at: elapsed)) + flips)
       }
       /// Sleeps up to `seconds`, updating the progress line; false when a signal asked to stop.
       func pause(_ seconds: Double) -> Bool {
@@ -180,6 +182,7 @@ extension Pokestat {
       // Let the last IPIs' receptions and the readers catch up.
       if stop.signal == nil { _ = pause(0.05) }
       progress.finish()
+      let seconds = Date().timeIntervalSince(started)
 
       if let signal = stop.signal {
         report(problems: capture.restore())
@@ -187,8 +190,26 @@ extension Pokestat {
       }
       let int3Result = sampling?.finish()
       let result = try capture.finish()
+      // After finish: the readers have drained every page, so the counts are the trace's.
+      progress.note(Self.summaryLine(capture.progress, seconds: seconds, flips: flipsDone))
       report(problems: capture.restore())
       try writeAndAnalyze(result, int3: int3Result, progress: progress)
+    }
+
+    /// The live line: "recording 2.4s  events 1520 (610/s)  IPI sends 45  batches 6".
+    static func liveLine(_ counts: LiveEventTally.Counts, elapsed: Double, eventsPerSecond: Double) -> String {
+      var line = String(format: "recording %.1fs  events %d (%.0f/s)  IPI sends %d", elapsed, counts.events, eventsPerSecond, counts.ipiSends)
+      if let batches = counts.batches { line += "  batches \(batches)" }
+      return line
+    }
+
+    /// The line `record` prints on standard error when capturing stops (raw event counts;
+    /// the analysis that follows pairs and attributes them).
+    static func summaryLine(_ counts: LiveEventTally.Counts, seconds: Double, flips: Int) -> String {
+      var line = String(format: "recorded %d events in %.1f s: %d IPI send events", counts.events, seconds, counts.ipiSends)
+      line += counts.batches.map { ", \($0) batch starts" } ?? " (no batch probe in this kernel: batches come from the analysis)"
+      if flips > 0 { line += ", \(flips) flips" }
+      return line
     }
 
     /// Runs `command` (no shell) and waits for it, passing SIGINT/SIGTERM on to it.
@@ -290,6 +311,23 @@ final class StopRequest: Sendable {
       source.resume()
       return source
     }
+  }
+}
+
+/// Events per second over the last second or so of a capture (the live line's rate).
+struct RecordRate {
+  private var mark: (seconds: Double, events: Int) = (0, 0)
+  private var rate = 0.0
+
+  /// Updates with the count at `seconds` since the start; returns the current rate.
+  mutating func update(_ events: Int, at seconds: Double) -> Double {
+    if seconds - mark.seconds >= 1 {
+      rate = Double(events - mark.events) / (seconds - mark.seconds)
+      mark = (seconds, events)
+    } else if mark.seconds == 0, seconds > 0 {
+      rate = Double(events) / seconds
+    }
+    return rate
   }
 }
 
