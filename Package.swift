@@ -56,7 +56,8 @@ let package = Package(
     .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
     .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),
     .testTarget(name: "InstancePoolsTests", dependencies: ["InstancePools"]),
-    .testTarget(name: "pokestatTests", dependencies: ["TraceTestSupport"]),
+    // The CLI tests run the real binary: depending on the executable builds it with the tests.
+    .testTarget(name: "pokestatTests", dependencies: ["TraceTestSupport", "pokestat"]),
     // The mutation fuzzer (docs/fuzzing.md): in-process through the libraries, or the real binary.
     .testTarget(
       name: "FuzzTests",

@@ -86,6 +86,24 @@ extension Fixtures {
   }
 
   /// True when the CI environment variable is set: tests that need tools or a kernel must run.
+  /// The `pokestat` binary the tests run: `POKESTAT_BIN` when set, else the one beside the
+  /// running test bundle (SwiftPM builds both into the same products folder, whatever the
+  /// configuration or scratch path), else `.build/debug/pokestat` of this checkout.
+  public static var pokestatBinary: URL {
+    if let path = ProcessInfo.processInfo.environment["POKESTAT_BIN"], !path.isEmpty { return URL(fileURLWithPath: path) }
+    var folder = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+    // On Linux the test bundle is `<products>/pokestatPackageTests.xctest`, run directly; on
+    // macOS the executable sits inside `<products>/X.xctest/Contents/MacOS`.
+    while folder.path.count > 1, folder.lastPathComponent != "debug", folder.lastPathComponent != "release",
+      !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("pokestat").path)
+    {
+      folder.deleteLastPathComponent()
+    }
+    let beside = folder.appendingPathComponent("pokestat")
+    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+    return repositoryRoot.appendingPathComponent(".build/debug/pokestat")
+  }
+
   public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false }
 
   /// Whether a tool-dependent test should run: the tool is installed, or CI demands it.

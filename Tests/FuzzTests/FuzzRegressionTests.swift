@@ -56,7 +56,7 @@ struct FuzzRegressionTests {
   }
 
   @Test("the real binary: the recorded exit status and exactly the recorded one-line message",
-        .enabled(if: SubprocessRun.binaryExists, "needs .build/debug/pokestat (swift build)"),
+        .enabled(if: SubprocessRun.binaryExists, "needs the pokestat binary beside the tests (swift build)"),
         arguments: expectations())
   func subprocess(_ expectation: Expectation) throws {
     let path = try Fixtures.materialize("bad/fuzz/\(expectation.file)").path

@@ -53,7 +53,7 @@ struct FuzzTests {
   }
 
   @Test("bounded subprocess pass: the real binary exits 0, 1 or 2 with one line, under 2 GiB and a time cap",
-        .enabled(if: SubprocessRun.binaryExists, "needs .build/debug/pokestat (swift build)"))
+        .enabled(if: SubprocessRun.binaryExists, "needs the pokestat binary beside the tests (swift build)"))
   func boundedSubprocess() throws {
     let campaign = FuzzCampaign(seed: Self.testSeed ^ 0x5bd1e995, cases: 100, mode: .subprocess,
                                 seeds: try FuzzCorpus.seeds(small: true),

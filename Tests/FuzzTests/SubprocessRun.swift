@@ -8,11 +8,8 @@ import TraceTestSupport
 /// Runs the real `pokestat` binary under a memory cap (`ulimit -v`) and a time cap, so a trap,
 /// a runaway allocation or a hang ends that one run and is reported instead of killing the fuzzer.
 struct SubprocessRun {
-  /// The binary: `POKESTAT_BIN`, else `.build/debug/pokestat` of this checkout (beside the tests).
-  static var binary: URL {
-    if let path = ProcessInfo.processInfo.environment["POKESTAT_BIN"], !path.isEmpty { return URL(fileURLWithPath: path) }
-    return Fixtures.repositoryRoot.appendingPathComponent(".build/debug/pokestat")
-  }
+  /// The binary: `POKESTAT_BIN`, else the one beside the test bundle (``Fixtures/pokestatBinary``).
+  static var binary: URL { Fixtures.pokestatBinary }
 
   static var binaryExists: Bool { FileManager.default.isExecutableFile(atPath: binary.path) }
 

@@ -4,7 +4,7 @@ import TraceTestSupport
 
 /// Runs the built `pokestat` binary: full command lines, exit statuses and output.
 struct CommandLine {
-  static var binary: URL { Fixtures.repositoryRoot.appendingPathComponent(".build/debug/pokestat") }
+  static var binary: URL { Fixtures.pokestatBinary }
 
   /// Runs pokestat with `arguments`, through `launcher` (a program and its arguments that
   /// take the pokestat command line after them, e.g. `setpriv --reuid=...`) when given.
@@ -26,18 +26,16 @@ struct CommandLine {
 }
 
 @Suite struct CommandLineTests {
-  @Test("analyze --json follows the contract")
+  @Test("analyze --json follows the contract", .enabled(if: Fixtures.canRun(with: "trace-cmd"), "needs trace-cmd (the oracle)"))
   func analyzeJSON() throws {
     let result = try CommandLine.run(["analyze", "--json", "fixtures/tracedat/local618-flips-stack.v7zstd.dat"])
     #expect(result.status == 0)
     let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     for key in ["events", "lost_events", "cpus", "ipi", "text_poke", "flips", "int3"] { #expect(json[key] != nil, "\(key)") }
     let ipi = try #require(json["ipi"] as? [String: Any])
-    if Fixtures.canRun(with: "trace-cmd") {
-      // Independent count: trace-cmd report's ipi_send_cpu lines (one target each on 2 CPUs).
-      let report = try Fixtures.traceCmdReport(Fixtures.url("tracedat/local618-flips-stack.v7zstd.dat"))
-      #expect(ipi["sent"] as? Int == report.filter { $0.contains(" ipi_send_cpu: ") }.count)
-    }
+    // Independent count: trace-cmd report's ipi_send_cpu lines (one target each on 2 CPUs).
+    let report = try Fixtures.traceCmdReport(Fixtures.url("tracedat/local618-flips-stack.v7zstd.dat"))
+    #expect(ipi["sent"] as? Int == report.filter { $0.contains(" ipi_send_cpu: ") }.count)
     #expect((ipi["received_per_cpu"] as? [String: Int])?.keys.sorted() == ["0", "1"])
     let textPoke = try #require(json["text_poke"] as? [String: Any])
     // fixtures/tracedat/local618-flips-stack.expected (awk over trace-cmd report): tp_ipis per flip.

@@ -4,7 +4,7 @@ import TraceTestSupport
 
 /// Runs the built `pokestat predict` and checks its JSON, the way a script would use it.
 @Suite struct PredictCommandTests {
-  static let binary = Fixtures.repositoryRoot.appendingPathComponent(".build/debug/pokestat").path
+  static let binary = Fixtures.pokestatBinary.path
 
   private func predictJSON(_ arguments: [String]) throws -> [String: Any] {
     let output = try Fixtures.run(Self.binary, ["predict"] + arguments + ["--json"])

@@ -67,7 +67,7 @@ enum LiveKernel {
 }
 
 @Suite(.serialized, LiveKernel.trait) struct RecordTests {
-  @Test("records 10 bpf_stats_enabled flips: 3 sync IPIs each, a trace.dat trace-cmd reads as pokestat does, nothing left changed")
+  @Test("records 10 bpf_stats_enabled flips: 3 sync IPIs each, a trace.dat trace-cmd reads as pokestat does, nothing left changed", .enabled(if: Fixtures.canRun(with: "trace-cmd"), "needs trace-cmd (the oracle)"))
   func recordsFlips() throws {
     try LiveKernel.exclusively {
       let before = LiveKernel.read(LiveKernel.sysctl)
@@ -100,25 +100,23 @@ enum LiveKernel {
       #expect(json["lost_events"] as? Int == 0)
 
       // The file reads back identically with trace-cmd and pokestat.
-      if Fixtures.canRun(with: "trace-cmd") {
-        let theirs = try Fixtures.traceCmdReport(URL(fileURLWithPath: output))
-        let dump = try CommandLine.run(["dump", output])
-        #expect(dump.status == 0)
-        let ours = dump.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        #expect(ours.count == theirs.count)
-        #expect(theirs.count > 100)
-        for (index, (mine, reference)) in zip(ours, theirs).enumerated() where mine != reference {
-          Issue.record("line \(index + 1) differs:\n ours:   \(mine)\n theirs: \(reference)")
-          break
-        }
-        // The summary line's live counts are the trace's own: every event, and the ipi_send_*
-        // events, as trace-cmd report lists them (this kernel has no kprobes: no batch probe).
-        let sends = theirs.filter { $0.contains(" ipi_send_cpu: ") || $0.contains(" ipi_send_cpumask: ") }.count
-        let events = theirs.filter { $0.contains(#/\[\d{3}\] +\d+\.\d+: /#) }.count
-        #expect(
-          result.stderr.contains("pokestat: recorded \(events) events in "), "\(events) events in trace-cmd report: \(result.stderr)")
-        #expect(result.stderr.contains(": \(sends) IPI send events (no batch probe in this kernel"), "\(sends) sends: \(result.stderr)")
+      let theirs = try Fixtures.traceCmdReport(URL(fileURLWithPath: output))
+      let dump = try CommandLine.run(["dump", output])
+      #expect(dump.status == 0)
+      let ours = dump.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+      #expect(ours.count == theirs.count)
+      #expect(theirs.count > 100)
+      for (index, (mine, reference)) in zip(ours, theirs).enumerated() where mine != reference {
+        Issue.record("line \(index + 1) differs:\n ours:   \(mine)\n theirs: \(reference)")
+        break
       }
+      // The summary line's live counts are the trace's own: every event, and the ipi_send_*
+      // events, as trace-cmd report lists them (this kernel has no kprobes: no batch probe).
+      let sends = theirs.filter { $0.contains(" ipi_send_cpu: ") || $0.contains(" ipi_send_cpumask: ") }.count
+      let events = theirs.filter { $0.contains(#/\[\d{3}\] +\d+\.\d+: /#) }.count
+      #expect(
+        result.stderr.contains("pokestat: recorded \(events) events in "), "\(events) events in trace-cmd report: \(result.stderr)")
+      #expect(result.stderr.contains(": \(sends) IPI send events (no batch probe in this kernel"), "\(sends) sends: \(result.stderr)")
       #expect(LiveKernel.read(LiveKernel.sysctl) == before)
       #expect(!LiveKernel.instances.contains { $0.hasPrefix("pokestat-") && !FileManager.default.fileExists(atPath: "/proc/\($0.dropFirst(9))") })
     }

@@ -16,14 +16,30 @@ extension Pokestat {
         `pokestat stats FILE` counts events and IPI targets instead (the fast path \
         `make bench` measures).
 
-        On damaged input the events before the damage have been printed; the error goes to         standard error and the exit status is 2.
+        The file is given as an argument or with -i, as `trace-cmd report -i FILE`; with \
+        neither, ./trace.dat is read, as trace-cmd does.
+
+        On damaged input the events before the damage have been printed; the error goes to \
+        standard error and the exit status is 2.
         """)
 
-    @Argument(help: "A trace.dat file (v6 or v7; none, zstd or zlib).", completion: .file())
-    var file: String
+    @Argument(help: ArgumentHelp("A trace.dat file (v6 or v7; none, zstd or zlib).", valueName: "file"), completion: .file())
+    var positionalFile: String?
+
+    @Option(name: [.customShort("i"), .customLong("input")], help: "The trace.dat file, as `trace-cmd report -i FILE`.", completion: .file())
+    var input: String?
+
+    /// The file to read: -i, else the argument, else ./trace.dat (trace-cmd's default).
+    var file: String { input ?? positionalFile ?? "trace.dat" }
 
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.", completion: .file())
     var output: String?
+
+    func validate() throws {
+      if let input, let positionalFile, input != positionalFile {
+        throw ValidationError("give the trace.dat once, as an argument or with -i (got \(positionalFile) and -i \(input))")
+      }
+    }
 
     func run() throws {
       let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
