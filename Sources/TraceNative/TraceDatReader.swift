@@ -65,7 +65,8 @@ public struct TraceDatReader: EventSource, Sendable {
   /// brackets, division by anything but a nonzero constant, control bytes): those events are
   /// read, and `dump` prints them through their plugin or as `[FAILED TO PARSE]`; or a format
   /// withheld whole (no `format:` line, malformed field lines, no common fields): those
-  /// events are unknown, and reading stops at the first with a typed error.
+  /// events are read as of an unknown type (`unknown:<id>`, no fields), and `dump` prints them
+  /// as `[FAILED TO PARSE]`, as trace-cmd does. The CLI prints each once, on success only.
   public var formatWarnings: [String] { layout.formatWarnings }
 
   /// trace.dat file version (6 or 7).
