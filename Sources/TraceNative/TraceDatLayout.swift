@@ -21,7 +21,11 @@ struct TraceDatLayout: Sendable {
     var cpus: [CPUData]
   }
 
+  /// The file as errors name it: the user's path, or `PATH (decompressed)` for a compressed
+  /// trace.dat (offsets are then in the decompressed bytes).
   var file: String
+  /// Where the bytes are when they are not at ``file``: a compressed trace.dat's decompressed copy.
+  var dataPath: String? = nil
   var fileSize: Int
   var version: Int
   var bigEndian: Bool

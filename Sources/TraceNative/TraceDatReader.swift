@@ -15,6 +15,8 @@ import TraceReaders
 public struct TraceDatReader: EventSource, Sendable {
   public let metadata: TraceMetadata
   let layout: TraceDatLayout
+  /// The decompressed copy of a gzip or zstd file, removed when the last copy of this reader goes.
+  let decompressedCopy: TemporaryTraceFile?
   /// (buffer index, CPU index within the buffer) of each stream; CPUs without data are left out.
   let streamPlaces: [(buffer: Int, cpu: Int)]
   /// Whether a `kernel_stack` record is folded into the event before it (as its ``TraceEvent/stack``).
@@ -39,8 +41,21 @@ public struct TraceDatReader: EventSource, Sendable {
   ///     printer resolves through libtraceevent's own copy, and the table costs about 20 MB on
   ///     a 7 MB kallsyms.
   public init(path: String, attachesStacks: Bool = true, readsSymbols: Bool = true) throws {
-    let file = try FileBytes(path: path)
-    layout = try TraceDatLayout.read(file)
+    // A gzip or zstd trace.dat is read from a decompressed copy (TemporaryTraceFile); errors
+    // name the user's file, "(decompressed)", with offsets in the decompressed bytes.
+    decompressedCopy = try TemporaryTraceFile.decompressingIfNeeded(path)
+    let shownPath = decompressedCopy == nil ? path : "\(path) (decompressed)"
+    do {
+      var layout = try TraceDatLayout.read(try FileBytes(path: decompressedCopy?.path ?? path))
+      if let copy = decompressedCopy {
+        layout.dataPath = copy.path
+        layout.file = shownPath
+      }
+      self.layout = layout
+    } catch var error as TraceParseError {
+      error.location.file = shownPath
+      throw error
+    }
     self.attachesStacks = attachesStacks
     var places: [(Int, Int)] = []
     for (bufferIndex, buffer) in layout.buffers.enumerated() {

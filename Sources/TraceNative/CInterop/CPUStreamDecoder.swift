@@ -72,7 +72,7 @@ final class CPUStreamDecoder {
     self.fields = fields
     self.symbols = symbols
     self.forPrinting = forPrinting
-    file = try FileBytes(path: layout.file)
+    file = try FileBytes(path: layout.dataPath ?? layout.file)
     formats = try sharedFormats ?? EventFormats(layout: layout, forPrinting: forPrinting)
     page = try RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
                               oldFormat: formats.isOldFormat, path: layout.file)
