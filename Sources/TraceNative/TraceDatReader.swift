@@ -65,7 +65,7 @@ public struct TraceDatReader: EventSource, Sendable {
     let compression = layout.version == 7 ? " \(layout.compression.rawValue)" : ""
     let nanoseconds = ["local", "global", "uptime", "perf", "mono", "mono_raw", "boot", "tai"]
     let clock = layout.buffers.first?.clock.flatMap { $0.isEmpty ? nil : $0 } ?? layout.traceClock
-    metadata = TraceMetadata(
+    var metadata = TraceMetadata(
       file: path, formatDescription: "trace.dat v\(layout.version)\(compression)",
       cpuCount: layout.cpuCount ?? layout.buffers.map { $0.cpus.count }.max(),
       uname: layout.uname, clock: clock,
@@ -73,6 +73,10 @@ public struct TraceDatReader: EventSource, Sendable {
       buffers: layout.buffers.map(\.name),
       symbols: readsSymbols ? layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) } : SymbolTable(),
       droppedPerCPU: layout.droppedPerCPU)
+    if metadata.architecture == nil {
+      metadata.inferredArchitecture = ArchitectureInference.infer(kallsyms: layout.kallsyms, longSize: layout.pageHeader.commitSize)
+    }
+    self.metadata = metadata
   }
 
   /// What `EventFormatCheck` changed before libtraceevent saw the formats, one line per
