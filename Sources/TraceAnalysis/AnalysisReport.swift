@@ -39,6 +39,9 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var interrupts: InterruptSeriesSummary?
   /// The traced machine's `uname -m` (`x86_64`, `aarch64`, ...), when the input records it.
   public var architecture: String? = nil
+  /// How ``architecture`` was inferred when the input records no uname (the trace.dat's
+  /// kallsyms and long size); nil when it came from the uname.
+  public var architectureInferredFrom: String? = nil
   /// Which of ``AnalysisReport/patchFunctionsLookedUp`` the trace's kallsyms has; nil when
   /// the trace carries no kallsyms. `check` decides backport-dependent rules from it.
   public var kallsymsPatchFunctions: [String]? = nil
@@ -54,6 +57,7 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     case perfReport = "perf_report"
     case interrupts
     case architecture
+    case architectureInferredFrom = "architecture_inferred_from"
     case kallsymsPatchFunctions = "kallsyms_patch_functions"
     case lostEvents = "lost_events"
     case cpusInferred = "cpus_inferred"

@@ -741,7 +741,8 @@ public struct IPIAnalyzer {
       isolated: isolated.isEmpty ? nil : IsolatedSummary(
         cpus: isolated.sorted(), received: isolatedReceived, textPokeReceived: isolatedTextPoke,
         bySource: Self.ranked(isolatedBySource)))
-    report.architecture = metadata.architecture
+    report.architecture = metadata.architecture ?? metadata.inferredArchitecture?.machine
+    report.architectureInferredFrom = metadata.architecture == nil ? metadata.inferredArchitecture?.evidence : nil
     report.kallsymsPatchFunctions = metadata.symbols.isEmpty
       ? nil : AnalysisReport.patchFunctionsLookedUp.filter { metadata.symbols.address(of: $0) != nil }
     return report

@@ -138,7 +138,10 @@ public enum SummaryInputAnalysis {
     let intervals = zip(snapshots, snapshots.dropFirst()).map { keyed(functionCallIncrease(from: $0, to: $1)) }
     let total = snapshots.count > 1 ? functionCallIncrease(from: first, to: snapshots[snapshots.count - 1]) : []
     var report = emptyReport(path: path, format: "/proc/interrupts snapshots")
-    report.cpus = first.cpuCount
+    // The count covers every CPU a function-call row counts for: a row wider than the header
+    // (a 32-bit ARM tablet's IPI rows under a `CPU0`-only header) widens it, and says so.
+    let widest = sums.map(\.count).max() ?? 0
+    report.cpus = max(first.cpuCount, widest)
     if sums.count > 1 {
       report.ipi.sources = rowNames.map { "proc_interrupts:\($0)" }
       report.ipi.receivedPerCPU = keyed(total.map { Int(clamping: max(0, $0)) })
@@ -147,9 +150,10 @@ public enum SummaryInputAnalysis {
       }
     }
     report.interrupts = InterruptSeriesSummary(
-      snapshots: snapshots.count, cpus: first.cpuCount, rows: rowNames, intervals: intervals,
+      snapshots: snapshots.count, cpus: report.cpus, rows: rowNames, intervals: intervals,
       totalPerCPU: keyed(total), sinceBootPerCPU: keyed(sums.last ?? []))
     report.skippedLines = options.lenient ? skipped.count : nil
+    report.cpusInferred = widest > first.cpuCount
     return report
   }
 

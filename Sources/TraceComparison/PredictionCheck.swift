@@ -125,7 +125,7 @@ public enum PredictionCheck {
   /// - Returns: the machine name and, when it was inferred, how.
   static func architecture(of report: AnalysisReport, given: String?) -> (machine: String, inferredFrom: String?)? {
     if let given { return (given, nil) }
-    if let traced = report.architecture { return (traced, nil) }
+    if let traced = report.architecture { return (traced, report.architectureInferredFrom) }
     if report.ipi.sources.contains(where: { $0.hasPrefix("irq_vectors:") }) {
       return ("x86_64", "irq_vectors events, which only x86 defines (arch/x86/include/asm/trace/irq_vectors.h)")
     }
@@ -151,14 +151,19 @@ public enum PredictionCheck {
   public static func check(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture given: String? = nil) -> CheckReport {
     guard let (machine, inferredFrom) = architecture(of: report, given: given) else {
       return refusal(report, kernel: kernel, cpus: cpus, architecture: "unknown", note:
-        "architecture unknown: the trace records no uname and no event only one architecture has; give --arch x86_64 or --arch aarch64")
+        "architecture unknown: the trace records no uname, and neither its kallsyms nor its events tell one; give --arch (x86_64 and aarch64 have rules)")
     }
+    let contradiction = contradiction(given: given, report: report)
     guard let family = family(of: machine) else {
-      return refusal(report, kernel: kernel, cpus: cpus, architecture: machine, note:
-        "the model has no rules for \(machine) (only x86 and arm64); analyze still counts its IPIs")
+      let how = inferredFrom.map { " (inferred from \($0))" } ?? ""
+      var refused = refusal(report, kernel: kernel, cpus: cpus, architecture: machine, note:
+        "the model has no rules for \(machine)\(how) (only x86 and arm64); analyze still counts its IPIs")
+      if let contradiction { refused.notes.append(contradiction) }
+      return refused
     }
     var checked = checkBatches(report, kernel: kernel, cpus: cpus, family: family)
     checked.architecture = machine
+    if let contradiction { checked.notes.insert(contradiction, at: 0) }
     if let inferredFrom { checked.assumptions.append("architecture \(machine), inferred from \(inferredFrom)") }
     if family == .x86, machine != "x86_64", machine != "amd64" {
       checked.assumptions.append("\(machine): arch/x86 rules (alternative.c is shared by 32- and 64-bit x86); not yet checked on a 32-bit trace")
@@ -183,6 +188,16 @@ public enum PredictionCheck {
         "\(checked.batches.count) batch(es) but the trace records no IPI (no ipi:*, irq_vectors:* or send kprobe events): syncs cannot be observed, nothing was checked")
     }
     return checked
+  }
+
+  /// A note when `--arch` names another architecture than the trace's own (its uname, or what
+  /// its kallsyms show): the flag is honoured, and the output says what the trace says.
+  static func contradiction(given: String?, report: AnalysisReport) -> String? {
+    guard let given, let traced = report.architecture else { return nil }
+    let same = family(of: given).map { $0 == family(of: traced) } ?? (given.lowercased() == traced.lowercased())
+    guard !same else { return nil }
+    let source = report.architectureInferredFrom.map { "inferred from \($0)" } ?? "its uname"
+    return "--arch \(given) applied as given, but the trace's own architecture is \(traced) (\(source))"
   }
 
   /// A report that checked nothing because no rules apply.

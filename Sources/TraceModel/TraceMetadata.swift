@@ -19,6 +19,9 @@ public struct TraceMetadata: Sendable {
   /// Events the kernel reported dropped per CPU before the trace was saved (CPUSTAT
   /// `overrun` + `dropped events`), when known.
   public var droppedPerCPU: [Int: Int]
+  /// The architecture the trace's content shows when it records no uname (a trace.dat's
+  /// kallsyms and ring-buffer long size), with the evidence; nil when not unambiguous.
+  public var inferredArchitecture: InferredArchitecture? = nil
 
   public init(
     file: String, formatDescription: String, cpuCount: Int? = nil, uname: String? = nil,
@@ -52,6 +55,18 @@ public struct TraceMetadata: Sendable {
     if words.last == "GNU/Linux" { words.removeLast() }  // `uname -a` text
     guard words.count >= 3, let last = words.last, last.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
     return String(last)
+  }
+
+  /// An architecture read from a trace's content rather than its uname.
+  public struct InferredArchitecture: Hashable, Sendable {
+    /// As `uname -m` would name it (`aarch64`, `armv7l`, `arm`, `x86_64`, `i686`).
+    public var machine: String
+    /// What showed it (`kallsyms el0_sync (arm64 exception vectors), 8-byte longs`).
+    public var evidence: String
+    public init(machine: String, evidence: String) {
+      self.machine = machine
+      self.evidence = evidence
+    }
   }
 
   /// The kernel version from ``kernelRelease``.

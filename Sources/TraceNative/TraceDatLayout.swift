@@ -21,7 +21,11 @@ struct TraceDatLayout: Sendable {
     var cpus: [CPUData]
   }
 
+  /// The file as errors name it: the user's path, or `PATH (decompressed)` for a compressed
+  /// trace.dat (offsets are then in the decompressed bytes).
   var file: String
+  /// Where the bytes are when they are not at ``file``: a compressed trace.dat's decompressed copy.
+  var dataPath: String? = nil
   var fileSize: Int
   var version: Int
   var bigEndian: Bool
@@ -54,6 +58,10 @@ struct TraceDatLayout: Sendable {
   var formatWarnings: [String] = []
   /// Event type id → (system, format text), so formats can be parsed when first needed.
   var formatByID: [Int: (system: String, format: [UInt8])] = [:]
+  /// Event type ids whose format ``EventFormatCheck`` withheld: their events are read as events
+  /// of an unknown type (`unknown:<id>`, no fields), and printed as libtraceevent prints a
+  /// format it could not parse (`name: [FAILED TO PARSE]`).
+  var unusableFormatIDs: Set<Int> = []
 
   // MARK: - Option and section ids (trace-cmd.dat.v7(5))
 
@@ -118,8 +126,28 @@ struct TraceDatLayout: Sendable {
   /// Checks each format (``EventFormatCheck``), keeping the text libtraceevent may parse,
   /// and finds each format's `ID: n` line.
   private mutating func indexFormats() {
-    ftraceFormats = ftraceFormats.compactMap { checked($0, system: "ftrace") }
-    eventFormats = eventFormats.compactMap { entry in checked(entry.format, system: entry.system).map { (entry.system, $0) } }
+    var withheld: [(system: String, format: [UInt8])] = []
+    ftraceFormats = ftraceFormats.compactMap { format in
+      let kept = checked(format, system: "ftrace")
+      if kept == nil { withheld.append(("ftrace", format)) }
+      return kept
+    }
+    eventFormats = eventFormats.compactMap { entry in
+      let kept = checked(entry.format, system: entry.system)
+      if kept == nil { withheld.append(entry) }
+      return kept.map { (entry.system, $0) }
+    }
+    // A withheld format costs only its own type: a stand-in with its name, its id and the
+    // common fields of a format that passed (so the type and pid of every record still read
+    // through the lowest-id event) and no print fmt, which libtraceevent flags failed and
+    // prints as `[FAILED TO PARSE]` (as trace-cmd prints the format it could not parse).
+    let common = (ftraceFormats + eventFormats.map(\.format)).lazy.map(Self.commonFieldLines).first { !$0.isEmpty }
+    for (system, format) in withheld {
+      guard let common, let id = Self.formatID(format), let name = Self.formatLine(format, label: "name: ") else { continue }
+      unusableFormatIDs.insert(id)
+      let stub = Array("name: \(name)\nID: \(id)\nformat:\n".utf8) + common + Array("\n".utf8)
+      if system == "ftrace" { ftraceFormats.append(stub) } else { eventFormats.append((system, stub)) }
+    }
     let all = ftraceFormats.map { ("ftrace", $0) } + eventFormats.map { ($0.system, $0.format) }
     for (system, format) in all {
       guard let id = Self.formatID(format) else { continue }
@@ -135,13 +163,34 @@ struct TraceDatLayout: Sendable {
     let name = Self.formatLine(format, label: "name: ") ?? "?"
     let id = Self.formatID(format).map(String.init) ?? "?"
     if outcome.isDropped {
-      formatWarnings.append("event \(system):\(name) (id \(id)): its format \(problem); its events are of an unknown type")
+      formatWarnings.append("event \(system):\(name) (id \(id)): its format \(problem); its events are counted as of an unknown type (unknown:\(id))")
       return nil
     }
     formatWarnings.append(
       "event \(system):\(name) (id \(id)): its print fmt \(problem); "
         + "it is parsed without its print fmt (its events print through a plugin or as [FAILED TO PARSE])")
     return outcome.format
+  }
+
+  /// The layout events of type `id` are read with when its format was withheld: system
+  /// `unknown`, the id as name, no fields (what the format says cannot be trusted).
+  func unknownTypeLayout(_ id: Int) -> EventLayout? {
+    unusableFormatIDs.contains(id) ? EventLayout(id: id, system: "unknown", name: String(id), fields: []) : nil
+  }
+
+  /// The `field:` lines of a format's `common_*` fields, newline-terminated; empty when it has
+  /// no `common_type` or `common_pid`.
+  private static func commonFieldLines(_ format: [UInt8]) -> [UInt8] {
+    var lines: [UInt8] = []
+    var names: Set<String> = []
+    for line in format.split(separator: UInt8(ascii: "\n")) {
+      let text = String(decoding: line, as: UTF8.self)
+      guard text.hasPrefix("\tfield:"), let semicolon = text.firstIndex(of: ";") else { continue }
+      guard let name = text[..<semicolon].split(separator: " ").last, name.hasPrefix("common_") else { continue }
+      names.insert(String(name))
+      lines += line + [UInt8(ascii: "\n")]
+    }
+    return names.isSuperset(of: ["common_type", "common_pid"]) ? lines : []
   }
 
   /// The number on a format's `ID: n` line.

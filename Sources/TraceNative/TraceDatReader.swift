@@ -15,6 +15,8 @@ import TraceReaders
 public struct TraceDatReader: EventSource, Sendable {
   public let metadata: TraceMetadata
   let layout: TraceDatLayout
+  /// The decompressed copy of a gzip or zstd file, removed when the last copy of this reader goes.
+  let decompressedCopy: TemporaryTraceFile?
   /// (buffer index, CPU index within the buffer) of each stream; CPUs without data are left out.
   let streamPlaces: [(buffer: Int, cpu: Int)]
   /// Whether a `kernel_stack` record is folded into the event before it (as its ``TraceEvent/stack``).
@@ -39,8 +41,21 @@ public struct TraceDatReader: EventSource, Sendable {
   ///     printer resolves through libtraceevent's own copy, and the table costs about 20 MB on
   ///     a 7 MB kallsyms.
   public init(path: String, attachesStacks: Bool = true, readsSymbols: Bool = true) throws {
-    let file = try FileBytes(path: path)
-    layout = try TraceDatLayout.read(file)
+    // A gzip or zstd trace.dat is read from a decompressed copy (TemporaryTraceFile); errors
+    // name the user's file, "(decompressed)", with offsets in the decompressed bytes.
+    decompressedCopy = try TemporaryTraceFile.decompressingIfNeeded(path)
+    let shownPath = decompressedCopy == nil ? path : "\(path) (decompressed)"
+    do {
+      var layout = try TraceDatLayout.read(try FileBytes(path: decompressedCopy?.path ?? path))
+      if let copy = decompressedCopy {
+        layout.dataPath = copy.path
+        layout.file = shownPath
+      }
+      self.layout = layout
+    } catch var error as TraceParseError {
+      error.location.file = shownPath
+      throw error
+    }
     self.attachesStacks = attachesStacks
     var places: [(Int, Int)] = []
     for (bufferIndex, buffer) in layout.buffers.enumerated() {
@@ -50,7 +65,7 @@ public struct TraceDatReader: EventSource, Sendable {
     let compression = layout.version == 7 ? " \(layout.compression.rawValue)" : ""
     let nanoseconds = ["local", "global", "uptime", "perf", "mono", "mono_raw", "boot", "tai"]
     let clock = layout.buffers.first?.clock.flatMap { $0.isEmpty ? nil : $0 } ?? layout.traceClock
-    metadata = TraceMetadata(
+    var metadata = TraceMetadata(
       file: path, formatDescription: "trace.dat v\(layout.version)\(compression)",
       cpuCount: layout.cpuCount ?? layout.buffers.map { $0.cpus.count }.max(),
       uname: layout.uname, clock: clock,
@@ -58,6 +73,10 @@ public struct TraceDatReader: EventSource, Sendable {
       buffers: layout.buffers.map(\.name),
       symbols: readsSymbols ? layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) } : SymbolTable(),
       droppedPerCPU: layout.droppedPerCPU)
+    if metadata.architecture == nil {
+      metadata.inferredArchitecture = ArchitectureInference.infer(kallsyms: layout.kallsyms, longSize: layout.pageHeader.commitSize)
+    }
+    self.metadata = metadata
   }
 
   /// What `EventFormatCheck` changed before libtraceevent saw the formats, one line per
@@ -65,7 +84,8 @@ public struct TraceDatReader: EventSource, Sendable {
   /// brackets, division by anything but a nonzero constant, control bytes): those events are
   /// read, and `dump` prints them through their plugin or as `[FAILED TO PARSE]`; or a format
   /// withheld whole (no `format:` line, malformed field lines, no common fields): those
-  /// events are unknown, and reading stops at the first with a typed error.
+  /// events are read as of an unknown type (`unknown:<id>`, no fields), and `dump` prints them
+  /// as `[FAILED TO PARSE]`, as trace-cmd does. The CLI prints each once, on success only.
   public var formatWarnings: [String] { layout.formatWarnings }
 
   /// trace.dat file version (6 or 7).

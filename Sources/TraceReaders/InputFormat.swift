@@ -82,6 +82,11 @@ public func detectFormat(firstBytes: some Collection<UInt8>) -> InputFormat? {
   for line in lines.prefix(200) where !line.hasPrefix("#") {
     if let kind = eventLineKind(line) { return kind }
   }
+  // perf script without `[cpu]` (no `-a`, no callchain to recognize): `comm pid s.frac: [period] event:`,
+  // `-F comm,tid,time,event`, `-F time,event,ip,sym`.
+  for line in lines.prefix(200) where !line.hasPrefix("#") {
+    if isPerfSampleLineWithoutCPU(line) { return .perfScript }
+  }
   for line in lines.prefix(200) {
     if line.hasPrefix("Took "), line.hasSuffix(" usec") { return .dmesg }
     if line.contains("(nr_entries=") { return .dmesg }
@@ -185,6 +190,35 @@ func eventLineKind(_ line: Substring) -> InputFormat? {
   }
   if UInt64(name) != nil { return .perfScript }
   return .ftraceText
+}
+
+/// A perf script sample header without a `[cpu]` column: a `seconds.fraction:` token that
+/// opens the line or follows a pid (`pid`, `pid/tid`) or a comm, then an optional period, then an
+/// `event:` token. tracefs and trace-cmd report lines always print `[cpu]`, so such a line is
+/// never ftrace text.
+func isPerfSampleLineWithoutCPU(_ line: Substring) -> Bool {
+  let words = line.split(separator: " ", omittingEmptySubsequences: true)
+  guard let time = words.prefix(8).firstIndex(where: isSecondsToken) else { return false }
+  // Before the time: nothing, a pid, or a comm (`sleep`, `kworker/0:1`) followed by a pid.
+  if time > words.startIndex, let before = words[..<time].last, before.hasPrefix("[") { return false }
+  var next = words.index(after: time)
+  if next < words.endIndex, UInt64(words[next]) != nil { next = words.index(after: next) }
+  guard next < words.endIndex else { return false }
+  let event = words[next]
+  return event.count > 1 && event.hasSuffix(":") && !event.dropLast().contains(where: { $0 == "=" || $0 == "[" })
+}
+
+/// `1074.456594:` or `1486.566128604:` (`--ns`).
+private func isSecondsToken(_ word: Substring) -> Bool {
+  guard word.hasSuffix(":") else { return false }
+  let number = word.dropLast()
+  guard let dot = number.firstIndex(of: "."), dot != number.startIndex else { return false }
+  let fraction = number[number.index(after: dot)...]
+  return !fraction.isEmpty && number[..<dot].allSatisfy(\.isASCIIDigit) && fraction.allSatisfy(\.isASCIIDigit)
+}
+
+private extension Character {
+  var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 extension ByteChannel {

@@ -190,9 +190,12 @@ public struct PerfScriptStream: EventStream {
       untimedEvent = token
       i = token.upperBound
     } else {
-      // The timestamp: the first token after the first that is `digits.digits:`.
+      // The timestamp: the first token after the first that is `digits.digits:` (the first is
+      // the comm), else the first token itself (`-F time,event,...`: no comm, no pid).
       while i < end, b[i] == Byte.space { i += 1 }
+      let firstStart = i
       while i < end, b[i] != Byte.space { i += 1 }
+      let firstEnd = i
       while i < end {
         while i < end, b[i] == Byte.space { i += 1 }
         let tokenStart = i
@@ -202,6 +205,11 @@ public struct PerfScriptStream: EventStream {
           timestamp = ns
           break
         }
+      }
+      if tsStart < 0, let ns = Self.parseSeconds(b, firstStart, firstEnd) {
+        tsStart = firstStart
+        timestamp = ns
+        i = firstEnd
       }
       guard tsStart >= 0 else { return nil }
     }

@@ -63,7 +63,9 @@ public enum AnalysisRenderer {
     if report.cpus == 0 {
       cpuCount = "CPU count unknown (no event names its CPU)"
     } else if report.cpusInferred {
-      cpuCount = "\(report.cpus) CPUs (inferred: highest CPU seen + 1; the trace does not say)"
+      cpuCount = report.interrupts != nil
+        ? "\(report.cpus) CPUs (inferred: the widest function-call row; the header names fewer)"
+        : "\(report.cpus) CPUs (inferred: highest CPU seen + 1; the trace does not say)"
     } else {
       cpuCount = "\(report.cpus) CPUs"
     }

@@ -19,6 +19,7 @@ public enum CheckRenderer {
       if report.verdict == .noRules {
         var out = "\(markdown ? "### " : "")check \(report.file): kernel \(report.kernel), \(report.cpus) CPUs, architecture \(report.architecture)\n"
         out += "\nverdict: no-rules: \(report.notes.first ?? "no rules for this trace")\n"
+        for note in report.notes.dropFirst() { out += "note: \(note)\n" }
         return out
       }
       var out = "\(markdown ? "### " : "")check \(report.file): \(report.architecture), kernel \(report.kernel), \(report.cpus) CPUs, \(prediction.patchProtocol.rawValue)\n"

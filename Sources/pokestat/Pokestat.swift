@@ -28,7 +28,9 @@ struct Pokestat: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
+      InputWarnings.flush()
     } catch let error as ExitCode {
+      if error.rawValue != 2 { InputWarnings.flush() }
       exit(withError: error)
     } catch let error as TraceParseError {
       fail(error.description)

@@ -96,9 +96,12 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
       #expect(check.verdict == .noRules)
       #expect(check.verdict.exitStatus == 2)
       #expect(check.batches.isEmpty)
+      // The recording is x86_64 (its uname): the given architecture is applied, and said to
+      // contradict it.
       #expect(
         check.notes == [
-          "the model has no rules for \(machine) (only x86 and arm64); analyze still counts its IPIs"
+          "the model has no rules for \(machine) (only x86 and arm64); analyze still counts its IPIs",
+          "--arch \(machine) applied as given, but the trace's own architecture is x86_64 (its uname)",
         ])
     }
   }

@@ -119,7 +119,7 @@ struct ForeignTextCorpusTests {
     let (snapshots, skipped) = try InterruptsReader.read(path: path)
     #expect(skipped.count == 0)
     #expect(snapshots.count == Int(want["snapshots"]!)!)
-    #expect(snapshots.first?.cpuCount == Int(want["cpus"]!)!)
+    #expect(snapshots.first?.cpuCount == Int(want["header_cpus"]!)!)
   }
 
   @Test("perf script -F without `event` is refused at its first line, naming the layout")

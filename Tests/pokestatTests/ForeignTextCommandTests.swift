@@ -85,6 +85,10 @@ struct ForeignTextCommandTests {
       let series = try #require(json["interrupts"] as? [String: Any])
       #expect(series["snapshots"] as? Int == Int(want["snapshots"]!)!)
       #expect(series["cpus"] as? Int == Int(want["cpus"]!)!)
+      // The report's count covers every CPU a row counts for, inferred (and said) when the
+      // header names fewer (gocleveri5: `CPU0` header, IPI rows of 4 CPUs).
+      #expect(json["cpus"] as? Int == Int(want["cpus"]!)!)
+      #expect(json["cpus_inferred"] as? Bool == (want["cpus"] != want["header_cpus"]))
       let last = try #require(series["since_boot_per_cpu"] as? [String: Int])
       #expect(
         last

@@ -13,6 +13,7 @@ final class CPUStreamDecoder {
   private let page: RingBufferPage
   private let pageSize: Int
   private let bufferName: String
+  private let forPrinting: Bool
   private let fields: FieldSelection
   private let symbols: SymbolTable
   /// Whether report timestamps print as seconds.microseconds (nanosecond clocks) or raw counts.
@@ -70,7 +71,8 @@ final class CPUStreamDecoder {
     pageSize = buffer.pageSize
     self.fields = fields
     self.symbols = symbols
-    file = try FileBytes(path: layout.file)
+    self.forPrinting = forPrinting
+    file = try FileBytes(path: layout.dataPath ?? layout.file)
     formats = try sharedFormats ?? EventFormats(layout: layout, forPrinting: forPrinting)
     page = try RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
                               oldFormat: formats.isOldFormat, path: layout.file)
@@ -199,9 +201,10 @@ final class CPUStreamDecoder {
 
   private func eventLayout(_ id: Int, offset: Int) throws -> EventLayout {
     if id >= 0, id < layoutCache.count, let known = layoutCache[id] { return known }
-    guard id >= 0, id < 1 << 16, let found = formats.layout(ofType: id) else {
+    guard id >= 0, id < 1 << 16, var found = formats.layout(ofType: id) else {
       throw TraceParseError(reason: .unknownEventID(id), location: location(offset))
     }
+    if !forPrinting, let unknown = layout.unknownTypeLayout(id) { found = unknown }
     if id >= layoutCache.count {
       layoutCache.append(contentsOf: repeatElement(nil, count: id + 1 - layoutCache.count))
       wantsCache.append(contentsOf: repeatElement(0, count: id + 1 - wantsCache.count))

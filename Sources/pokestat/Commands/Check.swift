@@ -66,7 +66,7 @@ extension Pokestat {
       // Exit status 2 always comes with one line on standard error saying why (the report above
       // says it too): here, no rules to check with.
       if worst.exitStatus == 2, let refused = reports.first(where: { $0.verdict.exitStatus == 2 }) {
-        throw InputFailure("\(refused.file): check: \(refused.notes.last ?? "no rules to check with")")
+        throw InputFailure("\(refused.file): check: \(refused.notes.first ?? "no rules to check with")")
       }
       if worst.exitStatus != 0 { throw ExitCode(worst.exitStatus) }
     }

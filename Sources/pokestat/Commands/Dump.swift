@@ -43,7 +43,7 @@ extension Pokestat {
 
     func run() throws {
       let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
-      for warning in reader.formatWarnings { FileHandle.standardError.write(Data("pokestat: warning: \(file): \(warning)\n".utf8)) }
+      InputWarnings.note(reader.formatWarnings.map { "\(file): \($0)" })
       let sink = try OutputSink(path: output)
       try TraceDatReport.forEachRawLine(of: reader) { line in
         sink.write(bytes: line)

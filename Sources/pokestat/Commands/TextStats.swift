@@ -43,6 +43,7 @@ extension Pokestat {
       switch format {
       case .traceDat:
         let reader = try TraceDatReader(path: file, attachesStacks: false)
+        InputWarnings.note(reader.formatWarnings.map { "\(file): \($0)" })
         description = reader.metadata.formatDescription
         if byName {
           try reader.forEachEvent(fields: .all) { count($0) }

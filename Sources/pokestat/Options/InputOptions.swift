@@ -61,6 +61,7 @@ enum OpenedTrace {
     switch detected {
     case .traceDat:
       var reader = try TraceDatReader(path: path)
+      InputWarnings.note(reader.formatWarnings.map { "\(path): \($0)" })
       reader.progress = progress?.progress(totalBytes: reader.dataBytes)
       return .traceDat(reader)
     case .ftraceText, .traceCmdReport:
