@@ -329,12 +329,15 @@ public enum PredictionCheck {
       func other(_ cpu: Int) -> Int { batch.otherReceivedPerCPU[String(cpu)] ?? 0 }
       func unattributed(_ cpu: Int) -> Int { batch.unattributedReceivedPerCPU[String(cpu)] ?? 0 }
       // Receptions with no traced send that stand for a send the trace did not record: the
-      // traced syncs fall short, the CPU took no more interrupts than the protocol sends, and
-      // the ring buffer lost nothing (with losses the lost-events explanation applies).
-      let syncShortfall = max(0, predictedSyncs - batch.syncs)
+      // CPU got fewer of the batch's syncs than the protocol sends (left out of a sync's mask,
+      // or the sync's send missing), took at least that many call-function interrupts with
+      // them, and the ring buffer lost nothing (with losses the lost-events explanation
+      // applies). At most the syncs it missed.
       func untracedSends(_ cpu: Int) -> Int {
-        guard syncShortfall > 0, !report.countsAreLowerBounds, attributed(cpu) < predictedSyncs else { return 0 }
-        return min(unattributed(cpu), syncShortfall, predictedSyncs - attributed(cpu))
+        guard !report.countsAreLowerBounds, attributed(cpu) < predictedSyncs,
+          attributed(cpu) + other(cpu) >= predictedSyncs
+        else { return 0 }
+        return min(unattributed(cpu), predictedSyncs - attributed(cpu))
       }
       // Every other CPU took at least as many call-function interrupts as the protocol sends:
       // the missing sync sends were not needed (or not traced), the syncs still ran there.
@@ -354,6 +357,13 @@ public enum PredictionCheck {
           }
           return (.callSingleQueueAlreadyPending, nil,
                   "every other CPU took \(predictedSyncs) call-function interrupts: a missing sync found the CPU's call-single queue already holding another request and sent nothing")
+        }
+        // Every other CPU took interrupts of other traced sends during the batch: a request
+        // the trace shows was queued there, so a sync finding it pending sent nothing.
+        let withPending = otherCPUs.filter { other($0) - unattributed($0) > 0 }
+        if withPending.count == otherCPUs.count, !otherCPUs.isEmpty {
+          return (.callSingleQueueAlreadyPending, nil,
+                  "\(withPending.map { "cpu\($0)" }.joined(separator: ", ")) took call-function interrupts of other traced sends during the batch: a sync that found such a request still queued sent nothing")
         }
         // A sync to one idle, polling CPU sends nothing at all (the single-target path of
         // two-CPU machines); with more recipients all of them would have to be polling at once.
@@ -391,7 +401,7 @@ public enum PredictionCheck {
         if untraced >= count {
           items.append(CheckItem(quantity: "unattributed_ipis cpu\(cpu)", predicted: 0, observed: count,
                                  verdict: .explained, explanation: "send-not-traced",
-                                 note: "no traced send explains them, but the batch's traced syncs are \(syncShortfall) short and cpu\(cpu) received no more than the protocol sends: they are the syncs whose sends the trace did not record"))
+                                 note: "no traced send explains them, but cpu\(cpu) missed \(predictedSyncs - attributed(Int(cpu) ?? 0)) of the batch's syncs and took at least as many call-function interrupts with them, and the trace lost no event: interrupts of sends the trace did not record (a sync's own, or an earlier request's that the sync joined)"))
         } else {
           items.append(CheckItem(quantity: "unattributed_ipis cpu\(cpu)", predicted: 0, observed: count,
                                  verdict: .unexplained,

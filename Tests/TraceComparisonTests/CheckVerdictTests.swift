@@ -34,7 +34,7 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
   @Test(
     "record's own trace: kprobes of group pokestat_<pid> give the counts expected-record.py made from trace-cmd report",
     arguments: [
-      "record/bookworm61-2cpu-record", "record/bullseye510-2cpu-record",
+      "record/bookworm61-2cpu-record", "record/bookworm61-4cpu-record", "record/bullseye510-2cpu-record",
       "record/trixie612-2cpu-record", "record/sid72-2cpu-record",
     ])
   func recordedTraceCounts(_ name: String) throws {
@@ -92,6 +92,27 @@ private func analyzed(_ fixture: String) throws -> AnalysisReport {
     #expect(explanation(3, "syncs") == "call-single-queue-already-pending")
     #expect(explanation(6, "syncs") == "call-single-queue-already-pending")
     #expect(items.allSatisfy { $0.1.verdict != .unexplained })
+  }
+
+  @Test("every record trace (2 and 4 vCPUs, 5.10 to 7.2) checks as matched or explained", arguments: Fixtures.files(in: "record", suffix: ".dat"))
+  func recordTracesCheck(_ fixture: String) throws {
+    let check = PredictionCheck.check(try analyzed(fixture), kernel: nil, cpus: nil)
+    #expect(check.verdict == .match || check.verdict == .explained, "\(fixture): \(check.verdict)")
+    #expect(check.batches.count == 6)
+    #expect(check.batches.flatMap(\.items).allSatisfy { $0.verdict != .unexplained })
+  }
+
+  @Test("4 vCPUs: cpu0, left out of batch 2's syncs, took their interrupts; one answers no recorded send")
+  func recordedFourCPUs() throws {
+    // trace-cmd report of the fixture: batch 2 (cpu3, 46.247156) sends mask=0x6 (cpu0 left
+    // out), then cpu=2 alone, then mask=0x6; cpu0 takes call_function_single at 46.251375
+    // (no recorded send), 46.284173, 46.285008 and 46.299368; timer-interrupt sends to cpu0
+    // at 46.260145 and 46.295324 were pending when the later syncs queued.
+    let check = PredictionCheck.check(try analyzed("record/bookworm61-4cpu-record.v7zstd.dat"), kernel: nil, cpus: nil)
+    #expect(check.cpus == 4)
+    let batch = try #require(check.batches.first { $0.batch == 2 })
+    #expect(batch.items.first { $0.quantity == "ipis_received cpu0" }?.explanation == "call-single-queue-already-pending")
+    #expect(batch.items.first { $0.quantity == "unattributed_ipis cpu0" }?.explanation == "send-not-traced")
   }
 
   @Test("a reception without a traced send is not a missing send when events were lost, nor when the receiver got more than the protocol sends")
