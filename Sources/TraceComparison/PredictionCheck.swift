@@ -328,6 +328,9 @@ public enum PredictionCheck {
       func attributed(_ cpu: Int) -> Int { batch.receivedPerCPU[String(cpu)] ?? 0 }
       func other(_ cpu: Int) -> Int { batch.otherReceivedPerCPU[String(cpu)] ?? 0 }
       func unattributed(_ cpu: Int) -> Int { batch.unattributedReceivedPerCPU[String(cpu)] ?? 0 }
+      // Counts come from the trace: saturate rather than trap (a damaged report).
+      func took(_ cpu: Int) -> Int { let (sum, overflow) = attributed(cpu).addingReportingOverflow(other(cpu)); return overflow ? .max : sum }
+      func tookFromTracedSends(_ cpu: Int) -> Int { took(cpu) == .max ? .max : took(cpu) - min(unattributed(cpu), other(cpu)) }
       // Receptions with no traced send that stand for a send the trace did not record: the
       // CPU got fewer of the batch's syncs than the protocol sends (left out of a sync's mask,
       // or the sync's send missing), took at least that many call-function interrupts with
@@ -335,20 +338,20 @@ public enum PredictionCheck {
       // applies). At most the syncs it missed.
       func untracedSends(_ cpu: Int) -> Int {
         guard !report.countsAreLowerBounds, attributed(cpu) < predictedSyncs,
-          attributed(cpu) + other(cpu) >= predictedSyncs
+          took(cpu) >= predictedSyncs
         else { return 0 }
         return min(unattributed(cpu), predictedSyncs - attributed(cpu))
       }
       // Every other CPU took at least as many call-function interrupts as the protocol sends:
       // the missing sync sends were not needed (or not traced), the syncs still ran there.
-      let everyCPUTookItsSyncs = !otherCPUs.isEmpty && otherCPUs.allSatisfy { attributed($0) + other($0) >= predictedSyncs }
+      let everyCPUTookItsSyncs = !otherCPUs.isEmpty && otherCPUs.allSatisfy { took($0) >= predictedSyncs }
       items.append(compare("syncs", predicted: predictedSyncs, observed: batch.syncs, lowerBound: report.countsAreLowerBounds) { fewer in
         guard fewer else { return nil }
         if everyCPUTookItsSyncs {
           // Covered by interrupts of traced sends alone: the pending-queue case. Covered only
           // with receptions no traced send explains: a send the trace did not record, or, when
           // events were lost, nothing named here (the lost-events explanation).
-          let coveredByTracedSends = otherCPUs.allSatisfy { attributed($0) + other($0) - unattributed($0) >= predictedSyncs }
+          let coveredByTracedSends = otherCPUs.allSatisfy { tookFromTracedSends($0) >= predictedSyncs }
           let untraced = otherCPUs.map(untracedSends).max() ?? 0
           if !coveredByTracedSends && untraced == 0 { return nil }
           if !coveredByTracedSends {
@@ -360,7 +363,7 @@ public enum PredictionCheck {
         }
         // Every other CPU took interrupts of other traced sends during the batch: a request
         // the trace shows was queued there, so a sync finding it pending sent nothing.
-        let withPending = otherCPUs.filter { other($0) - unattributed($0) > 0 }
+        let withPending = otherCPUs.filter { other($0) > unattributed($0) }
         if withPending.count == otherCPUs.count, !otherCPUs.isEmpty {
           return (.callSingleQueueAlreadyPending, nil,
                   "\(withPending.map { "cpu\($0)" }.joined(separator: ", ")) took call-function interrupts of other traced sends during the batch: a sync that found such a request still queued sent nothing")
@@ -377,18 +380,18 @@ public enum PredictionCheck {
         items.append(compare("ipis_received cpu\(cpu)", predicted: predictedSyncs, observed: observed,
                              lowerBound: report.countsAreLowerBounds) { fewer in
           guard fewer else { return nil }
-          if untraced > 0, observed + untraced >= predictedSyncs {
+          if untraced > 0, untraced >= predictedSyncs - observed {
             return (nil, "send-not-traced",
                     "cpu\(cpu) took \(untraced) call-function interrupt(s) on the sync vector that no traced send explains; with them it received the \(predictedSyncs) the protocol sends")
           }
-          let tracedOther = other(cpu) - unattributed(cpu)
+          let tracedOther = max(0, other(cpu) - min(unattributed(cpu), other(cpu)))
           if tracedOther > 0 {
             return (.callSingleQueueAlreadyPending, nil, "cpu\(cpu) took \(tracedOther) other call-function interrupt(s) during the batch")
           }
           // Left out of a sync the others got: idle polling. Short together with a missing
           // sync: part of that sync, not explained here. A CPU that took as many interrupts as
           // the protocol sends was not woken without one.
-          if batch.idleCPUs.contains(cpu), observed + other(cpu) < predictedSyncs,
+          if batch.idleCPUs.contains(cpu), took(cpu) < predictedSyncs,
             batch.syncs >= predictedSyncs || otherCPUs.count == 1
           {
             return (.idlePollingWakeWithoutIPI, nil, "cpu\(cpu) was idle during the batch")
