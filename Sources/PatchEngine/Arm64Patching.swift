@@ -36,45 +36,113 @@ public enum Arm64Patching {
   public static let applyFunction = Arm64JumpLabel.apply
 
   /// Whether a kernel's jump-label protocol depends on a stable backport of the 2024 fix
-  /// (cfb00a357864): v5.3–v6.10, where the release number alone does not tell. Debian's
+  /// (cfb00a357864): v5.3–v6.10, where the `major.minor` release alone does not tell. Debian's
   /// 6.1.0-57 (6.1.192) has it; Debian's 5.10.223 does not (both seen in the lab).
   public static func dependsOnBackport(_ kernel: KernelVersion) -> Bool {
     kernel >= backportPossibleSince && kernel < batchedKickSince
   }
 
+  /// The first stable release of each series that carries the backport of cfb00a357864,
+  /// as read in the stable review and release mails (docs/model.md, "The backport").
+  ///
+  /// - 6.1.104: Debian's linux changelog (in linux-image-6.1.0-57-cloud-amd64, 6.1.192-3) lists
+  ///   "[arm64] jump_label: Ensure patched jump_labels are visible to all CPUs" under
+  ///   "New upstream stable update: …/ChangeLog-6.1.104" (Debian 6.1.106-1, 2024-08-21).
+  /// - 6.10.4: "[PATCH 6.10 074/123] arm64: jump_label: Ensure patched jump_labels are visible
+  ///   to all CPUs" (6.10-stable review, 2024-08-07), released with 6.10.4 on 2024-08-11.
+  /// - 6.6.45: "[PATCH 6.6 093/121] …" (6.6-stable review, 2024-08-07); the "Linux 6.6.45"
+  ///   announcement (2024-08-11) lists it under Will Deacon and changes
+  ///   arch/arm64/kernel/jump_label.c.
+  ///
+  /// Series not listed (5.4, 5.10, 5.15) have no verified entry (Debian's 5.10.223 has no
+  /// backport, seen in the lab; later 5.10.y releases were not checked): for them the release
+  /// number does not decide (``stableBackport(in:)`` is nil) and the trace must.
+  public static let stableBackports: [KernelVersion] = [KernelVersion(6, 1, 104), KernelVersion(6, 6, 45), KernelVersion(6, 10, 4)]
+
+  /// Whether the stable release `kernel` carries the backport, by ``stableBackports``; nil
+  /// when the release cannot say: outside v5.3–v6.10, no stable sublevel (`6.1`, or a
+  /// distribution's ABI number such as Debian's `6.1.0-57`, which reads as sublevel 0), or a
+  /// series with no known backport.
+  public static func stableBackport(in kernel: KernelVersion) -> Bool? {
+    guard dependsOnBackport(kernel), kernel.patch > 0,
+      let first = stableBackports.first(where: { $0.major == kernel.major && $0.minor == kernel.minor })
+    else { return nil }
+    return kernel >= first
+  }
+
+  /// How a trace (or a user) says whether the fix is in the kernel.
+  public enum BackportEvidence: String, Hashable, Sendable, Codable {
+    /// The kernel's symbols (a trace.dat's kallsyms): ``applyFunction`` is there or not.
+    case kallsyms
+    /// The trace's own events, for traces without kallsyms (tracefs text):
+    /// `arch_jump_label_transform_apply`/`_queue` calls show the fix, `arch_jump_label_transform`
+    /// calls with no apply show its absence (the fix replaced that function).
+    case traceEvents = "trace-events"
+    /// The user's word (`pokestat predict --arm64-backport yes|no`).
+    case given
+  }
+
   /// The jump-label protocol for a kernel.
   ///
-  /// - Parameter hasApply: whether the kernel has ``applyFunction`` (from its kallsyms, or
-  ///   the user's word), used for releases that ``dependsOnBackport(_:)``; nil when unknown,
-  ///   then the mainline release decides.
+  /// - Parameter hasApply: whether the kernel has ``applyFunction`` (from its kallsyms, its
+  ///   trace's events, or the user's word), used for releases that ``dependsOnBackport(_:)``;
+  ///   nil when unknown, then the stable release (``stableBackport(in:)``) decides, else the
+  ///   mainline release.
   public static func jumpLabelProtocol(for kernel: KernelVersion, hasApply: Bool? = nil) -> PatchProtocol {
-    // The kallsyms evidence decides only where the release cannot (a backport range): from
-    // v6.11 the fix is mainline, as docs/model.md says.
-    if let hasApply, dependsOnBackport(kernel) { return hasApply ? .arm64KickPerBatch : .arm64NoSync }
+    // The evidence decides only where the release cannot (a backport range): from v6.11 the
+    // fix is mainline, as docs/model.md says.
+    if dependsOnBackport(kernel), let present = hasApply ?? stableBackport(in: kernel) {
+      return present ? .arm64KickPerBatch : .arm64NoSync
+    }
     if kernel >= batchedKickSince { return .arm64KickPerBatch }
     if kernel >= noSyncSince { return .arm64NoSync }
     return .arm64KickPerEntry
   }
 
-  /// How the protocol was decided, in words, for outputs: the kallsyms evidence, or the
-  /// dependence on a backport nobody decided.
-  public static func protocolBasis(for kernel: KernelVersion, hasApply: Bool?) -> String? {
+  /// How the protocol was decided, in words, for outputs: the kallsyms or trace evidence, the
+  /// stable release, or the dependence on a backport nobody decided.
+  public static func protocolBasis(for kernel: KernelVersion, hasApply: Bool?, evidence: BackportEvidence = .kallsyms) -> String? {
     guard dependsOnBackport(kernel) else { return nil }
-    switch hasApply {
-    case true?:
-      return "\(applyFunction) is in the kernel's symbols: the fix \"arm64: jump_label: Ensure patched jump_labels are visible to all CPUs\" (cfb00a357864, v6.11) is backported here, so each apply sends one kick_all_cpus_sync"
-    case false?:
+    let fix = "the fix \"arm64: jump_label: Ensure patched jump_labels are visible to all CPUs\" (cfb00a357864, v6.11)"
+    switch (hasApply, evidence) {
+    case (true?, .kallsyms):
+      return "\(applyFunction) is in the kernel's symbols: \(fix) is backported here, so each apply sends one kick_all_cpus_sync"
+    case (false?, .kallsyms):
       return "\(applyFunction) is not in the kernel's symbols: no backport of cfb00a357864 (v6.11); jump labels are written with aarch64_insn_patch_text_nosync and no IPI is sent"
-    case nil:
-      return "v\(kernel) depends on whether the stable backport of cfb00a357864 (v6.11, \"arm64: jump_label: Ensure patched jump_labels are visible to all CPUs\") is in the kernel: with it one kick_all_cpus_sync per apply, without it no IPI. Mainline v\(kernel.major).\(kernel.minor) rules assumed; the kernel's kallsyms (\(applyFunction) present or not) decides"
+    case (true?, .traceEvents):
+      return "the trace has no kallsyms, and its own events show \(applyFunction) (applies of queued jump labels): \(fix) is backported here, so each apply sends one kick_all_cpus_sync"
+    case (false?, .traceEvents):
+      return "the trace has no kallsyms, and its own events show \(Arm64JumpLabel.transform) per entry and no \(applyFunction): no backport of cfb00a357864 (v6.11); jump labels are written with aarch64_insn_patch_text_nosync and no IPI is sent"
+    case (true?, .given):
+      return "backport of cfb00a357864 (v6.11) given as present: one kick_all_cpus_sync per apply"
+    case (false?, .given):
+      return "backport of cfb00a357864 (v6.11) given as absent: aarch64_insn_patch_text_nosync per entry, no IPI"
+    case (nil, _):
+      if let present = stableBackport(in: kernel),
+        let first = stableBackports.first(where: { $0.major == kernel.major && $0.minor == kernel.minor })
+      {
+        return present
+          ? "v\(kernel) is at or after v\(first), the \(kernel.major).\(kernel.minor).y stable release that took the backport of cfb00a357864 (v6.11): one kick_all_cpus_sync per apply"
+          : "v\(kernel) is before v\(first), the \(kernel.major).\(kernel.minor).y stable release that took the backport of cfb00a357864 (v6.11): no IPI"
+      }
+      return "v\(kernel) depends on whether the stable backport of cfb00a357864 (v6.11, \"arm64: jump_label: Ensure patched jump_labels are visible to all CPUs\") is in the kernel: with it one kick_all_cpus_sync per apply, without it no IPI. Mainline v\(kernel.major).\(kernel.minor) rules assumed; the kernel's kallsyms (\(applyFunction) present or not), the trace's events, or a stable release with its sublevel decides"
     }
+  }
+
+  /// Whether ``protocolBasis(for:hasApply:evidence:)`` leaves the protocol undecided (the
+  /// mainline rules were assumed): nothing and no stable release said whether the fix is there.
+  public static func backportUndecided(for kernel: KernelVersion, hasApply: Bool?) -> Bool {
+    dependsOnBackport(kernel) && hasApply == nil && stableBackport(in: kernel) == nil
   }
 
   /// Predicts a static-key flip on arm64; `entryRuns` as in ``X86TextPoke/predictJumpLabel``.
   ///
-  /// - Parameter hasApply: see ``jumpLabelProtocol(for:hasApply:)``.
+  /// - Parameters:
+  ///   - hasApply: see ``jumpLabelProtocol(for:hasApply:)``.
+  ///   - evidence: where `hasApply` came from, for ``PatchPrediction/basis``.
   public static func predictJumpLabel(
-    entryRuns: [Int], kernel: KernelVersion, onlineCPUs: Int, options: IPIOptions = IPIOptions(), hasApply: Bool? = nil
+    entryRuns: [Int], kernel: KernelVersion, onlineCPUs: Int, options: IPIOptions = IPIOptions(), hasApply: Bool? = nil,
+    evidence: BackportEvidence = .kallsyms
   ) -> PatchPrediction {
     precondition(onlineCPUs >= 1)
     let patchProtocol = jumpLabelProtocol(for: kernel, hasApply: hasApply)
@@ -93,7 +161,7 @@ public enum Arm64Patching {
     }
     var result = prediction(kernel: kernel, onlineCPUs: onlineCPUs, patchProtocol: patchProtocol, batches: batches, options: options,
                             sources: ["arch/arm64/kernel/jump_label.c (\(patchProtocol.rawValue), v\(kernel))", "kernel/smp.c kick_all_cpus_sync()"])
-    result.basis = protocolBasis(for: kernel, hasApply: hasApply)
+    result.basis = protocolBasis(for: kernel, hasApply: hasApply, evidence: evidence)
     return result
   }
 

@@ -231,6 +231,9 @@ public struct IPIAnalyzer {
   private var openBatch: [Int32: Int] = [:]
   private var inferredBatch: [Int32: Int] = [:]
   private var markerFlips: [MarkerFlip] = []
+  /// `batches.count` when the latest marker was read: a repeated marker with no batch between
+  /// is the same marker read from another buffer.
+  private var batchesAtLastMarker = 0
   private var openMarker: Int?
   private var samples = 0
   private var sampleEvents: Set<String> = []
@@ -592,14 +595,18 @@ public struct IPIAnalyzer {
     let key = parts.first.map(String.init)
     let value = parts.count > 1 ? String(parts[1]) : nil
     // Markers written to several buffers appear once per buffer: a repeat of the open flip's
-    // BEGIN, or an END right after the same flip closed, is the same marker.
+    // BEGIN, or an END right after the same flip closed, is the same marker. "Right after":
+    // within 10 ms, or with no batch begun in between (a loaded TCG guest took 63 ms between
+    // the two writes of one marker, fixtures/lab/bookworm-amd64-smp2.dat).
+    let noBatchSinceLastMarker = batches.count == batchesAtLastMarker
+    defer { batchesAtLastMarker = batches.count }
     if first == "FLIP_BEGIN", let open = openMarker, markerFlips[open].key == key, markerFlips[open].value == value,
-      time &- markerFlips[open].start < 10_000_000
+      time &- markerFlips[open].start < 10_000_000 || noBatchSinceLastMarker
     {
       return
     }
     if first == "FLIP_END", openMarker == nil, let last = markerFlips.last, last.key == key, last.value == value,
-      let end = last.end, time &- end < 10_000_000
+      let end = last.end, time &- end < 10_000_000 || noBatchSinceLastMarker
     {
       return
     }

@@ -141,8 +141,9 @@ public enum PredictionCheck {
   /// Checks every text_poke batch of `report`.
   ///
   /// Nothing checked is never a match: a trace with no batch gets ``Verdict/noBatches``
-  /// (unless the kernel's rules predict none, as arm64 jump labels without the 2024 fix),
-  /// and a trace whose architecture has no rules, or is unknown, ``Verdict/noRules``.
+  /// (unless the kernel's rules predict none, as arm64 jump labels without the 2024 fix, and
+  /// the trace shows the unbatched writes and has an IPI source), and a trace whose
+  /// architecture has no rules, or is unknown, ``Verdict/noRules``.
   ///
   /// - Parameters:
   ///   - kernel: the traced kernel (the trace's uname when nil is given and it has one).
@@ -168,7 +169,10 @@ public enum PredictionCheck {
     if family == .x86, machine != "x86_64", machine != "amd64" {
       checked.assumptions.append("\(machine): arch/x86 rules (alternative.c is shared by 32- and 64-bit x86); not yet checked on a 32-bit trace")
     }
-    if family == .arm64 { checked = checkArm64(report, kernel: checked.kernel, cpus: checked.cpus, base: checked) }
+    if family == .arm64 {
+      let kernelKnown = kernel != nil || report.kernel.flatMap { KernelVersion(release: $0) } != nil
+      checked = checkArm64(report, kernel: checked.kernel, kernelKnown: kernelKnown, cpus: checked.cpus, base: checked)
+    }
     if checked.batches.isEmpty, checked.verdict == .match, checked.predictionPerBatch.patchProtocol != .arm64NoSync {
       checked.verdict = .noBatches
       let flips = report.flips.count
@@ -215,32 +219,78 @@ public enum PredictionCheck {
     return refused
   }
 
+  /// Whether an arm64 trace's kernel has the 2024 jump-label fix (cfb00a357864), and how the
+  /// trace says so: its kallsyms (trace.dat), else its own events (tracefs text has no kallsyms):
+  /// apply batches (or queued entries) show the fix, `arch_jump_label_transform` calls with no
+  /// batch show its absence. Nil when the trace shows neither.
+  static func arm64Backport(in report: AnalysisReport) -> (hasApply: Bool, evidence: Arm64Patching.BackportEvidence)? {
+    if let symbols = report.kallsymsPatchFunctions { return (symbols.contains(Arm64Patching.applyFunction), .kallsyms) }
+    if !report.textPoke.batches.isEmpty { return (true, .traceEvents) }
+    if report.textPoke.unbatchedPatches > 0 { return (false, .traceEvents) }
+    return nil
+  }
+
   /// arm64: batches are jump-label applies, each one kick_all_cpus_sync (one IPI per other
   /// CPU); kernels without the 2024 fix make no batch and send no IPI.
-  private static func checkArm64(_ report: AnalysisReport, kernel: String, cpus online: Int, base: CheckReport) -> CheckReport {
+  ///
+  /// "No batch, as the rules predict" is a match only on evidence: every flip shows the
+  /// unbatched writes (`arch_jump_label_transform` calls) and the trace has an IPI source,
+  /// so "no IPI" was observed. Otherwise the verdict says what is missing: ``Verdict/noBatches``
+  /// (no patching seen) or ``Verdict/noIPISource``.
+  private static func checkArm64(
+    _ report: AnalysisReport, kernel: String, kernelKnown: Bool, cpus online: Int, base: CheckReport
+  ) -> CheckReport {
     var checked = base
     let version = KernelVersion(release: kernel) ?? KernelVersion(6, 1)
-    let hasApply = report.kallsymsPatchFunctions.map { $0.contains(Arm64Patching.applyFunction) }
-    let reference = Arm64Patching.predictJumpLabel(entryRuns: [1], kernel: version, onlineCPUs: online, hasApply: hasApply)
+    let backport = arm64Backport(in: report)
+    let reference = Arm64Patching.predictJumpLabel(entryRuns: [1], kernel: version, onlineCPUs: online, hasApply: backport?.hasApply,
+                                                   evidence: backport?.evidence ?? .kallsyms)
     checked.predictionPerBatch = reference
     if let basis = reference.basis {
-      if hasApply == nil { checked.assumptions.append(basis) } else { checked.notes.append(basis) }
+      if Arm64Patching.backportUndecided(for: version, hasApply: backport?.hasApply) {
+        checked.assumptions.append(basis)
+      } else {
+        checked.notes.append(basis)
+      }
     }
-    if reference.patchProtocol == .arm64NoSync {
-      // The kernel makes no batch and sends no IPI for a jump label: an observed batch is a finding.
-      checked.batches = checked.batches.map { batch in
-        var batch = batch
-        batch.items = [CheckItem(quantity: "batches", predicted: 0, observed: 1, verdict: .unexplained,
-                                 note: "this kernel writes jump labels with aarch64_insn_patch_text_nosync and makes no batch")]
-        batch.verdict = .unexplained
-        return batch
-      }
-      checked.verdict = checked.batches.isEmpty ? .match : .unexplained
-      if checked.batches.isEmpty {
-        let flips = report.flips.count
-        checked.notes.append("\(flips) flip(s), no batch, no kick: this is what arm64 v\(version) without cfb00a357864 does (arch_jump_label_transform writes each entry, no IPI)")
-        if flips == 0 { checked.verdict = .noBatches; checked.notes.append("no flip in the trace: nothing was checked") }
-      }
+    guard reference.patchProtocol == .arm64NoSync else { return checked }
+    // The kernel makes no batch and sends no IPI for a jump label: an observed batch is a finding.
+    checked.batches = checked.batches.map { batch in
+      var batch = batch
+      batch.items = [CheckItem(quantity: "batches", predicted: 0, observed: 1, verdict: .unexplained,
+                               note: "this kernel writes jump labels with aarch64_insn_patch_text_nosync and makes no batch")]
+      batch.verdict = .unexplained
+      return batch
+    }
+    guard checked.batches.isEmpty else {
+      checked.verdict = .unexplained
+      return checked
+    }
+    let flips = report.flips.count
+    let patched = report.flips.reduce(0) { $0 + $1.unbatchedPatches }
+    let unpatchedFlips = report.flips.filter { $0.unbatchedPatches == 0 }.count
+    let transform = Arm64JumpLabel.transform
+    let kernelName = kernelKnown
+      ? "arm64 v\(version)" : "an arm64 kernel (its version is unknown: v\(version.major).\(version.minor) assumed)"
+    if flips == 0 {
+      checked.verdict = .noBatches
+      checked.notes.append("no flip in the trace: nothing was checked")
+    } else if patched == 0 || unpatchedFlips > 0 {
+      // No batch is predicted, but "no batch" is only observed where the trace shows the
+      // writes that replace it; a trace without them would match on nothing.
+      checked.verdict = .noBatches
+      checked.notes.append(
+        patched == 0
+          ? "\(flips) flip(s), no batch and no \(transform) call: the trace does not show how the jump labels were written, so no batch was observed; nothing was checked (the trace needs a kprobe or function_graph on \(transform))"
+          : "\(unpatchedFlips) of \(flips) flip(s) show no \(transform) call: those flips' patching was not observed; nothing was checked")
+    } else if report.ipi.sources.isEmpty {
+      checked.verdict = .noIPISource
+      checked.notes.append(
+        "\(patched) \(transform) call(s) in \(flips) flip(s), but the trace records no IPI (no ipi:*, irq_vectors:* or send kprobe events): \"no kick\" cannot be observed; nothing was checked")
+    } else {
+      checked.verdict = .match
+      checked.notes.append(
+        "\(flips) flip(s), \(patched) \(transform) call(s), no batch, no kick (IPIs traced by \(report.ipi.sources.joined(separator: ", "))): this is what \(kernelName) without cfb00a357864 does (arch_jump_label_transform writes each entry, no IPI)")
     }
     return checked
   }
@@ -266,11 +316,13 @@ public enum PredictionCheck {
     } else if cpus == nil, report.cpusInferred {
       assumptions.append("the trace does not record its CPU count: \(report.cpus) CPUs inferred from the highest CPU seen (give --cpus)")
     }
-    let hasApply = report.kallsymsPatchFunctions.map { $0.contains(Arm64Patching.applyFunction) }
+    let backport = arm64Backport(in: report)
     func predict(_ entries: Int) -> PatchPrediction {
       switch family {
       case .x86: return X86TextPoke.predictJumpLabel(entryRuns: [entries], kernel: kernelVersion, onlineCPUs: online)
-      case .arm64: return Arm64Patching.predictJumpLabel(entryRuns: [entries], kernel: kernelVersion, onlineCPUs: online, hasApply: hasApply)
+      case .arm64:
+        return Arm64Patching.predictJumpLabel(entryRuns: [entries], kernel: kernelVersion, onlineCPUs: online,
+                                              hasApply: backport?.hasApply, evidence: backport?.evidence ?? .kallsyms)
       }
     }
     let reference = predict(1)
@@ -285,31 +337,94 @@ public enum PredictionCheck {
       let predictedSyncs = prediction.batchList.first?.syncs ?? 0
       var items: [CheckItem] = []
       let otherCPUs = (0..<online).filter { $0 != batch.cpu }
+      // What each other CPU took during the batch: receptions of this batch's syncs, other
+      // call-function interrupts (a request already pending on its call-single queue), and
+      // of those, receptions on the sync vector that no traced send explains.
+      func attributed(_ cpu: Int) -> Int { batch.receivedPerCPU[String(cpu)] ?? 0 }
+      func other(_ cpu: Int) -> Int { batch.otherReceivedPerCPU[String(cpu)] ?? 0 }
+      func unattributed(_ cpu: Int) -> Int { batch.unattributedReceivedPerCPU[String(cpu)] ?? 0 }
+      // Counts come from the trace: saturate rather than trap (a damaged report).
+      func took(_ cpu: Int) -> Int { let (sum, overflow) = attributed(cpu).addingReportingOverflow(other(cpu)); return overflow ? .max : sum }
+      func tookFromTracedSends(_ cpu: Int) -> Int { took(cpu) == .max ? .max : took(cpu) - min(unattributed(cpu), other(cpu)) }
+      // Receptions with no traced send that stand for a send the trace did not record: the
+      // CPU got fewer of the batch's syncs than the protocol sends (left out of a sync's mask,
+      // or the sync's send missing), took at least that many call-function interrupts with
+      // them, and the ring buffer lost nothing (with losses the lost-events explanation
+      // applies). At most the syncs it missed.
+      func untracedSends(_ cpu: Int) -> Int {
+        guard !report.countsAreLowerBounds, attributed(cpu) < predictedSyncs,
+          took(cpu) >= predictedSyncs
+        else { return 0 }
+        return min(unattributed(cpu), predictedSyncs - attributed(cpu))
+      }
+      // Every other CPU took at least as many call-function interrupts as the protocol sends:
+      // the missing sync sends were not needed (or not traced), the syncs still ran there.
+      let everyCPUTookItsSyncs = !otherCPUs.isEmpty && otherCPUs.allSatisfy { took($0) >= predictedSyncs }
       items.append(compare("syncs", predicted: predictedSyncs, observed: batch.syncs, lowerBound: report.countsAreLowerBounds) { fewer in
+        guard fewer else { return nil }
+        if everyCPUTookItsSyncs {
+          // Covered by interrupts of traced sends alone: the pending-queue case. Covered only
+          // with receptions no traced send explains: a send the trace did not record, or, when
+          // events were lost, nothing named here (the lost-events explanation).
+          let coveredByTracedSends = otherCPUs.allSatisfy { tookFromTracedSends($0) >= predictedSyncs }
+          let untraced = otherCPUs.map(untracedSends).max() ?? 0
+          if !coveredByTracedSends && untraced == 0 { return nil }
+          if !coveredByTracedSends {
+            return (nil, "send-not-traced",
+                    "every other CPU took \(predictedSyncs) call-function interrupts, as the protocol sends, but \(untraced) of them answer no traced send and the trace lost no event: \(untraced) send(s) were not recorded (the sync's own, or an earlier request's whose pending interrupt the sync joined)")
+          }
+          return (.callSingleQueueAlreadyPending, nil,
+                  "every other CPU took \(predictedSyncs) call-function interrupts: a missing sync found the CPU's call-single queue already holding another request and sent nothing")
+        }
+        // Every other CPU took interrupts of other traced sends during the batch: a request
+        // the trace shows was queued there, so a sync finding it pending sent nothing.
+        let withPending = otherCPUs.filter { other($0) > unattributed($0) }
+        if withPending.count == otherCPUs.count, !otherCPUs.isEmpty {
+          return (.callSingleQueueAlreadyPending, nil,
+                  "\(withPending.map { "cpu\($0)" }.joined(separator: ", ")) took call-function interrupts of other traced sends during the batch: a sync that found such a request still queued sent nothing")
+        }
         // A sync to one idle, polling CPU sends nothing at all (the single-target path of
         // two-CPU machines); with more recipients all of them would have to be polling at once.
-        guard fewer, otherCPUs.count == 1, batch.idleCPUs.contains(otherCPUs[0]) else { return nil }
-        return (.idlePollingWakeWithoutIPI, "every other CPU was idle: a polling idle CPU is woken without an IPI")
+        // A CPU that took the sync's interrupt was not woken without one.
+        guard otherCPUs.count == 1, batch.idleCPUs.contains(otherCPUs[0]) else { return nil }
+        return (.idlePollingWakeWithoutIPI, nil, "every other CPU was idle: a polling idle CPU is woken without an IPI")
       })
       for cpu in 0..<online where cpu != batch.cpu {
-        let observed = batch.receivedPerCPU[String(cpu)] ?? 0
-        let other = batch.otherReceivedPerCPU[String(cpu)] ?? 0
+        let observed = attributed(cpu)
+        let untraced = untracedSends(cpu)
         items.append(compare("ipis_received cpu\(cpu)", predicted: predictedSyncs, observed: observed,
                              lowerBound: report.countsAreLowerBounds) { fewer in
           guard fewer else { return nil }
-          if other > 0 { return (.callSingleQueueAlreadyPending, "cpu\(cpu) took \(other) other call-function interrupt(s) during the batch") }
+          if untraced > 0, untraced >= predictedSyncs - observed {
+            return (nil, "send-not-traced",
+                    "cpu\(cpu) took \(untraced) call-function interrupt(s) on the sync vector that no traced send explains; with them it received the \(predictedSyncs) the protocol sends")
+          }
+          let tracedOther = max(0, other(cpu) - min(unattributed(cpu), other(cpu)))
+          if tracedOther > 0 {
+            return (.callSingleQueueAlreadyPending, nil, "cpu\(cpu) took \(tracedOther) other call-function interrupt(s) during the batch")
+          }
           // Left out of a sync the others got: idle polling. Short together with a missing
-          // sync: part of that sync, not explained here.
-          if batch.idleCPUs.contains(cpu), batch.syncs >= predictedSyncs || otherCPUs.count == 1 {
-            return (.idlePollingWakeWithoutIPI, "cpu\(cpu) was idle during the batch")
+          // sync: part of that sync, not explained here. A CPU that took as many interrupts as
+          // the protocol sends was not woken without one.
+          if batch.idleCPUs.contains(cpu), took(cpu) < predictedSyncs,
+            batch.syncs >= predictedSyncs || otherCPUs.count == 1
+          {
+            return (.idlePollingWakeWithoutIPI, nil, "cpu\(cpu) was idle during the batch")
           }
           return nil
         })
       }
       for (cpu, count) in batch.unattributedReceivedPerCPU.sorted(by: { $0.key < $1.key }) where count > 0 {
-        items.append(CheckItem(quantity: "unattributed_ipis cpu\(cpu)", predicted: 0, observed: count,
-                               verdict: .unexplained,
-                               note: "call-function IPIs received during the batch that no traced send explains"))
+        let untraced = Int(cpu).map(untracedSends) ?? 0
+        if untraced >= count {
+          items.append(CheckItem(quantity: "unattributed_ipis cpu\(cpu)", predicted: 0, observed: count,
+                                 verdict: .explained, explanation: "send-not-traced",
+                                 note: "no traced send explains them, but cpu\(cpu) missed \(predictedSyncs - attributed(Int(cpu) ?? 0)) of the batch's syncs and took at least as many call-function interrupts with them, and the trace lost no event: interrupts of sends the trace did not record (a sync's own, or an earlier request's that the sync joined)"))
+        } else {
+          items.append(CheckItem(quantity: "unattributed_ipis cpu\(cpu)", predicted: 0, observed: count,
+                                 verdict: .unexplained,
+                                 note: "call-function IPIs received during the batch that no traced send explains"))
+        }
       }
       let flip = report.flips.firstIndex { batch.startNs >= $0.startNs && batch.startNs <= $0.endNs }
       if let flip, report.flips[flip].otherIPIsSent > 0, !items.contains(where: { $0.quantity == "other_sends" }) {
@@ -340,17 +455,19 @@ public enum PredictionCheck {
       description: "\(report.file): the trace does not say how many CPUs were online and no event names its CPU; give --cpus N to check its \(report.textPoke.batches.count) batches")
   }
 
-  /// Compares one number; `explain(fewer)` names the deviation that accounts for a difference, if any.
+  /// Compares one number; `explain(fewer)` names what accounts for a difference, if anything:
+  /// a kernel deviation (``DeviationExplanation``) or, with a nil deviation, a trace-side name
+  /// (`send-not-traced`), and a note.
   static func compare(
     _ quantity: String, predicted: Int, observed: Int, lowerBound: Bool,
-    explain: (_ fewer: Bool) -> (DeviationExplanation, String?)?
+    explain: (_ fewer: Bool) -> (DeviationExplanation?, String?, String?)?
   ) -> CheckItem {
     if predicted == observed {
       return CheckItem(quantity: quantity, predicted: predicted, observed: observed, verdict: .match)
     }
-    if let (explanation, note) = explain(observed < predicted) {
+    if let (deviation, traceSide, note) = explain(observed < predicted), let name = deviation?.rawValue ?? traceSide {
       return CheckItem(quantity: quantity, predicted: predicted, observed: observed, verdict: .explained,
-                       explanation: explanation.rawValue, note: note)
+                       explanation: name, note: note)
     }
     if lowerBound && observed < predicted {
       return CheckItem(quantity: quantity, predicted: predicted, observed: observed, verdict: .explained,

@@ -43,4 +43,31 @@ import TraceModel
       entryRuns: [12], kernel: KernelVersion(6, 12), onlineCPUs: 4)
     #expect(mainline.basis == nil)
   }
+
+  @Test("a stable sublevel decides: 6.1.104, 6.6.45 and 6.10.4 took the backport; no sublevel or an unknown series does not decide")
+  func stableReleases() {
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 1, 192)) == true)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 1, 104)) == true)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 1, 103)) == false)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 6, 45)) == true)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 6, 44)) == false)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 10, 4)) == true)
+    // Debian's 6.1.0-57 reads as 6.1.0: the release string hides the stable base.
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(release: "6.1.0-57-cloud-arm64")!) == nil)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(5, 10, 223)) == nil)
+    #expect(Arm64Patching.stableBackport(in: KernelVersion(6, 12, 1)) == nil, "mainline since 6.11: nothing to decide")
+
+    let kick = Arm64Patching.predictJumpLabel(entryRuns: [63], kernel: KernelVersion(6, 1, 192), onlineCPUs: 4)
+    #expect(kick.patchProtocol == .arm64KickPerBatch && kick.ipisTotal == 3)
+    #expect(kick.basis?.contains("at or after v6.1.104") == true)
+    let quiet = Arm64Patching.predictJumpLabel(entryRuns: [63], kernel: KernelVersion(6, 1, 50), onlineCPUs: 4)
+    #expect(quiet.patchProtocol == .arm64NoSync && quiet.ipisTotal == 0)
+    #expect(quiet.basis?.contains("before v6.1.104") == true)
+    // The trace's own evidence outranks the release number.
+    let traced = Arm64Patching.predictJumpLabel(entryRuns: [63], kernel: KernelVersion(6, 1, 50), onlineCPUs: 4, hasApply: true, evidence: .traceEvents)
+    #expect(traced.patchProtocol == .arm64KickPerBatch)
+    #expect(traced.basis?.contains("its own events show") == true)
+    #expect(!Arm64Patching.backportUndecided(for: KernelVersion(6, 1, 192), hasApply: nil))
+    #expect(Arm64Patching.backportUndecided(for: KernelVersion(6, 1), hasApply: nil))
+  }
 }

@@ -59,7 +59,7 @@ struct LabKernelCase: CustomTestStringConvertible, Sendable {
 @Suite struct LabKernelTests {
   @Test("lab fixtures exist for every kernel at 2 and 4 vCPUs")
   func coverage() {
-    for kernel in ["bullseye-amd64", "trixie-amd64", "sid-amd64", "bullseye-arm64", "bookworm-arm64", "trixie-arm64"] {
+    for kernel in ["bullseye-amd64", "bookworm-amd64", "trixie-amd64", "sid-amd64", "bullseye-arm64", "bookworm-arm64", "trixie-arm64"] {
       for cpus in [2, 4] { #expect(LabKernelCase.names.contains("\(kernel)-smp\(cpus)"), "\(kernel)-smp\(cpus)") }
     }
   }

@@ -64,4 +64,23 @@ import TraceTestSupport
     let bad = try CommandLine.run(base + ["--arm64-backport", "maybe"])
     #expect(bad.status == 2)
   }
+
+  @Test("predict with a stable sublevel: 6.1.192 kicks once per apply (as the lab's 6.1.192 did), 6.1.103 does not; 6.1.0-57 stays undecided")
+  func arm64StableRelease() throws {
+    func run(_ kernel: String) throws -> [String: Any] {
+      let result = try CommandLine.run(["predict", "--arch", "arm64", "--kernel", kernel, "--cpus", "4", "--entries", "63", "--json"])
+      #expect(result.status == 0)
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      return (json["prediction"] as? [String: Any]) ?? json
+    }
+    let fixed = try run("6.1.192")
+    #expect(fixed["protocol"] as? String == "arm64-kick-per-batch")
+    #expect(fixed["ipis_total"] as? Int == 3)
+    #expect((fixed["basis"] as? String)?.contains("at or after v6.1.104") == true)
+    let before = try run("6.1.103")
+    #expect(before["protocol"] as? String == "arm64-nosync")
+    #expect(before["ipis_total"] as? Int == 0)
+    let text = try CommandLine.run(["predict", "--arch", "arm64", "--kernel", "6.1.0-57-cloud-arm64", "--cpus", "4", "--entries", "63"])
+    #expect(text.stdout.contains("depends on backport:"), "\(text.stdout)")
+  }
 }

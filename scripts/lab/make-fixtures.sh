@@ -19,7 +19,7 @@ LAB=$ROOT/scripts/lab; DEST=$ROOT/fixtures/lab
 WORK=${WORK:-/tmp/pokestat-lab}; OUT=${OUT:-$WORK/out}
 ALL="trixie-amd64-smp4 bookworm-arm64-smp2 bullseye-arm64-smp2 trixie-amd64-smp2 sid-amd64-smp4 sid-amd64-smp2
      bullseye-amd64-smp2 bullseye-amd64-smp4 bookworm-arm64-smp4 bullseye-arm64-smp4 trixie-arm64-smp2 trixie-arm64-smp4
-     trixie-amd64-smp4-nosendprobes"
+     trixie-amd64-smp4-nosendprobes bookworm-amd64-smp2 bookworm-amd64-smp4"
 NAMES=${*:-$ALL}
 mkdir -p "$OUT" "$DEST"
 [ -n "${EXPECTED_ONLY:-}" ] || "$LAB/setup-suites.sh"

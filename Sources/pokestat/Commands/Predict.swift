@@ -137,7 +137,7 @@ extension Pokestat {
           case let other?: throw InputFailure("--arm64-backport must be yes or no, got '\(other)'")
           }
           prediction = Arm64Patching.predictJumpLabel(entryRuns: try runs(), kernel: version, onlineCPUs: online, options: options,
-                                                      hasApply: hasApply)
+                                                      hasApply: hasApply, evidence: .given)
         }
       default:
         throw InputFailure("--arch must be x86 or arm64, got '\(arch)'")
@@ -168,7 +168,9 @@ extension Pokestat {
                  t.entries, t.refcount.rawValue, t.totalMicroseconds, t.uncontendedMicroseconds, t.waitPerSyncMicroseconds,
                  t.lineUtilization, t.saturated ? ", saturated" : ""))
       }
-      if let basis = prediction.basis {
+      if let basis = prediction.basis, arm64Backport != nil || Arm64Patching.stableBackport(in: version) != nil {
+        lines.append("backport: " + basis)  // decided: by --arm64-backport or the stable release
+      } else if let basis = prediction.basis {
         lines.append("depends on backport: " + basis)
         if arm64Backport == nil, let entryRuns = try? runs() {
           let other = Arm64Patching.predictJumpLabel(entryRuns: entryRuns, kernel: version, onlineCPUs: online, options: options,
