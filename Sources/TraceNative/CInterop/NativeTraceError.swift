@@ -6,8 +6,8 @@ import SystemPackage
 
 /// A C library or system call failed; names the call, like NIO's `IOError`.
 ///
-/// Made in one place, ``SystemCall`` (SystemCall.swift), which reads `errno` right after the
-/// failing call. Its description names the error the way the man pages do:
+/// `errno` is read in one place, ``SystemCall`` (SystemCall.swift), right after the failing
+/// call. The description names the error the way the man pages do:
 /// `trace.dat: open failed: ENOENT (No such file or directory)`.
 public struct NativeTraceError: Error, Hashable, Sendable, CustomStringConvertible {
   /// The C function that failed (`open`, `kbuffer_alloc`, `tracefs_cpu_read`).
