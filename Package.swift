@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.0"),
   ],
   targets: [
     // MARK: - C libraries (module maps and shim.h only)
@@ -28,7 +29,10 @@ let package = Package(
     .target(name: "TraceReaders", dependencies: ["TraceModel"]),
     .target(
       name: "TraceNative",
-      dependencies: ["TraceModel", "TraceReaders", "CTraceEvent", "CTraceFS", "CZstd", "CZlib"]),
+      dependencies: [
+        "TraceModel", "TraceReaders", "CTraceEvent", "CTraceFS", "CZstd", "CZlib",
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
 
     // MARK: - Analysis and the reference model
     .target(name: "TraceAnalysis", dependencies: ["TraceModel", "TraceReaders"]),
@@ -51,7 +55,12 @@ let package = Package(
     .target(name: "TraceTestSupport", dependencies: ["TraceModel"], path: "Sources/TraceTestSupport"),
     .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "TraceTestSupport"]),
     .testTarget(name: "TraceReadersTests", dependencies: ["TraceReaders", "TraceTestSupport"]),
-    .testTarget(name: "TraceNativeTests", dependencies: ["TraceNative", "TraceReaders", "TraceAnalysis", "TraceTestSupport"]),
+    .testTarget(
+      name: "TraceNativeTests",
+      dependencies: [
+        "TraceNative", "TraceReaders", "TraceAnalysis", "TraceTestSupport",
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceNative", "TraceReaders", "TraceTestSupport"]),
     .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
     .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),

@@ -1,3 +1,6 @@
+// Unsafe code: `DigestRecipe.value` borrows an event's bytes for the call, checks every slot
+// against `data.count` before reading, and returns a number (as FieldDecoder.swift does).
+
 import TraceModel
 
 /// Where a digest's fields are in an event of one type, worked out once from its layout.

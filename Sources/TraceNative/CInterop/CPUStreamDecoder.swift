@@ -1,9 +1,22 @@
+// Unsafe code: walks ring-buffer pages with kbuffer and libtraceevent.
+//
+// Invariant: the pages live in `block`, a `PageStorage` (RingBufferPage.swift) that the
+// `RingBufferPage` also holds while kbuffer walks it. A `RawEvent` holds offsets; its bytes are
+// read only inside `page.withData(of:)`, and a `tep_record` made from them (`makeRecord`) is
+// used and dropped inside the same closure. The latest digest is a range of `block`, copied to
+// `lastDigestBytes` before the block is refilled or replaced.
+
 import CTraceEvent
 import TraceModel
 
 /// Decodes one CPU's ring-buffer pages of one buffer: reads the file (decompressing v7 chunks
 /// one at a time, so memory stays flat), walks pages with kbuffer, and copies each event out
 /// into a ``TraceEvent`` (or a report line) before the page is reused.
+///
+/// The pages being walked live in ``PageStorage`` that `block` and the ``RingBufferPage``
+/// both hold, so kbuffer's pointer stays valid (RingBufferPage.swift states the invariant).
+/// Event bytes are read only inside ``RingBufferPage/withData(of:_:)``; the latest digest is
+/// kept as a range of `block` and copied out before the block is refilled.
 final class CPUStreamDecoder {
   let layout: TraceDatLayout
   let bufferIndex: Int
@@ -19,8 +32,9 @@ final class CPUStreamDecoder {
   /// Whether report timestamps print as seconds.microseconds (nanosecond clocks) or raw counts.
   var inMicroseconds = true
 
-  // Data currently in memory: a decompressed chunk or a block of raw pages.
-  private var block: [UInt8] = []
+  // Data currently in memory: a decompressed chunk or a block of raw pages, then slack
+  // (``RingBufferPage/slackBytes``) past the last page.
+  private var block = PageStorage(count: 0)
   private var blockPages = 0
   private var blockFileOffset = 0
   private var pageIndex = 0
@@ -47,8 +61,9 @@ final class CPUStreamDecoder {
   private var taskNameByPID: [Int32: (UInt64, UInt64)?] = [:]
   /// The latest entry of ``taskNameByPID`` used (a CPU runs one task for many events).
   private var lastTaskName: (pid: Int32, packed: (UInt64, UInt64)?) = (-1, nil)
-  /// The latest digest's bytes: in the current block until it is replaced, then copied.
-  private var lastDigestData = UnsafeRawBufferPointer(start: nil, count: 0)
+  /// Where the latest digest's bytes are in `block`, until the block is refilled; then they
+  /// are copied to `lastDigestBytes`.
+  private var lastDigestRange = 0..<0
   private var lastDigestBytes: [UInt8] = []
   private var lastDigestCopied = true
   private var lastDigest: (id: Int, timestamp: UInt64, pid: Int32, lost: Int) = (0, 0, 0, 0)
@@ -92,15 +107,19 @@ final class CPUStreamDecoder {
     if !lastDigestCopied {
       // The block is about to be overwritten: keep the latest digest's bytes.
       lastDigestBytes.removeAll(keepingCapacity: true)
-      lastDigestBytes.append(contentsOf: lastDigestData)
+      let range = lastDigestRange
+      block.withUnsafeBytes { lastDigestBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[range])) }
       lastDigestCopied = true
     }
     if layout.compression == .none {
       let available = end - nextReadOffset
       guard available >= pageSize else { return false }
       let count = min(available / pageSize, Self.pagesPerBlock) * pageSize
-      if block.count < count + pageSize { block = [UInt8](repeating: 0, count: count + pageSize) }
-      try file.read(at: nextReadOffset, into: &block, count: count)
+      reserveBlock(count)
+      let readOffset = nextReadOffset
+      try block.withUnsafeMutableBytes { raw in
+        try file.read(at: readOffset, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]))
+      }
       blockFileOffset = nextReadOffset
       blockPages = count / pageSize
       nextReadOffset += count
@@ -132,14 +151,25 @@ final class CPUStreamDecoder {
                             location: location(chunkStart + 4))
     }
     let compressed = try file.read(at: chunkStart + 8, count: compressedSize)
-    if block.count < plainSize + pageSize { block = [UInt8](repeating: 0, count: plainSize + pageSize) }
-    try layout.compression.decompress(compressed[...], expectedSize: plainSize, into: &block, location: location(chunkStart + 8))
+    reserveBlock(plainSize)
+    let compression = layout.compression
+    let chunkLocation = location(chunkStart + 8)
+    try block.withUnsafeMutableBytes { (raw) throws(TraceParseError) in
+      try compression.decompress(compressed[...], expectedSize: plainSize, into: raw, location: chunkLocation)
+    }
     blockFileOffset = chunkStart
     blockPages = plainSize / pageSize
     nextReadOffset = chunkStart + 8 + compressedSize
     chunksLeft -= 1
     pageIndex = 0
     return true
+  }
+
+  /// Makes `block` hold at least `count` bytes of pages plus slack. A new storage replaces
+  /// the old one, which the ``RingBufferPage`` keeps until its next load.
+  private func reserveBlock(_ count: Int) {
+    let needed = count + pageSize + RingBufferPage.slackBytes
+    if block.count < needed { block = PageStorage(count: needed) }
   }
 
   /// File offset that errors about the current page name: the page itself, or its chunk
@@ -176,7 +206,12 @@ final class CPUStreamDecoder {
       }
       pageLoaded = true
       if dataSize == 0 { continue }
-      let loaded = block.withUnsafeBytes { raw in page.load(raw.baseAddress! + start) }
+      let loaded: Bool
+      do {
+        loaded = try page.load(block, at: start)
+      } catch {
+        throw TraceParseError(reason: .pageHeaderPastPage(commit: error.size, pageSize: pageSize), location: location(currentPageOffset))
+      }
       if loaded { return true }
     }
   }
@@ -229,11 +264,13 @@ final class CPUStreamDecoder {
     return found
   }
 
-  private func makeRecord(_ raw: RawEvent) -> tep_record {
+  /// A `tep_record` for libtraceevent's calls; it points into `data`, so it is used only
+  /// inside the same ``RingBufferPage/withData(of:_:)`` closure.
+  private func makeRecord(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) -> tep_record {
     var record = tep_record()
     record.ts = raw.timestamp
-    record.data = UnsafeMutableRawPointer(mutating: raw.data.baseAddress)
-    record.size = Int32(raw.data.count)
+    record.data = UnsafeMutableRawPointer(mutating: data.baseAddress)
+    record.size = Int32(data.count)
     record.cpu = Int32(cpuData.cpu)
     record.missed_events = Int64(raw.missedBefore)
     record.offset = UInt64(currentPageOffset + raw.offsetInPage)
@@ -241,18 +278,18 @@ final class CPUStreamDecoder {
   }
 
   /// The event type id of a raw event: read in place when the common field layout is known.
-  private func typeID(_ raw: RawEvent, _ record: inout tep_record) -> Int {
+  private func typeID(_ data: UnsafeRawBufferPointer, _ record: inout tep_record) -> Int {
     if let common {
       // A format may declare common_type wider than the kernel's u16: a value past Int is an
       // unknown id, never a trap.
-      return Int(truncatingIfNeeded: FieldDecoder.readUInt(raw.data, common.typeOffset, common.typeSize, bigEndian: layout.bigEndian))
+      return Int(truncatingIfNeeded: FieldDecoder.readUInt(data, common.typeOffset, common.typeSize, bigEndian: layout.bigEndian))
     }
     return formats.typeID(of: &record)
   }
 
-  private func pid(_ raw: RawEvent, _ record: inout tep_record) -> Int32 {
+  private func pid(_ data: UnsafeRawBufferPointer, _ record: inout tep_record) -> Int32 {
     if let common {
-      return Int32(truncatingIfNeeded: FieldDecoder.readUInt(raw.data, common.pidOffset, common.pidSize, bigEndian: layout.bigEndian))
+      return Int32(truncatingIfNeeded: FieldDecoder.readUInt(data, common.pidOffset, common.pidSize, bigEndian: layout.bigEndian))
     }
     return formats.pid(of: &record)
   }
@@ -286,22 +323,27 @@ final class CPUStreamDecoder {
   /// always returned so stacks can attach.
   func nextEvent() throws -> TraceEvent? {
     while let raw = try nextRaw() {
-      var record = tep_record()
-      if common == nil { record = makeRecord(raw) }
-      let id = typeID(raw, &record)
-      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
-        skip(raw)
-        continue
-      }
-      let eventLayout = try eventLayout(id, offset: eventOffset(raw))
-      if wantsCache[id] == 1 {
-        skip(raw)
-        continue
-      }
-      return makeEvent(raw.data, layout: eventLayout, id: id, timestamp: raw.timestamp,
-                       pid: pid(raw, &record), lost: combinedLost(raw.missedBefore))
+      if let event = try page.withData(of: raw, { data in try event(raw, data) }) { return event }
     }
     return nil
+  }
+
+  /// The event `raw` (whose payload is `data`), or nil when the selection skips it.
+  private func event(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> TraceEvent? {
+    var record = tep_record()
+    if common == nil { record = makeRecord(raw, data) }
+    let id = typeID(data, &record)
+    if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
+      skip(raw)
+      return nil
+    }
+    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+    if wantsCache[id] == 1 {
+      skip(raw)
+      return nil
+    }
+    return makeEvent(data, layout: eventLayout, id: id, timestamp: raw.timestamp,
+                     pid: pid(data, &record), lost: combinedLost(raw.missedBefore))
   }
 
   private func makeEvent(
@@ -328,47 +370,52 @@ final class CPUStreamDecoder {
   /// ``EventDigest``s read straight from the page (no libtraceevent call, no allocation).
   func nextDigested() throws -> DigestedEvent? {
     while let raw = try nextRaw() {
-      var record = tep_record()
-      if common == nil { record = makeRecord(raw) }
-      let id = typeID(raw, &record)
-      if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
-        skip(raw)
-        continue
-      }
-      if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
-      if wantsCache[id] == 1 {
-        skip(raw)
-        continue
-      }
-      if common != nil, wantsCache[id] == 2, id < recipes.count, let recipe = recipes[id],
-        let digest = digest(raw, recipe: recipe, id: id)
-      {
-        return .digest(digest)
-      }
-      let eventLayout = try eventLayout(id, offset: eventOffset(raw))
-      return .event(makeEvent(raw.data, layout: eventLayout, id: id, timestamp: raw.timestamp,
-                              pid: pid(raw, &record), lost: combinedLost(raw.missedBefore)))
+      if let event = try page.withData(of: raw, { data in try digested(raw, data) }) { return event }
     }
     return nil
   }
 
-  private func digest(_ raw: RawEvent, recipe: DigestRecipe, id: Int) -> EventDigest? {
+  /// The digest or event of `raw` (whose payload is `data`), or nil when the selection skips it.
+  private func digested(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> DigestedEvent? {
+    var record = tep_record()
+    if common == nil { record = makeRecord(raw, data) }
+    let id = typeID(data, &record)
+    if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
+      skip(raw)
+      return nil
+    }
+    if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
+    if wantsCache[id] == 1 {
+      skip(raw)
+      return nil
+    }
+    if common != nil, wantsCache[id] == 2, id < recipes.count, let recipe = recipes[id],
+      let digest = digest(raw, data, recipe: recipe, id: id)
+    {
+      return .digest(digest)
+    }
+    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+    return .event(makeEvent(data, layout: eventLayout, id: id, timestamp: raw.timestamp,
+                            pid: pid(data, &record), lost: combinedLost(raw.missedBefore)))
+  }
+
+  private func digest(_ raw: RawEvent, _ data: UnsafeRawBufferPointer, recipe: DigestRecipe, id: Int) -> EventDigest? {
     var values: (UInt64, UInt64, UInt64) = (0, 0, 0)
     let bigEndian = layout.bigEndian
     if recipe.count > 0 {
-      guard let value = DigestRecipe.value(recipe.slots.0, raw.data, bigEndian: bigEndian) else { return nil }
+      guard let value = DigestRecipe.value(recipe.slots.0, data, bigEndian: bigEndian) else { return nil }
       values.0 = value
     }
     if recipe.count > 1 {
-      guard let value = DigestRecipe.value(recipe.slots.1, raw.data, bigEndian: bigEndian) else { return nil }
+      guard let value = DigestRecipe.value(recipe.slots.1, data, bigEndian: bigEndian) else { return nil }
       values.1 = value
     }
     if recipe.count > 2 {
-      guard let value = DigestRecipe.value(recipe.slots.2, raw.data, bigEndian: bigEndian) else { return nil }
+      guard let value = DigestRecipe.value(recipe.slots.2, data, bigEndian: bigEndian) else { return nil }
       values.2 = value
     }
     var record = tep_record()
-    let pid = pid(raw, &record)
+    let pid = pid(data, &record)
     let packed: (UInt64, UInt64)?
     if pid == lastTaskName.pid {
       packed = lastTaskName.packed
@@ -383,7 +430,8 @@ final class CPUStreamDecoder {
     guard let taskName = packed else { return nil }
     let lost = combinedLost(raw.missedBefore)
     if keepsLastDigest {
-      lastDigestData = raw.data
+      let start = pageIndex * pageSize + raw.dataOffset
+      lastDigestRange = start..<start + raw.dataCount
       lastDigestCopied = false
       lastDigest = (id, raw.timestamp, pid, lost)
     }
@@ -398,7 +446,11 @@ final class CPUStreamDecoder {
     let last = lastDigest
     let eventLayout = layoutCache[last.id]!
     guard lastDigestCopied else {
-      return makeEvent(lastDigestData, layout: eventLayout, id: last.id, timestamp: last.timestamp, pid: last.pid, lost: last.lost)
+      let range = lastDigestRange
+      return block.withUnsafeBytes { bytes in
+        makeEvent(UnsafeRawBufferPointer(rebasing: bytes[range]), layout: eventLayout, id: last.id,
+                  timestamp: last.timestamp, pid: last.pid, lost: last.lost)
+      }
     }
     return lastDigestBytes.withUnsafeBytes { bytes in
       makeEvent(bytes, layout: eventLayout, id: last.id, timestamp: last.timestamp, pid: last.pid, lost: last.lost)
@@ -412,25 +464,28 @@ final class CPUStreamDecoder {
   /// text comes from ``printLastReportRecord(withInfo:)``, called before this stream is read
   /// again, so libtraceevent prints events in output order.
   func nextReportRecord() throws -> ReportRecord? {
-    guard let raw = try nextRaw() else {
-      reportRaw = nil
-      return nil
-    }
-    var record = makeRecord(raw)
+    reportRaw = nil
+    guard let raw = try nextRaw() else { return nil }
+    let record = try page.withData(of: raw) { data in try reportRecord(raw, data) }
+    reportRaw = raw
+    return record
+  }
+
+  private func reportRecord(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> ReportRecord {
+    var record = makeRecord(raw, data)
     let id = formats.typeID(of: &record)
     let eventLayout = try eventLayout(id, offset: eventOffset(raw))
     let pid = formats.pid(of: &record)
-    if let outside = FieldDecoder.fieldOutsideRecord(eventLayout, raw.data, bigEndian: layout.bigEndian) {
+    if let outside = FieldDecoder.fieldOutsideRecord(eventLayout, data, bigEndian: layout.bigEndian) {
       // libtraceevent would copy those bytes (a __data_loc or a field past the record).
       throw TraceParseError(
         reason: .invalidValue(what: "\(eventLayout.system):\(eventLayout.name) field \(outside.name)",
-                              found: "bytes \(outside.start)..<\(outside.start + outside.length) of a \(raw.data.count)-byte record"),
+                              found: "bytes \(outside.start)..<\(outside.start + outside.length) of a \(data.count)-byte record"),
         location: location(eventOffset(raw)))
     }
-    reportRaw = raw
     return ReportRecord(
       timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
-      name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, raw.data, bigEndian: layout.bigEndian),
+      name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian),
       missedBefore: raw.missedBefore, fileOffset: eventOffset(raw))
   }
 
@@ -438,8 +493,10 @@ final class CPUStreamDecoder {
   /// latest ``nextReportRecord()``, as raw bytes.
   func printLastReportRecord(withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
     guard let raw = reportRaw else { return ([], nil) }
-    var record = makeRecord(raw)
-    return formats.printedLine(&record, inMicroseconds: inMicroseconds, withInfo: withInfo)
+    return page.withData(of: raw) { data in
+      var record = makeRecord(raw, data)
+      return formats.printedLine(&record, inMicroseconds: inMicroseconds, withInfo: withInfo)
+    }
   }
 }
 

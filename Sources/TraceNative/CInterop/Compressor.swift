@@ -1,4 +1,7 @@
+// Unsafe code: zstd reads and writes arrays lent by `withUnsafe*Bytes` for the one call.
+
 import CZstd
+import SystemPackage
 
 /// zstd compression of trace.dat v7 sections and trace-data chunks (`ZSTD_compress`).
 enum ZstdCompressor {
@@ -15,7 +18,7 @@ enum ZstdCompressor {
         ZSTD_compress(target.baseAddress, target.count, source.baseAddress, source.count, 3)
       }
     }
-    guard ZSTD_isError(size) == 0 else { throw NativeTraceError(function: "ZSTD_compress", path: path, errno: 5) }
+    guard ZSTD_isError(size) == 0 else { throw NativeTraceError(function: "ZSTD_compress", path: path, errno: .ioError) }
     output.removeSubrange(size...)
     return output
   }

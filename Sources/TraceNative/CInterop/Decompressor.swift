@@ -1,3 +1,6 @@
+// Unsafe code: zstd and zlib write into a buffer lent for the call (an array's
+// `withUnsafeMutableBytes` or a `PageStorage`'s) and read an input lent the same way.
+
 import CZlib
 import CZstd
 import TraceModel
@@ -17,6 +20,20 @@ enum CompressionAlgorithm: String, Sendable {
     _ input: ArraySlice<UInt8>, expectedSize: Int, into output: inout [UInt8], location: InputLocation
   ) throws(TraceParseError) {
     if output.count < expectedSize { output = [UInt8](repeating: 0, count: expectedSize) }
+    let result = output.withUnsafeMutableBytes { target in
+      Result { () throws(TraceParseError) in
+        try decompress(input, expectedSize: expectedSize, into: target, location: location)
+      }
+    }
+    try result.get()
+  }
+
+  /// Decompresses one block into the first `expectedSize` bytes of `output` (at least that
+  /// large), which is not kept past the call.
+  func decompress(
+    _ input: ArraySlice<UInt8>, expectedSize: Int, into output: UnsafeMutableRawBufferPointer, location: InputLocation
+  ) throws(TraceParseError) {
+    precondition(output.count >= expectedSize, "decompression target smaller than the block")
     let produced: Int
     let failure: String?
     switch self {
@@ -24,13 +41,11 @@ enum CompressionAlgorithm: String, Sendable {
       guard input.count == expectedSize else {
         throw TraceParseError(reason: .corruptCompressedData(algorithm: rawValue, detail: "size mismatch"), location: location)
       }
-      output.replaceSubrange(0..<expectedSize, with: input)
+      output.copyBytes(from: input)
       return
     case .zstd:
       let result = input.withUnsafeBytes { source in
-        output.withUnsafeMutableBytes { target in
-          ZSTD_decompress(target.baseAddress, expectedSize, source.baseAddress, source.count)
-        }
+        ZSTD_decompress(output.baseAddress, expectedSize, source.baseAddress, source.count)
       }
       if ZSTD_isError(result) != 0 {
         failure = String(cString: ZSTD_getErrorName(result))
@@ -42,11 +57,9 @@ enum CompressionAlgorithm: String, Sendable {
     case .zlib:
       var length = uLongf(expectedSize)
       let status = input.withUnsafeBytes { source in
-        output.withUnsafeMutableBytes { target in
-          uncompress(
-            target.baseAddress!.assumingMemoryBound(to: Bytef.self), &length,
-            source.baseAddress!.assumingMemoryBound(to: Bytef.self), uLong(source.count))
-        }
+        uncompress(
+          output.baseAddress?.assumingMemoryBound(to: Bytef.self), &length,
+          source.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(source.count))
       }
       failure = status == Z_OK ? nil : "zlib status \(status)"
       produced = Int(length)

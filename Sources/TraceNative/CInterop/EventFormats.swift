@@ -1,3 +1,12 @@
+// Unsafe code: a `struct tep_handle *` and what libtraceevent returns from it.
+//
+// Invariant: `EventFormats` owns the handle (`tep_alloc` in init, `tep_free` in deinit) and its
+// `trace_seq`. Pointers libtraceevent returns into the handle (`tep_event`, fields, names,
+// comms) are read and copied into Swift values (`EventLayout`, `String`) before the method
+// returns, and never stored. Format and kallsyms bytes are lent to the parser only inside
+// `withUnsafeBufferPointer`/`withMemoryRebound` (the parsers copy what they keep). A
+// `tep_record` passed in points into a page that the caller keeps loaded for the whole call.
+
 import CTraceEvent
 import TraceModel
 import TraceReaders
@@ -45,7 +54,6 @@ final class EventFormats {
   fileprivate let handle: OpaquePointer
   private let plugins: OpaquePointer?
   private var layouts: [Int: EventLayout] = [:]
-  private var eventPointers: [Int: UnsafeMutablePointer<tep_event>] = [:]
   private var commByPID: [Int32: String] = [:]
   /// Formats not parsed yet, by event type id.
   private var formatByID: [Int: (system: String, format: [UInt8])] = [:]
@@ -56,9 +64,7 @@ final class EventFormats {
   /// when `forPrinting`, kallsyms, printk formats, saved cmdlines and the plugins
   /// (`tep_load_plugins`) that `trace-cmd report` uses.
   init(layout: TraceDatLayout, forPrinting: Bool) throws {
-    guard let handle = tep_alloc() else {
-      throw NativeTraceError(function: "tep_alloc", path: layout.file, errno: errno)
-    }
+    let handle = try SystemCall.nonNil("tep_alloc", path: layout.file, orElse: .noMemory) { tep_alloc() }
     self.handle = handle
     self.file = layout.file
     tep_set_file_bigendian(handle, layout.bigEndian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN)
@@ -206,7 +212,6 @@ final class EventFormats {
       id: id, system: String(cString: event.pointee.system), name: String(cString: event.pointee.name),
       fields: fields)
     layouts[id] = layout
-    eventPointers[id] = event
     return layout
   }
 

@@ -1,3 +1,10 @@
+// Unsafe code: reads fields out of an event's bytes.
+//
+// Invariant: every function borrows `data` (an event payload lent by
+// `RingBufferPage.withData(of:)` or a copy's `withUnsafeBytes`) for the call only, checks each
+// offset and length against `data.count` before reading (release builds do not check
+// `UnsafeRawBufferPointer` subscripts), and returns Swift values, never a pointer into `data`.
+
 import TraceModel
 import TraceReaders
 

@@ -1,72 +1,59 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+// Unsafe code: `read(at:into:)` fills a buffer its caller lends for the call only (through
+// swift-system's `FileDescriptor`, which retries EINTR); nothing keeps the pointer.
+
+import SystemPackage
 import TraceModel
 
 /// An open trace file read with `pread(2)`, so memory holds only what is being decoded.
 final class FileBytes {  // not Sendable: one per task
-  private let descriptor: Int32
+  private let descriptor: FileDescriptor
   let path: String
+  /// The file's size in bytes when it was opened.
   let size: Int
 
-  /// Opens with `open(2)` and sizes with `fstat(2)`.
+  /// Opens with `open(2)` and sizes with `fstat(2)` (swift-system's `FileDescriptor`).
+  ///
+  /// - Throws: ``NativeTraceError`` naming `open` or `fstat`.
   init(path: String) throws(NativeTraceError) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw NativeTraceError(function: "open", path: path, errno: errno) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      let saved = errno
-      close(fd)
-      throw NativeTraceError(function: "fstat", path: path, errno: saved)
+    let descriptor = try SystemCall.system("open", path: path) {
+      try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
     }
-    descriptor = fd
+    do {
+      size = Int(try SystemCall.system("fstat", path: path) { try descriptor.stat().size })
+    } catch {
+      try? descriptor.close()
+      throw error
+    }
+    self.descriptor = descriptor
     self.path = path
-    size = Int(info.st_size)
   }
 
-  deinit { close(descriptor) }
+  deinit { try? descriptor.close() }
 
   /// Reads `count` bytes at `offset`; fewer only at the end of the file.
   func read(at offset: Int, count: Int) throws -> [UInt8] {
     let available = max(0, min(count, size - offset))
     var buffer = [UInt8](repeating: 0, count: available)
-    try read(at: offset, into: &buffer, count: available)
+    try buffer.withUnsafeMutableBytes { raw in try read(at: offset, into: raw) }
     return buffer
   }
 
-  /// Fills the first `count` bytes of `buffer` from `offset` (`pread(2)`, retried on EINTR).
-  func read(at offset: Int, into buffer: inout [UInt8], count: Int) throws {
+  /// Fills `buffer` from `offset` (`pread(2)`, retried on EINTR and short reads).
+  ///
+  /// - Throws: ``TraceParseError`` `.truncated` when the file ends first, ``NativeTraceError``
+  ///   naming `pread`.
+  func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
     var done = 0
-    while done < count {
-      let result = buffer.withUnsafeMutableBytes { raw in
-        pread(descriptor, raw.baseAddress! + done, count - done, off_t(offset + done))
-      }
-      if result < 0 {
-        if errno == EINTR { continue }
-        throw NativeTraceError(function: "pread", path: path, errno: errno)
+    while done < buffer.count {
+      let result = try SystemCall.system("pread", path: path) {
+        try descriptor.read(
+          fromAbsoluteOffset: Int64(offset + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
       }
       if result == 0 {
-        throw TraceParseError(reason: .truncated(needed: count, available: done),
+        throw TraceParseError(reason: .truncated(needed: buffer.count, available: done),
                               location: InputLocation(file: path, byteOffset: offset + done))
       }
       done += result
     }
-  }
-}
-
-/// A C library or system call failed; names the call, like NIO's `IOError`.
-public struct NativeTraceError: Error, Hashable, Sendable, CustomStringConvertible {
-  public var function: String
-  public var path: String
-  public var errno: Int32
-
-  public init(function: String, path: String, errno: Int32) {
-    self.function = function
-    self.path = path
-    self.errno = errno
-  }
-
-  public var description: String {
-    "\(path): \(function) failed: \(String(cString: strerror(errno)))"
   }
 }

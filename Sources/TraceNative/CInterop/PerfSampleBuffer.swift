@@ -1,4 +1,12 @@
+// Unsafe code: a perf ring buffer mapped with mmap(2).
+//
+// Invariant: `PerfSampleBuffer` owns the mapping (`mmap` in init, `munmap` in deinit) and the
+// descriptor. `base` never leaves the object: `drain` copies the data area into an array
+// (indices taken modulo its size) before parsing it, and the head and tail are read and
+// written with the atomics of `ctracefs_perf_data_*`.
+
 import CTraceFS
+import SystemPackage
 import TraceModel
 import TraceReaders
 
@@ -27,23 +35,22 @@ final class PerfSampleBuffer {  // not Sendable: one owner
   init(cpu: Int, hardware: Bool, frequency: UInt64, dataPages: Int = 256) throws(NativeTraceError) {
     self.cpu = cpu
     event = hardware ? "cycles" : "cpu-clock"
-    let fd = ctracefs_perf_open_sampling(Int32(cpu), hardware ? 1 : 0, frequency)
-    guard fd >= 0 else {
-      throw NativeTraceError(
-        function: "perf_event_open", path: "cpu\(cpu) \(hardware ? "cycles" : "cpu-clock")",
-        errno: errno)
+    let fd = try SystemCall.retryingOnInterrupt("perf_event_open", path: "cpu\(cpu) \(event)") {
+      ctracefs_perf_open_sampling(Int32(cpu), hardware ? 1 : 0, frequency)
     }
     pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     dataSize = pageSize * dataPages
-    guard let mapped = mmap(nil, pageSize + dataSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
-      mapped != MAP_FAILED
-    else {
-      let error = errno
+    let mapSize = pageSize + dataSize
+    do {
+      base = try SystemCall.nonNil("mmap", path: "perf event cpu\(cpu)", orElse: .noMemory) {
+        let mapped = mmap(nil, mapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        return mapped == MAP_FAILED ? nil : mapped
+      }
+    } catch {
       close(fd)
-      throw NativeTraceError(function: "mmap", path: "perf event cpu\(cpu)", errno: error)
+      throw error
     }
     self.fd = fd
-    base = mapped
   }
 
   deinit {
@@ -51,9 +58,12 @@ final class PerfSampleBuffer {  // not Sendable: one owner
     close(fd)
   }
 
-  /// Starts (`PERF_EVENT_IOC_ENABLE`) or stops sampling.
+  /// Starts (`PERF_EVENT_IOC_ENABLE`) or stops sampling (`ioctl(2)`, retried on EINTR).
+  ///
+  /// A failure is not reported: the event then keeps its state, and a sampler that never
+  /// started drains no samples.
   func setEnabled(_ on: Bool) {
-    _ = ctracefs_perf_enable(fd, on ? 1 : 0)
+    _ = try? SystemCall.retryingOnInterrupt("ioctl", path: "perf event cpu\(cpu)") { ctracefs_perf_enable(fd, on ? 1 : 0) }
   }
 
   /// Reads every record written since the last call; task names seen are added to `comms`.

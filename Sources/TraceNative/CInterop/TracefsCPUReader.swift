@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+// Unsafe code: a `struct tracefs_cpu *` (owned: `tracefs_cpu_close` in deinit). Each read
+// writes into a `PageStorage` lent by `withUnsafeMutableBytes` for that call only.
+
 import CTraceFS
+import SystemPackage
 
 /// Reads one CPU's ring-buffer pages from `per_cpu/cpuN/trace_pipe_raw`, owning a
 /// `struct tracefs_cpu *` (`tracefs_cpu_alloc_fd`, freed and closed by `tracefs_cpu_close`).
@@ -15,36 +16,47 @@ final class TracefsCPUReader {  // not Sendable: created and used on its reader 
   let subbufSize: Int
 
   /// Opens `path` (`open(2)`, nonblocking) and wraps it with `tracefs_cpu_alloc_fd`.
+  ///
+  /// - Throws: ``NativeTraceError`` naming `open` or `tracefs_cpu_alloc_fd`.
   init(path: String, subbufSize: Int) throws(NativeTraceError) {
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-    guard fd >= 0 else { throw NativeTraceError(function: "open", path: path, errno: errno) }
-    errno = 0
-    guard let handle = tracefs_cpu_alloc_fd(fd, Int32(subbufSize), true) else {
-      let saved = errno
-      close(fd)
-      throw NativeTraceError(function: "tracefs_cpu_alloc_fd", path: path, errno: saved == 0 ? ENOMEM : saved)
+    let descriptor = try SystemCall.system("open", path: path) {
+      try FileDescriptor.open(FilePath(path), .readOnly, options: [.nonBlocking, .closeOnExec])
     }
-    self.handle = handle
+    do {
+      handle = try SystemCall.nonNil("tracefs_cpu_alloc_fd", path: path, orElse: .noMemory) {
+        tracefs_cpu_alloc_fd(descriptor.rawValue, Int32(subbufSize), true)
+      }
+    } catch {
+      try? descriptor.close()
+      throw error
+    }
     self.path = path
     self.subbufSize = subbufSize
   }
 
   deinit { tracefs_cpu_close(handle) }
 
-  /// Reads the next page into `page` (at least ``subbufSize`` bytes) without blocking
-  /// (`tracefs_cpu_read`); returns the bytes read, 0 when the buffer is empty for now.
-  func readPage(into page: inout [UInt8]) throws(NativeTraceError) -> Int {
+  /// Reads the next page into the start of `page` (at least ``subbufSize`` bytes) without
+  /// blocking (`tracefs_cpu_read`), and zeroes the rest of the sub-buffer; returns the bytes
+  /// read, 0 when the buffer is empty for now (EAGAIN).
+  func readPage(into page: PageStorage) throws(NativeTraceError) -> Int {
     precondition(page.count >= subbufSize, "page buffer smaller than a sub-buffer")
-    while true {
-      errno = 0
-      let result = page.withUnsafeMutableBytes { tracefs_cpu_read(handle, $0.baseAddress, true) }
-      if result > 0 { return Int(result) }
-      if result == 0 { return 0 }
-      switch errno {
-      case EINTR: continue
-      case EAGAIN, 0: return 0
-      default: throw NativeTraceError(function: "tracefs_cpu_read", path: path, errno: errno)
+    let count: Int
+    do {
+      count = Int(
+        try page.withUnsafeMutableBytes { (raw) throws(NativeTraceError) in
+          try SystemCall.retryingOnInterrupt("tracefs_cpu_read", path: path, orElse: .resourceTemporarilyUnavailable) {
+            tracefs_cpu_read(handle, raw.baseAddress, true)
+          }
+        })
+    } catch where error.errno == .resourceTemporarilyUnavailable {
+      return 0
+    }
+    if count > 0, count < subbufSize {
+      page.withUnsafeMutableBytes { raw in
+        _ = UnsafeMutableRawBufferPointer(rebasing: raw[count..<subbufSize]).initializeMemory(as: UInt8.self, repeating: 0)
       }
     }
+    return count
   }
 }

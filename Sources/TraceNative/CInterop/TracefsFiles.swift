@@ -1,3 +1,8 @@
+// Unsafe code: `read(2)` into an array lent by `withUnsafeMutableBytes` for one call, and
+// fixed-size C char arrays (`utsname`, `dirent`) copied into `String`s inside `withUnsafeBytes`.
+
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -6,17 +11,18 @@
 /// which report a size of 0 and must be read to their end.
 enum TracefsFiles {
   /// The bytes of `path`, read to the end of file.
+  ///
+  /// - Throws: ``NativeTraceError`` naming `open` or `read`.
   static func readBytes(_ path: String) throws(NativeTraceError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw NativeTraceError(function: "open", path: path, errno: errno) }
-    defer { close(fd) }
+    let descriptor = try SystemCall.system("open", path: path) {
+      try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+    }
+    defer { try? descriptor.close() }
     var result: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-      let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw NativeTraceError(function: "read", path: path, errno: errno)
+      let count = try SystemCall.system("read", path: path) {
+        try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) }
       }
       if count == 0 { return result }
       result.append(contentsOf: chunk[0..<count])
@@ -30,18 +36,16 @@ enum TracefsFiles {
 
   /// Writes `text` to `path` in one `write(2)` (tracefs and sysctl files act on each write);
   /// `append` opens with `O_APPEND` (kprobe_events: add without clearing).
+  ///
+  /// - Throws: ``NativeTraceError`` naming `open` or `write`.
   static func write(_ text: String, to path: String, append: Bool = false) throws(NativeTraceError) {
-    let fd = open(path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC))
-    guard fd >= 0 else { throw NativeTraceError(function: "open", path: path, errno: errno) }
-    defer { close(fd) }
+    let descriptor = try SystemCall.system("open", path: path) {
+      try FileDescriptor.open(FilePath(path), .writeOnly, options: [.closeOnExec, append ? .append : .truncate])
+    }
+    defer { try? descriptor.close() }
     let bytes = Array(text.utf8)
-    while true {
-      let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw NativeTraceError(function: "write", path: path, errno: errno)
-      }
-      return
+    _ = try SystemCall.system("write", path: path) {
+      try bytes.withUnsafeBytes { try descriptor.write($0) }
     }
   }
 
@@ -63,7 +67,14 @@ enum TracefsFiles {
   }
 
   /// Whether process `pid` is alive (`kill(pid, 0)`; EPERM counts as alive).
-  static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+  static func isAlive(_ pid: Int32) -> Bool { SystemCall.processExists(pid) }
+
+  /// The running machine's `uname -m` (`uname(2)`), "" when it fails.
+  static var machineName: String {
+    var info = utsname()
+    guard uname(&info) == 0 else { return "" }
+    return withUnsafeBytes(of: info.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+  }
 
   /// `uname(2)` as trace-cmd writes it: sysname, release, version, machine.
   static func unameText() -> String {

@@ -1,7 +1,12 @@
+// Unsafe code: a `struct tracefs_instance *` (owned: `tracefs_instance_free` in deinit).
+// C strings libtracefs returns are copied into `String`s and freed (`tracefs_put_tracing_file`,
+// `free`, `tracefs_list_free`) before the method returns; errno goes through SystemCall.swift.
+
 #if canImport(Glibc)
   import Glibc
 #endif
 import CTraceFS
+import SystemPackage
 
 /// A tracefs instance (`instances/<name>`: its own ring buffer, events, options and
 /// trace_marker), owning a `struct tracefs_instance *`.
@@ -20,13 +25,11 @@ final class TracefsInstance {  // not Sendable: used by the thread that set up t
   ///   instance of that name already exists (it is left alone).
   init(creating name: String) throws(NativeTraceError) {
     guard !tracefs_instance_exists(name) else {
-      throw NativeTraceError(function: "tracefs_instance_create", path: "instances/\(name)", errno: EEXIST)
+      throw NativeTraceError(function: "tracefs_instance_create", path: "instances/\(name)", errno: .fileExists)
     }
-    errno = 0
-    guard let handle = tracefs_instance_create(name) else {
-      throw NativeTraceError(function: "tracefs_instance_create", path: "instances/\(name)", errno: errno == 0 ? ENOMEM : errno)
+    handle = try SystemCall.nonNil("tracefs_instance_create", path: "instances/\(name)", orElse: .noMemory) {
+      tracefs_instance_create(name)
     }
-    self.handle = handle
     self.name = name
   }
 
@@ -34,13 +37,11 @@ final class TracefsInstance {  // not Sendable: used by the thread that set up t
   /// crashed run.
   init(existing name: String) throws(NativeTraceError) {
     guard tracefs_instance_exists(name) else {
-      throw NativeTraceError(function: "tracefs_instance_exists", path: "instances/\(name)", errno: ENOENT)
+      throw NativeTraceError(function: "tracefs_instance_exists", path: "instances/\(name)", errno: .noSuchFileOrDirectory)
     }
-    errno = 0
-    guard let handle = tracefs_instance_alloc(nil, name) else {
-      throw NativeTraceError(function: "tracefs_instance_alloc", path: "instances/\(name)", errno: errno == 0 ? ENOMEM : errno)
+    handle = try SystemCall.nonNil("tracefs_instance_alloc", path: "instances/\(name)", orElse: .noMemory) {
+      tracefs_instance_alloc(nil, name)
     }
-    self.handle = handle
     self.name = name
   }
 
@@ -48,16 +49,15 @@ final class TracefsInstance {  // not Sendable: used by the thread that set up t
 
   /// Removes the instance directory with `tracefs_instance_destroy` (rmdir).
   func destroy() throws(NativeTraceError) {
-    errno = 0
-    guard tracefs_instance_destroy(handle) == 0 else {
-      throw NativeTraceError(function: "tracefs_instance_destroy", path: "instances/\(name)", errno: errno == 0 ? EBUSY : errno)
-    }
+    _ = try SystemCall.checked("tracefs_instance_destroy", path: "instances/\(name)", orElse: .resourceBusy) {
+      tracefs_instance_destroy(handle)
+    } succeeded: { $0 == 0 }
   }
 
   /// The absolute path of a file of the instance (`tracefs_instance_get_file`).
   func path(of file: String) throws(NativeTraceError) -> String {
-    guard let pointer = tracefs_instance_get_file(handle, file) else {
-      throw NativeTraceError(function: "tracefs_instance_get_file", path: file, errno: ENOMEM)
+    let pointer = try SystemCall.nonNil("tracefs_instance_get_file", path: file, orElse: .noMemory) {
+      tracefs_instance_get_file(handle, file)
     }
     defer { tracefs_put_tracing_file(pointer) }
     return String(cString: pointer)
@@ -66,20 +66,19 @@ final class TracefsInstance {  // not Sendable: used by the thread that set up t
   /// Writes `text` to a file of the instance, replacing it (`tracefs_instance_file_write`)
   /// or, with `append`, adding to it (`tracefs_instance_file_append`: filter files).
   func write(_ text: String, to file: String, append: Bool = false) throws(NativeTraceError) {
-    errno = 0
-    let written = append ? tracefs_instance_file_append(handle, file, text) : tracefs_instance_file_write(handle, file, text)
-    guard written >= 0 else {
-      throw NativeTraceError(function: append ? "tracefs_instance_file_append" : "tracefs_instance_file_write",
-                             path: "instances/\(name)/\(file)", errno: errno == 0 ? EIO : errno)
-    }
+    _ = try SystemCall.checked(
+      append ? "tracefs_instance_file_append" : "tracefs_instance_file_write", path: "instances/\(name)/\(file)",
+      orElse: .ioError
+    ) {
+      append ? tracefs_instance_file_append(handle, file, text) : tracefs_instance_file_write(handle, file, text)
+    } succeeded: { $0 >= 0 }
   }
 
   /// The content of a file of the instance (`tracefs_instance_file_read`).
   func read(_ file: String) throws(NativeTraceError) -> String {
-    errno = 0
     var size: Int32 = 0
-    guard let pointer = tracefs_instance_file_read(handle, file, &size) else {
-      throw NativeTraceError(function: "tracefs_instance_file_read", path: "instances/\(name)/\(file)", errno: errno == 0 ? ENOENT : errno)
+    let pointer = try SystemCall.nonNil("tracefs_instance_file_read", path: "instances/\(name)/\(file)", orElse: .noSuchFileOrDirectory) {
+      tracefs_instance_file_read(handle, file, &size)
     }
     defer { free(pointer) }
     return String(cString: pointer)
@@ -87,18 +86,16 @@ final class TracefsInstance {  // not Sendable: used by the thread that set up t
 
   /// Sets every CPU's ring buffer to `kilobytes` (`tracefs_instance_set_buffer_size`).
   func setBufferSize(kilobytes: Int) throws(NativeTraceError) {
-    errno = 0
-    guard tracefs_instance_set_buffer_size(handle, kilobytes, -1) == 0 else {
-      throw NativeTraceError(function: "tracefs_instance_set_buffer_size", path: "instances/\(name)/buffer_size_kb", errno: errno == 0 ? EINVAL : errno)
-    }
+    _ = try SystemCall.checked("tracefs_instance_set_buffer_size", path: "instances/\(name)/buffer_size_kb", orElse: .invalidArgument) {
+      tracefs_instance_set_buffer_size(handle, kilobytes, -1)
+    } succeeded: { $0 == 0 }
   }
 
   /// Starts (`tracefs_trace_on`) or stops (`tracefs_trace_off`) recording into the instance.
   func setTracing(_ on: Bool) throws(NativeTraceError) {
-    errno = 0
-    guard (on ? tracefs_trace_on(handle) : tracefs_trace_off(handle)) == 0 else {
-      throw NativeTraceError(function: on ? "tracefs_trace_on" : "tracefs_trace_off", path: "instances/\(name)/tracing_on", errno: errno == 0 ? EIO : errno)
-    }
+    _ = try SystemCall.checked(on ? "tracefs_trace_on" : "tracefs_trace_off", path: "instances/\(name)/tracing_on", orElse: .ioError) {
+      on ? tracefs_trace_on(handle) : tracefs_trace_off(handle)
+    } succeeded: { $0 == 0 }
   }
 
   /// The names of the instances matching a regular expression (`tracefs_instances`).

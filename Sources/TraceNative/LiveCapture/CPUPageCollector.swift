@@ -53,32 +53,35 @@ final class CPUPageCollector: Sendable {
     do throws(NativeTraceError) {
       let reader = try TracefsCPUReader(path: path, subbufSize: subbufferSize)
       let decoder = try RingBufferPage(longSize: 8, pageSize: subbufferSize, bigEndian: false, oldFormat: false, path: path)
-      var page = [UInt8](repeating: 0, count: subbufferSize)
+      // One page, refilled by each read; `decoder` holds it while it walks the page.
+      let page = PageStorage(count: subbufferSize + RingBufferPage.slackBytes)
       while true {
         let stopRequested = stopping.load(ordering: .sequentiallyConsistent)
-        let count = try reader.readPage(into: &page)
+        let count = try reader.readPage(into: page)
         if count > 0 {
-          if count < subbufferSize { page.replaceSubrange(count..<subbufferSize, with: repeatElement(0, count: subbufferSize - count)) }
           var events = 0
           var sends = 0
           var batches = 0
-          page.withUnsafeBytes { raw in
-            if decoder.load(raw.baseAddress!) {
-              // A record that does not fit ends the count of this page (the page is kept whole).
-              while let event = try? decoder.next() {
-                events += 1
-                guard event.data.count >= 2 else { continue }
-                switch tally.kind(ofType: event.data.loadUnaligned(as: UInt16.self)) {
-                case .ipiSend: sends += 1
-                case .batchStart: batches += 1
-                case .other: break
-                }
+          // A page whose header or a record does not fit ends the count of this page (the
+          // page is kept whole).
+          if (try? decoder.load(page, at: 0)) == true {
+            while let event = try? decoder.next() {
+              events += 1
+              guard event.dataCount >= 2 else { continue }
+              let type = decoder.withData(of: event) { $0.loadUnaligned(as: UInt16.self) }
+              switch tally.kind(ofType: type) {
+              case .ipiSend: sends += 1
+              case .batchStart: batches += 1
+              case .other: break
               }
             }
           }
           tally.add(events: events, ipiSends: sends, batches: batches)
           pageCount.add(1, ordering: .relaxed)
-          pages.withLock { $0[cpu, default: []].append(contentsOf: page) }
+          let size = subbufferSize
+          page.withUnsafeBytes { bytes in
+            pages.withLock { $0[cpu, default: []].append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<size])) }
+          }
           continue
         }
         if stopRequested { break }

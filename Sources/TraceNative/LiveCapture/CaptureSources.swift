@@ -1,3 +1,4 @@
+import SystemPackage
 import TraceModel
 
 #if canImport(Glibc)
@@ -50,9 +51,9 @@ struct CaptureSourceSelection {
   /// Why a tracefs write failed, in words.
   static func reason(_ error: NativeTraceError) -> String {
     switch error.errno {
-    case ENOENT: return "not in this kernel"
-    case EPERM, EACCES: return "refused (\(String(cString: strerror(error.errno))))"
-    default: return "refused: \(error.function) failed: \(String(cString: strerror(error.errno)))"
+    case .noSuchFileOrDirectory: return "not in this kernel"
+    case .notPermitted, .permissionDenied: return "refused (\(error.errno.symbolicName): \(error.errno))"
+    default: return "refused: \(error.function) failed: \(error.errno.symbolicName) (\(error.errno))"
     }
   }
 
@@ -130,7 +131,7 @@ struct CaptureSourceSelection {
       }
     } catch {
       let file = error.path.split(separator: "/").last.map(String.init) ?? error.path
-      let why = error.errno == ENOENT
+      let why = error.errno == .noSuchFileOrDirectory
         ? "refused: this kernel's instances have no \(file) (function_graph filters only in the top-level buffer)"
         : "\(Self.reason(error)) (\(file) in the instance)"
       sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: why + fallback))
@@ -140,7 +141,7 @@ struct CaptureSourceSelection {
       try instance.write("function_graph", to: "current_tracer")
       sources.append(CaptureSource(name: "function_graph", isChosen: true, reason: "enabled on \(functions.joined(separator: ", "))"))
     } catch {
-      let why = error.errno == EINVAL
+      let why = error.errno == .invalidArgument
         ? "refused (Invalid argument): this kernel cannot run function_graph in an instance\(fallback)"
         : Self.reason(error) + fallback
       sources.append(CaptureSource(name: "function_graph", isChosen: false, reason: why))

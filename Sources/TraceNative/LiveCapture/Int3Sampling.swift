@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import TraceModel
 import TraceReaders
 
@@ -41,11 +42,9 @@ public final class Int3Sampling {  // not Sendable: started and finished by one 
       do {
         opened.append(try PerfSampleBuffer(cpu: cpu, hardware: true, frequency: frequency))
       } catch {
-        if [ENOENT, ENODEV, EOPNOTSUPP].contains(error.errno) {
+        if [.noSuchFileOrDirectory, .operationNotSupportedByDevice, .notSupportedOnSocket].contains(error.errno) {
           throw Unavailable(
-            cause:
-              "perf_event_open(PERF_COUNT_HW_CPU_CYCLES) on cpu\(cpu): \(String(cString: strerror(error.errno)))"
-          )
+            cause: "perf_event_open(PERF_COUNT_HW_CPU_CYCLES) on cpu\(cpu): \(error.errno)")
         }
         throw error
       }

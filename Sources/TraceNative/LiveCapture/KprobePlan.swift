@@ -62,11 +62,7 @@ public struct KprobePlan: Sendable, Equatable {
 
   /// The running machine's `uname -m` (`uname(2)`).
   public static func runningMachine() -> String {
-    var names = utsname()
-    guard uname(&names) == 0 else { return "" }
-    return withUnsafeBytes(of: &names.machine) { raw in
-      String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-    }
+    TracefsFiles.machineName
   }
 
   /// Function names in a `/proc/kallsyms` text (third column; module symbols included).

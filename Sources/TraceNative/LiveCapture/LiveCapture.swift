@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import TraceModel
 
 /// A live capture in a private tracefs instance (`pokestat-<pid>`): sources chosen by what
@@ -70,7 +71,7 @@ public final class LiveCapture {  // not Sendable: set up, run and restored by o
       instance = try TracefsInstance(creating: instanceName)
     } catch {
       state.remove()
-      if error.errno == EEXIST { throw LiveCaptureError.instanceExists(instanceName) }
+      if error.errno == .fileExists { throw LiveCaptureError.instanceExists(instanceName) }
       throw error
     }
     cpus = TracefsFiles.list(tracingDirectory + "/instances/\(instanceName)/per_cpu")
