@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "TraceReaders", dependencies: ["TraceModel"]),
     .target(
       name: "TraceNative",
-      dependencies: ["TraceModel", "TraceReaders", "CTraceEvent", "CTraceFS", "CZstd", "CZlib"]),
+      dependencies: ["TraceModel", "CTraceEvent", "CTraceFS", "CZstd", "CZlib"]),
 
     // MARK: - Analysis and the reference model
     .target(name: "TraceAnalysis", dependencies: ["TraceModel", "TraceReaders"]),

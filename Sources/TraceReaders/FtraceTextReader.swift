@@ -63,7 +63,7 @@ public struct FtraceTextSource: EventSource, Sendable {
   /// `parallelStreams` byte ranges of at least ``defaultMinimumRangeBytes`` (pass the active
   /// CPU count), one stream each. Callers must read every stream (``streamCount``), e.g. with
   /// ``EventSource/forEachEventInTimeOrder(fields:_:)`` or
-  /// ``reduceTextStreamsConcurrently(fields:empty:fold:merge:)``.
+  /// ``reduceTextStreamsConcurrently(fields:reducer:)``.
   public init(path: String, options: TextReaderOptions = TextReaderOptions(), parallelStreams: Int)
     throws(TraceParseError)
   {

@@ -111,13 +111,11 @@ enum InProcessPipeline {
     case .traceDat:
       let reader = try TraceDatReader(path: path, attachesStacks: false)
       tally = try reader.reduceStreamsConcurrently(
-        fields: selection, empty: { EventTally() }, fold: { $0.add($1) }, merge: { $0.merged(with: $1) }
-      ).summary
+        fields: selection, reducer: IPITargetCounter()).summary
     case .ftraceText, .traceCmdReport:
       let source = try FtraceTextSource(path: path, options: options, parallelStreams: 2)
       tally = try source.reduceTextStreamsConcurrently(
-        fields: selection, empty: { EventTally() }, fold: { $0.add($1) }, merge: { $0.merged(with: $1) }
-      ).summary
+        fields: selection, reducer: IPITargetCounter()).summary
     case .perfScript:
       let source = try PerfScriptSource(path: path, options: options)
       var stream = try source.stream(0, fields: selection)

@@ -1,6 +1,5 @@
 import CTraceEvent
 import TraceModel
-import TraceReaders
 
 #if canImport(Glibc)
   import Glibc

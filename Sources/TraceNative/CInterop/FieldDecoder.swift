@@ -1,5 +1,4 @@
 import TraceModel
-import TraceReaders
 
 /// Copies field values out of an event's raw bytes, using the layout libtraceevent parsed.
 enum FieldDecoder {

@@ -1,6 +1,5 @@
 import CTraceFS
 import TraceModel
-import TraceReaders
 
 #if canImport(Glibc)
   import Glibc

@@ -48,7 +48,7 @@ extension Pokestat {
           try reader.forEachEvent(fields: .all) { count($0) }
         } else {
           let result = try reader.reduceStreamsConcurrently(
-            fields: selection, empty: { EventTally() }, fold: { $0.add($1) }, merge: { $0.merged(with: $1) })
+            fields: selection, reducer: IPITargetCounter())
           tally = result.summary
           tally.returned += result.skippedEvents
         }
@@ -69,7 +69,7 @@ extension Pokestat {
         } else {
           // Large files are read as one byte range per CPU, in parallel (FtraceTextRanges).
           let result = try source.reduceTextStreamsConcurrently(
-            fields: selection, empty: { EventTally() }, fold: { $0.add($1) }, merge: { $0.merged(with: $1) })
+            fields: selection, reducer: IPITargetCounter())
           tally = result.summary
           tally.returned += result.skippedEvents
           skippedLines = result.skippedLines.count
