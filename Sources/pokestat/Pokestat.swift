@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TraceModel
 import TraceNative
+import TracePipeline
 
 /// The `pokestat` command: counts, predicts and explains the cost of live kernel text patching.
 @main
@@ -35,6 +36,8 @@ struct Pokestat: ParsableCommand {
     } catch let error as InputFailure {
       fail(error.description)
     } catch let error as NativeTraceError {
+      fail(error.description)
+    } catch let error as UnusableInput {
       fail(error.description)
     } catch {
       if exitCode(for: error) == .success { exit(withError: error) }
