@@ -8,7 +8,7 @@ import TraceReports
 
 /// The work of `pokestat dump`, `analyze --json`, `stats` and `check`, run in this process
 /// through the library calls the commands make (`TracePipeline`'s ``Pipeline``, and
-/// `TraceDatReport` for `dump`); the subprocess mode (``SubprocessRun``) runs the real binary.
+/// `TraceCmdReportText` for `dump`); the subprocess mode (``SubprocessRun``) runs the real binary.
 enum InProcessPipeline {
   /// The four commands, by their command-line names.
   static let commands = ["dump", "analyze", "stats", "check"]
@@ -24,7 +24,7 @@ enum InProcessPipeline {
     case "dump":
       let reader = try TraceDatReader(path: path, attachesStacks: false)
       var lines = 0
-      try TraceDatReport.forEachLine(of: reader) { _ in lines += 1 }
+      try TraceCmdReportText.forEachLine(of: reader) { _ in lines += 1 }
     case "analyze":
       let report = try Pipeline.analyze(path).report
       _ = try AnalysisRenderer.json(report)

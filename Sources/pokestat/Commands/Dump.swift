@@ -29,7 +29,7 @@ extension Pokestat {
       let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
       for warning in reader.formatWarnings { FileHandle.standardError.write(Data("pokestat: warning: \(file): \(warning)\n".utf8)) }
       let sink = try OutputSink(path: output)
-      try TraceDatReport.forEachRawLine(of: reader) { line in
+      try TraceCmdReportText.forEachRawLine(of: reader) { line in
         sink.write(bytes: line)
         sink.write(bytes: [UInt8(ascii: "\n")])
       }
