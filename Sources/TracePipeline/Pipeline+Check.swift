@@ -15,7 +15,7 @@ extension Pipeline {
   ///   batches), or batches without any CPU count (``PredictionCheck/cpuCountProblem(_:cpus:)``).
   public static func check(
     _ analysis: AnalysisReport, kernel: KernelVersion? = nil, cpus: Int? = nil, architecture: String? = nil
-  ) throws(CheckInputError) -> CheckReport {
+  ) throws(CheckInputError) -> TraceCheck {
     if let problem = PredictionCheck.cpuCountProblem(analysis, cpus: cpus) { throw problem }
     return PredictionCheck.check(analysis, kernel: kernel, cpus: cpus, architecture: architecture)
   }

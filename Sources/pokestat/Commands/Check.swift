@@ -50,7 +50,7 @@ extension Pokestat {
       try outputOptions.rejectJSONLines("check")
       let sink = try OutputSink(path: outputOptions.output)
       var worst = Verdict.match
-      var reports: [CheckReport] = []
+      var reports: [TraceCheck] = []
       for file in input.allFiles {
         let analysis = try ReadProgressLine.reading(file, quiet: input.quiet) { progress in
           try Pipeline.analyze(file, format: input.inputFormat, lenient: input.lenient, progress: progress).report
