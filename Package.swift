@@ -30,24 +30,29 @@ let package = Package(
     .target(
       name: "TraceNative",
       dependencies: [
-        "TraceModel", "TraceReaders", "CTraceEvent", "CTraceFS", "CZstd", "CZlib",
+        "TraceModel", "CTraceEvent", "CTraceFS", "CZstd", "CZlib",
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
 
     // MARK: - Analysis and the reference model
-    .target(name: "TraceAnalysis", dependencies: ["TraceModel", "TraceReaders"]),
+    .target(name: "TraceAnalysis", dependencies: ["TraceModel"]),
     .target(name: "PatchEngine", dependencies: ["TraceModel"]),
     // Reference kretprobe instance pools (freelist, array queue, objpool) for `pokestat bench pool`.
     .target(name: "InstancePools", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
     .target(name: "TraceComparison", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine"]),
     .target(name: "TraceReports", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine", "TraceComparison"]),
 
+    // MARK: - The pipeline (open, analyze, check, compare, count, export), for the CLI and the tests
+    .target(
+      name: "TracePipeline",
+      dependencies: ["TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "TraceComparison", "TraceReports"]),
+
     // MARK: - Command line
     .executableTarget(
       name: "pokestat",
       dependencies: [
         "TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "PatchEngine",
-        "TraceComparison", "TraceReports", "InstancePools",
+        "TraceComparison", "TraceReports", "TracePipeline", "InstancePools",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -63,14 +68,18 @@ let package = Package(
       ]),
     .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceNative", "TraceReaders", "TraceTestSupport"]),
     .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
-    .testTarget(name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TraceTestSupport"]),
+    .testTarget(
+      name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TracePipeline", "TraceTestSupport"]),
+    .testTarget(name: "TracePipelineTests", dependencies: ["TracePipeline", "TraceAnalysis", "TraceNative", "TraceModel", "TraceTestSupport"]),
     .testTarget(name: "InstancePoolsTests", dependencies: ["InstancePools"]),
     // The CLI tests run the real binary: depending on the executable builds it with the tests.
     .testTarget(name: "pokestatTests", dependencies: ["TraceTestSupport", "pokestat"]),
     // The mutation fuzzer (docs/fuzzing.md): in-process through the libraries, or the real binary.
     .testTarget(
       name: "FuzzTests",
-      dependencies: ["TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "TraceComparison", "TraceReports", "TraceTestSupport"]),
+      dependencies: [
+        "TraceModel", "TraceReaders", "TraceNative", "TraceAnalysis", "TraceComparison", "TraceReports", "TracePipeline", "TraceTestSupport",
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -178,13 +178,6 @@ public struct IPIAnalyzer {
     var receptionKinds: Set<Int32> = []
   }
 
-  private struct MarkerFlip {
-    var key: String?
-    var value: String?
-    var start: UInt64
-    var end: UInt64?
-  }
-
   private var events = 0
   private var lostPerCPU: [Int: Int] = [:]
   private var unknownLoss = false
@@ -230,31 +223,21 @@ public struct IPIAnalyzer {
   private var batches: [Batch] = []
   private var openBatch: [Int32: Int] = [:]
   private var inferredBatch: [Int32: Int] = [:]
-  private var markerFlips: [MarkerFlip] = []
-  /// `batches.count` when the latest marker was read: a repeated marker with no batch between
-  /// is the same marker read from another buffer.
-  private var batchesAtLastMarker = 0
-  private var openMarker: Int?
-  private var samples = 0
-  private var sampleEvents: Set<String> = []
-  private var int3Samples = 0
-  private var int3Callers: [String: Int] = [:]
-  private var isolatedBySource: [String: Int] = [:]
-  private var isolatedReceived = 0
-  private var isolatedTextPoke = 0
+  private var markers = FlipMarkers()
+  private var int3 = Int3SampleCounter()
+  private var isolated: IsolatedCPUCounter
   private var textPokeReceivedPerCPU = CPUCounts()
   private var textPokeReceived = 0
   /// Every reception (time, CPU), for per-flip totals.
   private var receptions: [Reception] = []
   /// The task of each CPU's latest event (0: idle).
   private var lastPID = PerCPU<Int32>(-1)
-  private let isolated: Set<Int>
 
   public init(metadata: TraceMetadata, options: AnalysisOptions = AnalysisOptions()) {
     self.metadata = metadata
     self.options = options
     self.roles = EventRoles(symbols: metadata.symbols)
-    self.isolated = Set(options.isolatedCPUs)
+    self.isolated = IsolatedCPUCounter(cpus: options.isolatedCPUs)
   }
 
   // MARK: - Feeding
@@ -296,9 +279,9 @@ public struct IPIAnalyzer {
     case .batchExit(let source, let duration):
       closeBatchSource(event, time: time, source: source, duration: duration)
     case .marker(let text):
-      handleMarker(text, time: time)
+      markers.note(text, time: time, batchesSoFar: batches.count)
     case .sample:
-      handleSample(event)
+      int3.add(event)
     case .otherGraph, .irrelevant:
       break
     }
@@ -531,10 +514,7 @@ public struct IPIAnalyzer {
     }
     receptions.append(Reception(time: time, cpu: cpu, kind: kind, send: matched))
     guard let matched else {
-      if isolated.contains(cpu) {
-        isolatedReceived += 1
-        isolatedBySource["(sender not in trace)", default: 0] += 1
-      }
+      isolated.noteReception(cpu: cpu, source: nil)
       return
     }
     lastReception[cpu] = matched
@@ -549,10 +529,8 @@ public struct IPIAnalyzer {
       batches[batch].receivedPerCPU[cpu, default: 0] += 1
       batches[batch].lastAck = max(batches[batch].lastAck, time)
     }
-    if !isolated.isEmpty, isolated.contains(cpu) {
-      isolatedReceived += 1
-      if send.textPoke { isolatedTextPoke += 1 }
-      isolatedBySource[paths[send.path], default: 0] += 1
+    if !isolated.cpus.isEmpty, isolated.cpus.contains(cpu) {
+      isolated.noteReception(cpu: cpu, textPoke: send.textPoke, source: paths[send.path])
     }
   }
 
@@ -584,54 +562,6 @@ public struct IPIAnalyzer {
     batches[open].durations[source] = duration ?? (time &- started)
     batches[open].start = min(batches[open].start, started)
     if batches[open].openSources.isEmpty { openBatch[event.pid] = nil }
-  }
-
-  private mutating func handleMarker(_ text: String, time: UInt64) {
-    let trimmed = text.trimmingCharacters(in: " \n\t")
-    let words = trimmed.split(separator: " ", maxSplits: 1)
-    guard let first = words.first, first == "FLIP_BEGIN" || first == "FLIP_END" else { return }
-    let setting = words.count > 1 ? words[1] : ""
-    let parts = setting.split(separator: "=", maxSplits: 1)
-    let key = parts.first.map(String.init)
-    let value = parts.count > 1 ? String(parts[1]) : nil
-    // Markers written to several buffers appear once per buffer: a repeat of the open flip's
-    // BEGIN, or an END right after the same flip closed, is the same marker. "Right after":
-    // within 10 ms, or with no batch begun in between (a loaded TCG guest took 63 ms between
-    // the two writes of one marker, fixtures/lab/bookworm-amd64-smp2.dat).
-    let noBatchSinceLastMarker = batches.count == batchesAtLastMarker
-    defer { batchesAtLastMarker = batches.count }
-    if first == "FLIP_BEGIN", let open = openMarker, markerFlips[open].key == key, markerFlips[open].value == value,
-      time &- markerFlips[open].start < 10_000_000 || noBatchSinceLastMarker
-    {
-      return
-    }
-    if first == "FLIP_END", openMarker == nil, let last = markerFlips.last, last.key == key, last.value == value,
-      let end = last.end, time &- end < 10_000_000 || noBatchSinceLastMarker
-    {
-      return
-    }
-    if first == "FLIP_BEGIN" {
-      if let open = openMarker { markerFlips[open].end = time }
-      markerFlips.append(MarkerFlip(key: key, value: value, start: time, end: nil))
-      openMarker = markerFlips.count - 1
-    } else if let open = openMarker {
-      markerFlips[open].end = time
-      openMarker = nil
-    }
-  }
-
-  private mutating func handleSample(_ event: TraceEvent) {
-    samples += 1
-    sampleEvents.insert(event.name)
-    guard let frames = event.stack?.frames else { return }
-    guard let handler = frames.firstIndex(where: { $0.symbol.map(KernelSymbols.int3HandlerNames.contains) ?? false }) else { return }
-    int3Samples += 1
-    // The interrupted function: the first frame below the int3 exception entry.
-    let below = frames[(handler + 1)...].first { frame in
-      guard let symbol = frame.symbol else { return false }
-      return !(symbol == "exc_int3" || symbol == "asm_exc_int3" || symbol.hasPrefix("do_int3") || symbol == "poke_int3_handler")
-    }
-    int3Callers[below?.symbol ?? "[unknown]", default: 0] += 1
   }
 
   /// The code path of a send from its call chain: the first frames after the tracing and IPI
@@ -737,17 +667,11 @@ public struct IPIAnalyzer {
         batches: batchSummaries, receivedPerCPU: Self.keyed(textPokeReceivedPerCPU.dictionary),
         unbatchedPatches: unbatchedTotal, note: patchingNote(batches: batchSummaries.count, unbatched: unbatchedTotal)),
       flips: flipSummaries(batchSummaries),
-      int3: Int3Summary(
-        samples: int3Samples, totalSamples: samples, callers: Self.ranked(int3Callers), sampleEvents: sampleEvents.sorted(),
-        note: !sampleEvents.isEmpty && sampleEvents.isSubset(of: ["cpu-clock", "task-clock"])
-          ? "cpu-clock/task-clock samples come from a timer interrupt and cannot land in the int3 handler (it runs with interrupts off); record -e cycles (NMI) to see it"
-          : nil),
+      int3: int3.summary,
       topSenders: senders.sorted {
         ($0.ipis, $0.sendEvents, $1.path, $0.textPoke ? 1 : 0) > ($1.ipis, $1.sendEvents, $0.path, $1.textPoke ? 1 : 0)
       },
-      isolated: isolated.isEmpty ? nil : IsolatedSummary(
-        cpus: isolated.sorted(), received: isolatedReceived, textPokeReceived: isolatedTextPoke,
-        bySource: Self.ranked(isolatedBySource)))
+      isolated: isolated.summary)
     report.architecture = metadata.architecture ?? metadata.inferredArchitecture?.machine
     report.architectureInferredFrom = metadata.architecture == nil ? metadata.inferredArchitecture?.evidence : nil
     report.kallsymsPatchFunctions = metadata.symbols.isEmpty
@@ -756,8 +680,8 @@ public struct IPIAnalyzer {
   }
 
   private func flipSummaries(_ batchSummaries: [BatchSummary]) -> [FlipSummary] {
-    if !markerFlips.isEmpty {
-      return markerFlips.map { flip in
+    if !markers.flips.isEmpty {
+      return markers.flips.map { flip in
         let end = flip.end ?? UInt64.max
         let inside = batchSummaries.filter { $0.startNs >= flip.start && $0.startNs <= end }
         let windowSends = sends[Self.range(of: sends, from: flip.start, to: end) { $0.time }]
@@ -860,96 +784,6 @@ public struct IPIAnalyzer {
 
   static func ranked(_ counts: [String: Int]) -> [NamedCount] {
     counts.map { NamedCount(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
-  }
-}
-
-/// Counts per CPU number, like a `[Int: Int]` (a CPU counted once is present, even at 0) but
-/// stored in an array that grows to the highest CPU seen: no hashing per event. Numbers outside
-/// `0..<CPUNumber.limit` (the unknown CPU, -1) are counted in one slot of their own.
-struct CPUCounts {
-  private var values: [Int?] = []
-  private var unknown: Int?
-
-  subscript(cpu: Int, default initial: Int) -> Int {
-    get {
-      guard cpu >= 0, cpu < CPUNumber.limit else { return unknown ?? initial }
-      return cpu < values.count ? values[cpu] ?? initial : initial
-    }
-    set {
-      guard cpu >= 0, cpu < CPUNumber.limit else { unknown = newValue; return }
-      if cpu >= values.count { values.append(contentsOf: repeatElement(nil, count: cpu + 1 - values.count)) }
-      values[cpu] = newValue
-    }
-  }
-
-  var isEmpty: Bool { unknown == nil && !values.contains { $0 != nil } }
-
-  /// The present CPUs and their counts (the unknown CPU as ``CPUNumber/unknown``).
-  var dictionary: [Int: Int] {
-    var result: [Int: Int] = [:]
-    for (cpu, count) in values.enumerated() { if let count { result[cpu] = count } }
-    if let unknown { result[CPUNumber.unknown] = unknown }
-    return result
-  }
-}
-
-/// Counts per (row CPU, column CPU), like `[Int: [Int: Int]]` with rows created on their first
-/// count; the unknown CPU has a row of its own.
-struct CPUMatrix {
-  private var rows: [CPUCounts] = []
-  private var unknownRow = CPUCounts()
-
-  mutating func add(row: Int, column: Int) {
-    guard row >= 0, row < CPUNumber.limit else { unknownRow[column, default: 0] += 1; return }
-    if row >= rows.count { rows.append(contentsOf: repeatElement(CPUCounts(), count: row + 1 - rows.count)) }
-    rows[row][column, default: 0] += 1
-  }
-
-  var dictionary: [Int: [Int: Int]] {
-    var result: [Int: [Int: Int]] = [:]
-    for (cpu, row) in rows.enumerated() where !row.isEmpty { result[cpu] = row.dictionary }
-    if !unknownRow.isEmpty { result[CPUNumber.unknown] = unknownRow.dictionary }
-    return result
-  }
-}
-
-/// A value per CPU number, stored in an array that grows to the highest CPU seen; the unknown
-/// CPU (any number outside `0..<CPUNumber.limit`) has one value of its own.
-struct PerCPU<Value> {
-  private var values: [Value] = []
-  private var unknown: Value
-  private let initial: Value
-  init(_ initial: Value) {
-    self.initial = initial
-    unknown = initial
-  }
-  /// The known CPUs that have a value.
-  var indices: Range<Int> { values.indices }
-  /// Runs `body` on one CPU's value in place (no copy of a value that holds storage).
-  mutating func update<Result>(_ cpu: Int, _ body: (inout Value) -> Result) -> Result {
-    guard cpu >= 0, cpu < CPUNumber.limit else { return body(&unknown) }
-    if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
-    return body(&values[cpu])
-  }
-  subscript(cpu: Int) -> Value {
-    get {
-      guard cpu >= 0, cpu < CPUNumber.limit else { return unknown }
-      return cpu < values.count ? values[cpu] : initial
-    }
-    set {
-      guard cpu >= 0, cpu < CPUNumber.limit else { unknown = newValue; return }
-      if cpu >= values.count { values.append(contentsOf: repeatElement(initial, count: cpu + 1 - values.count)) }
-      values[cpu] = newValue
-    }
-  }
-}
-
-extension String {
-  fileprivate func trimmingCharacters(in set: String) -> String {
-    var result = Substring(self)
-    while let first = result.first, set.contains(first) { result = result.dropFirst() }
-    while let last = result.last, set.contains(last) { result = result.dropLast() }
-    return String(result)
   }
 }
 

@@ -74,34 +74,6 @@ public struct BatchCheck: Codable, Sendable, Equatable {
   }
 }
 
-/// `pokestat check`: every batch of a trace against the reference model.
-public struct CheckReport: Codable, Sendable, Equatable {
-  public var file: String
-  public var kernel: String
-  public var cpus: Int
-  /// The model's prediction for one batch of the observed size (or of an unknown size: one
-  /// batch of 5-byte jump patches).
-  public var predictionPerBatch: PatchPrediction
-  public var batches: [BatchCheck]
-  public var verdict: Verdict
-  /// Counts are lower bounds because events were lost.
-  public var countsAreLowerBounds: Bool
-  /// Why some parameters were assumed (no kernel version in the trace, entries unknown...).
-  public var assumptions: [String]
-  /// The architecture whose rules applied (`x86_64`, `aarch64`, ...), or what the trace
-  /// says when no rules applied; "unknown" when the trace does not tell.
-  public var architecture: String = "unknown"
-  /// How the rules were chosen where it is not obvious (a backport decided from kallsyms),
-  /// and why nothing was checked (``Verdict/noBatches``, ``Verdict/noRules``).
-  public var notes: [String] = []
-
-  enum CodingKeys: String, CodingKey {
-    case file, kernel, cpus, batches, verdict, assumptions, architecture, notes
-    case predictionPerBatch = "prediction_per_batch"
-    case countsAreLowerBounds = "counts_are_lower_bounds"
-  }
-}
-
 /// Compares an ``AnalysisReport`` with the model's predictions (``X86TextPoke``,
 /// ``Arm64Patching``), batch by batch.
 public enum PredictionCheck {
@@ -149,7 +121,7 @@ public enum PredictionCheck {
   ///   - kernel: the traced kernel (the trace's uname when nil is given and it has one).
   ///   - cpus: online CPUs (the trace's CPU count when nil).
   ///   - architecture: `uname -m` of the traced machine (the trace's when nil).
-  public static func check(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture given: String? = nil) -> CheckReport {
+  public static func check(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture given: String? = nil) -> TraceCheck {
     guard let (machine, inferredFrom) = architecture(of: report, given: given) else {
       return refusal(report, kernel: kernel, cpus: cpus, architecture: "unknown", note:
         "architecture unknown: the trace records no uname, and neither its kallsyms nor its events tell one; give --arch (x86_64 and aarch64 have rules)")
@@ -205,10 +177,10 @@ public enum PredictionCheck {
   }
 
   /// A report that checked nothing because no rules apply.
-  private static func refusal(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture: String, note: String) -> CheckReport {
+  private static func refusal(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, architecture: String, note: String) -> TraceCheck {
     let version = kernel ?? report.kernel.flatMap { KernelVersion(release: $0) }
     let online = max(1, cpus ?? report.cpus)
-    var refused = CheckReport(
+    var refused = TraceCheck(
       file: report.file, kernel: version?.description ?? "unknown", cpus: online,
       predictionPerBatch: PatchPrediction(architecture: architecture, kernel: version?.description ?? "unknown", onlineCPUs: online,
                                           patchProtocol: .noRules, vectorCapacity: nil, batchList: [], ipiRecipients: 0,
@@ -238,8 +210,8 @@ public enum PredictionCheck {
   /// so "no IPI" was observed. Otherwise the verdict says what is missing: ``Verdict/noBatches``
   /// (no patching seen) or ``Verdict/noIPISource``.
   private static func checkArm64(
-    _ report: AnalysisReport, kernel: String, kernelKnown: Bool, cpus online: Int, base: CheckReport
-  ) -> CheckReport {
+    _ report: AnalysisReport, kernel: String, kernelKnown: Bool, cpus online: Int, base: TraceCheck
+  ) -> TraceCheck {
     var checked = base
     let version = KernelVersion(release: kernel) ?? KernelVersion(6, 1)
     let backport = arm64Backport(in: report)
@@ -297,7 +269,7 @@ public enum PredictionCheck {
 
   /// Batch by batch against the family's rules: ``X86TextPoke`` (up to three syncs per
   /// batch) or ``Arm64Patching`` (one kick per apply), each sync one IPI per other CPU.
-  private static func checkBatches(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, family: RuleFamily) -> CheckReport {
+  private static func checkBatches(_ report: AnalysisReport, kernel: KernelVersion?, cpus: Int?, family: RuleFamily) -> TraceCheck {
     var assumptions: [String] = []
     let kernelVersion: KernelVersion
     if let kernel {
@@ -436,7 +408,7 @@ public enum PredictionCheck {
         batch: index + 1, flip: flip.map { $0 + 1 }, startNs: batch.startNs, cpu: batch.cpu, entries: batch.entries,
         observedDurationNs: batch.durationNs, items: items, verdict: items.map(\.verdict).max() ?? .match))
     }
-    return CheckReport(
+    return TraceCheck(
       file: report.file, kernel: kernelVersion.description, cpus: online, predictionPerBatch: reference, batches: checks,
       verdict: checks.map(\.verdict).max() ?? .match, countsAreLowerBounds: report.countsAreLowerBounds,
       assumptions: assumptions)

@@ -14,7 +14,7 @@ public struct TextPokeLog: Hashable, Sendable {
     /// the log has no such line.
     public var key: String?
     public var value: String?
-    /// The `Took N usec` duration, in nanoseconds.
+    /// The `Took N usec` duration, in nanoseconds (rounded to a whole nanosecond).
     public var durationNanoseconds: Double
     /// 1-based line of the `Took` line.
     public var line: Int
@@ -24,7 +24,8 @@ public struct TextPokeLog: Hashable, Sendable {
 
   /// Finds every record in kernel-log text; other lines are ignored (a log holds everything).
   ///
-  /// - Throws: ``TraceParseError`` at a `Took` line whose number does not parse, or at line 1
+  /// - Throws: ``TraceParseError`` at a `Took` line whose number is no duration (not a number,
+  ///   negative, or past `UInt64` nanoseconds: ``LoggedDuration``), or at line 1
   ///   when no record is complete.
   public static func parse(text: String, path: String) throws(TraceParseError) -> TextPokeLog {
     var records: [Record] = []
@@ -44,13 +45,14 @@ public struct TextPokeLog: Hashable, Sendable {
         open = (String(line[..<range.lowerBound]), entries)
       } else if line.hasPrefix("Took "), line.hasSuffix(" usec"), let current = open {
         let number = line.dropFirst(5).dropLast(5)
-        guard let microseconds = Double(number) else {
+        // The same number parser as `analyze`'s kernel-log reader (LoggedDuration).
+        guard let nanoseconds = LoggedDuration.nanoseconds(number, unit: "usec") else {
           throw TraceParseError(
             reason: .invalidValue(what: "a duration in usec", found: String(number)),
             location: InputLocation(file: path, line: lineNumber))
         }
         records.append(Record(function: current.function, entries: current.entries, key: flip?.key, value: flip?.value,
-                              durationNanoseconds: microseconds * 1000, line: lineNumber))
+                              durationNanoseconds: Double(nanoseconds), line: lineNumber))
         open = nil
       }
     }

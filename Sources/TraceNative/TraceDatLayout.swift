@@ -65,14 +65,9 @@ struct TraceDatLayout: Sendable {
 
   // MARK: - Option and section ids (trace-cmd.dat.v7(5))
 
-  private enum OptionID: UInt16 {
-    case done = 0, date = 1, cpuStat = 2, buffer = 3, traceClock = 4, uname = 5, hook = 6
-    case offset = 7, cpuCount = 8, version = 9, procMaps = 10, traceID = 11, timeShift = 12
-    case guest = 13, tsc2nsec = 14, strings = 15, headerInfo = 16, ftraceEvents = 17
-    case eventFormats = 18, kallsyms = 19, printk = 20, cmdlines = 21, bufferText = 22
-  }
+  private typealias OptionID = TraceDatFormat.OptionID
 
-  private static let magic: [UInt8] = [0x17, 0x08, 0x44] + Array("tracing".utf8)
+  private static let magic = TraceDatFormat.magic
 
   // MARK: - Reading
 

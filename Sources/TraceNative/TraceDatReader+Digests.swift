@@ -1,5 +1,4 @@
 import TraceModel
-import TraceReaders
 
 extension TraceDatReader {
   /// The events of one stream with the kinds `plan` names as compact ``EventDigest``s.

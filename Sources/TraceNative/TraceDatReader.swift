@@ -1,5 +1,4 @@
 import TraceModel
-import TraceReaders
 
 /// Reads trace.dat files (versions 6 and 7; uncompressed, zstd or zlib; any number of CPUs and
 /// buffers) as one independent ``EventStream`` per CPU and buffer.

@@ -1,3 +1,5 @@
+import TraceModel
+
 /// Everything a trace.dat holds: the kernel's ring-buffer and event formats, symbol tables,
 /// the machine's description, and one buffer's per-CPU ring-buffer pages.
 ///
@@ -98,165 +100,224 @@ public enum TraceDatWriter {
   /// Pages per compressed chunk of trace data.
   static let chunkPages = 64
 
-  private enum ID: UInt16 {
-    case done = 0, cpuStat = 2, buffer = 3, traceClock = 4, uname = 5, cpuCount = 8, version = 9, strings = 15
-    case headerInfo = 16, ftraceEvents = 17, eventFormats = 18, kallsyms = 19, printk = 20, cmdlines = 21
-  }
+  private typealias ID = TraceDatFormat.OptionID
 
-  /// Writes `contents` to `path`, replacing the file.
+  /// Writes `contents` to `path`, replacing the file: the header, the STRINGS section, the
+  /// metadata sections, the flyrecord buffer, then the options section the header points at
+  /// (trace-cmd.dat.v7(5) order; one function per part below).
   ///
   /// - Throws: ``NativeTraceError`` naming `open`, `write` or `pwrite` when the file cannot be written.
   public static func write(_ contents: TraceDatContents, to path: String, compression: Compression = .none) throws(NativeTraceError) {
     precondition(contents.subbufferSize >= 256 && contents.subbufferSize & (contents.subbufferSize - 1) == 0,
                  "sub-buffer size must be a power of two")
-    let file = try OutputFile(path: path)
+    var writer = SectionWriter(file: try OutputFile(path: path), compression: compression)
+    let optionsOffsetField = try writer.writeHeader(contents)
+    try writer.writeStrings()
+    try writer.writeHeaderInfo(contents)
+    try writer.writeFtraceEvents(contents)
+    try writer.writeEventFormats(contents)
+    try writer.writeKallsymsPrintkAndCmdlines(contents)
+    let buffer = try writer.writeFlyrecord(contents)
+    try writer.writeOptions(contents, buffer: buffer, optionsOffsetField: optionsOffsetField)
+  }
+
+  /// The state of one write: the file, the STRINGS table and where each metadata section went.
+  private struct SectionWriter {
+    let file: OutputFile
+    let compression: Compression
     var strings = StringTable()
-
-    // Header.
-    var header = ByteWriter()
-    header.append([0x17, 0x08, 0x44] + Array("tracing".utf8))
-    header.appendCString("7")
-    header.appendUInt8(0)  // little endian
-    header.appendUInt8(UInt8(contents.longSize))
-    header.appendUInt32(UInt32(contents.pageSize))
-    header.appendCString(compression.rawValue)
-    header.appendCString(compression == .zstd ? ZstdCompressor.version : "")
-    let optionsOffsetField = header.bytes.count
-    header.appendUInt64(0)  // patched once the options section's place is known
-    try file.append(header.bytes)
-
-    // Descriptions first, so the STRINGS section can be written before any other section.
-    let descriptions = ["strings", "headers", "ftrace events", "events format", "kallsyms", "printk", "command lines",
-                        "buffer flyrecord ", "options"]
-    for text in descriptions { _ = strings.id(of: text) }
-    try writeSection(file, id: .strings, description: strings.id(of: "strings"), content: strings.bytes, compression: compression)
-
+    /// Each metadata section's id and file offset, for the options that point at them.
     var sectionOffsets: [(ID, Int)] = []
-    var body = ByteWriter()
-    body.appendCString("header_page")
-    body.appendUInt64(UInt64(contents.headerPage.count))
-    body.append(contents.headerPage)
-    body.appendCString("header_event")
-    body.appendUInt64(UInt64(contents.headerEvent.count))
-    body.append(contents.headerEvent)
-    sectionOffsets.append((.headerInfo, file.offset))
-    try writeSection(file, id: .headerInfo, description: strings.id(of: "headers"), content: body.bytes, compression: compression)
 
-    body = ByteWriter()
-    body.appendUInt32(UInt32(contents.ftraceFormats.count))
-    for format in contents.ftraceFormats {
-      body.appendUInt64(UInt64(format.count))
-      body.append(format)
+    init(file: OutputFile, compression: Compression) {
+      self.file = file
+      self.compression = compression
     }
-    sectionOffsets.append((.ftraceEvents, file.offset))
-    try writeSection(file, id: .ftraceEvents, description: strings.id(of: "ftrace events"), content: body.bytes, compression: compression)
 
-    body = ByteWriter()
-    body.appendUInt32(UInt32(contents.eventSystems.count))
-    for system in contents.eventSystems {
-      body.appendCString(system.name)
-      body.appendUInt32(UInt32(system.formats.count))
-      for format in system.formats {
+    /// Writes the file header: magic, version "7", endianness, long and page size, compression
+    /// name and version, and a placeholder for the options section's offset.
+    ///
+    /// - Returns: the offset of that placeholder, patched by ``writeOptions(_:buffer:optionsOffsetField:)``.
+    mutating func writeHeader(_ contents: TraceDatContents) throws(NativeTraceError) -> Int {
+      var header = ByteWriter()
+      header.append(TraceDatFormat.magic)
+      header.appendCString("7")
+      header.appendUInt8(0)  // little endian
+      header.appendUInt8(UInt8(contents.longSize))
+      header.appendUInt32(UInt32(contents.pageSize))
+      header.appendCString(compression.rawValue)
+      header.appendCString(compression == .zstd ? ZstdCompressor.version : "")
+      let optionsOffsetField = header.bytes.count
+      header.appendUInt64(0)  // patched once the options section's place is known
+      try file.append(header.bytes)
+      return optionsOffsetField
+    }
+
+    /// Writes the STRINGS section holding every section description, so that it comes before
+    /// any section that names one.
+    mutating func writeStrings() throws(NativeTraceError) {
+      let descriptions = ["strings", "headers", "ftrace events", "events format", "kallsyms", "printk", "command lines",
+                          "buffer flyrecord ", "options"]
+      for text in descriptions { _ = strings.id(of: text) }
+      try TraceDatWriter.writeSection(file, id: .strings, description: strings.id(of: "strings"), content: strings.bytes, compression: compression)
+    }
+
+    /// Writes a metadata section and remembers its offset for the options section.
+    private mutating func writeMetadata(_ id: ID, description: String, _ body: ByteWriter) throws(NativeTraceError) {
+      sectionOffsets.append((id, file.offset))
+      try TraceDatWriter.writeSection(file, id: id, description: strings.id(of: description), content: body.bytes, compression: compression)
+    }
+
+    /// The `header_page` and `header_event` formats.
+    mutating func writeHeaderInfo(_ contents: TraceDatContents) throws(NativeTraceError) {
+      var body = ByteWriter()
+      body.appendCString("header_page")
+      body.appendUInt64(UInt64(contents.headerPage.count))
+      body.append(contents.headerPage)
+      body.appendCString("header_event")
+      body.appendUInt64(UInt64(contents.headerEvent.count))
+      body.append(contents.headerEvent)
+      try writeMetadata(.headerInfo, description: "headers", body)
+    }
+
+    /// The ftrace event formats: a count, then each format's size and text.
+    mutating func writeFtraceEvents(_ contents: TraceDatContents) throws(NativeTraceError) {
+      var body = ByteWriter()
+      body.appendUInt32(UInt32(contents.ftraceFormats.count))
+      for format in contents.ftraceFormats {
         body.appendUInt64(UInt64(format.count))
         body.append(format)
       }
-    }
-    sectionOffsets.append((.eventFormats, file.offset))
-    try writeSection(file, id: .eventFormats, description: strings.id(of: "events format"), content: body.bytes, compression: compression)
-
-    for (id, description, data, sizeWidth) in [
-      (ID.kallsyms, "kallsyms", contents.kallsyms, 4), (.printk, "printk", contents.printkFormats, 4),
-      (.cmdlines, "command lines", contents.savedCmdlines, 8),
-    ] {
-      body = ByteWriter()
-      if sizeWidth == 4 { body.appendUInt32(UInt32(data.count)) } else { body.appendUInt64(UInt64(data.count)) }
-      body.append(data)
-      sectionOffsets.append((id, file.offset))
-      try writeSection(file, id: id, description: strings.id(of: description), content: body.bytes, compression: compression)
+      try writeMetadata(.ftraceEvents, description: "ftrace events", body)
     }
 
-    // The flyrecord section: its size covers the padding and every CPU's pages.
-    let bufferSection = file.offset
-    var sectionHeader = ByteWriter()
-    sectionHeader.appendSectionHeader(
-      id: ID.buffer.rawValue, description: strings.id(of: "buffer flyrecord "), size: 0, compressed: compression == .zstd)
-    try file.append(sectionHeader.bytes)
-    var cpuTable: [(cpu: Int, offset: Int, size: Int)] = []
-    for pages in contents.cpuPages.sorted(by: { $0.cpu < $1.cpu }) where !pages.bytes.isEmpty {
-      let aligned = (file.offset + contents.subbufferSize - 1) & ~(contents.subbufferSize - 1)
-      try file.append(repeatElement(UInt8(0), count: aligned - file.offset))
-      let start = file.offset
-      if compression == .zstd {
-        // <count> then per chunk: <compressed size> <uncompressed size, whole pages> <data>.
-        let chunkSize = chunkPages * contents.subbufferSize
-        var chunks = ByteWriter()
-        chunks.appendUInt32(UInt32((pages.bytes.count + chunkSize - 1) / chunkSize))
-        for chunkStart in stride(from: 0, to: pages.bytes.count, by: chunkSize) {
-          let plain = Array(pages.bytes[chunkStart..<min(chunkStart + chunkSize, pages.bytes.count)])
-          let packed = try ZstdCompressor.compress(plain, path: path)
-          chunks.appendUInt32(UInt32(packed.count))
-          chunks.appendUInt32(UInt32(plain.count))
-          chunks.append(packed)
+    /// The other event systems' formats: a count of systems, then per system its name, a
+    /// count of formats and each format's size and text.
+    mutating func writeEventFormats(_ contents: TraceDatContents) throws(NativeTraceError) {
+      var body = ByteWriter()
+      body.appendUInt32(UInt32(contents.eventSystems.count))
+      for system in contents.eventSystems {
+        body.appendCString(system.name)
+        body.appendUInt32(UInt32(system.formats.count))
+        for format in system.formats {
+          body.appendUInt64(UInt64(format.count))
+          body.append(format)
         }
-        try file.append(chunks.bytes)
-      } else {
-        try file.append(pages.bytes)
       }
-      cpuTable.append((pages.cpu, start, file.offset - start))
+      try writeMetadata(.eventFormats, description: "events format", body)
     }
-    var sizeField = ByteWriter()
-    sizeField.appendUInt64(UInt64(file.offset - bufferSection - 16))
-    try file.patch(sizeField.bytes, at: bufferSection + 8)
 
-    // Options.
-    var options = ByteWriter()
-    func option(_ id: ID, _ data: ByteWriter) {
-      options.appendUInt16(id.rawValue)
-      options.appendUInt32(UInt32(data.bytes.count))
-      options.append(data.bytes)
+    /// kallsyms and printk formats (32-bit size) and saved cmdlines (64-bit size), as read
+    /// from tracefs.
+    mutating func writeKallsymsPrintkAndCmdlines(_ contents: TraceDatContents) throws(NativeTraceError) {
+      for (id, description, data, sizeWidth) in [
+        (ID.kallsyms, "kallsyms", contents.kallsyms, 4), (.printk, "printk", contents.printkFormats, 4),
+        (.cmdlines, "command lines", contents.savedCmdlines, 8),
+      ] {
+        var body = ByteWriter()
+        if sizeWidth == 4 { body.appendUInt32(UInt32(data.count)) } else { body.appendUInt64(UInt64(data.count)) }
+        body.append(data)
+        try writeMetadata(id, description: description, body)
+      }
     }
-    var data = ByteWriter()
-    data.appendUInt32(UInt32(contents.cpuCount))
-    option(.cpuCount, data)
-    data = ByteWriter()
-    data.appendCString(contents.uname)
-    option(.uname, data)
-    data = ByteWriter()
-    data.appendCString(contents.traceClockFile)
-    option(.traceClock, data)
-    data = ByteWriter()
-    data.appendCString("pokestat")
-    option(.version, data)
-    for cpu in contents.cpuStats.keys.sorted() {
+
+    /// Where the flyrecord section went and each CPU's pages in it.
+    struct Flyrecord {
+      var sectionOffset: Int
+      var cpuTable: [(cpu: Int, offset: Int, size: Int)]
+    }
+
+    /// The flyrecord section: every CPU's pages, each CPU starting on a sub-buffer boundary,
+    /// in zstd chunks of ``chunkPages`` pages when compressed; the section's size covers the
+    /// padding and every CPU's pages.
+    mutating func writeFlyrecord(_ contents: TraceDatContents) throws(NativeTraceError) -> Flyrecord {
+      let bufferSection = file.offset
+      var sectionHeader = ByteWriter()
+      sectionHeader.appendSectionHeader(
+        id: ID.buffer.rawValue, description: strings.id(of: "buffer flyrecord "), size: 0, compressed: compression == .zstd)
+      try file.append(sectionHeader.bytes)
+      var cpuTable: [(cpu: Int, offset: Int, size: Int)] = []
+      for pages in contents.cpuPages.sorted(by: { $0.cpu < $1.cpu }) where !pages.bytes.isEmpty {
+        let aligned = (file.offset + contents.subbufferSize - 1) & ~(contents.subbufferSize - 1)
+        try file.append(repeatElement(UInt8(0), count: aligned - file.offset))
+        let start = file.offset
+        if compression == .zstd {
+          // <count> then per chunk: <compressed size> <uncompressed size, whole pages> <data>.
+          let chunkSize = TraceDatWriter.chunkPages * contents.subbufferSize
+          var chunks = ByteWriter()
+          chunks.appendUInt32(UInt32((pages.bytes.count + chunkSize - 1) / chunkSize))
+          for chunkStart in stride(from: 0, to: pages.bytes.count, by: chunkSize) {
+            let plain = Array(pages.bytes[chunkStart..<min(chunkStart + chunkSize, pages.bytes.count)])
+            let packed = try ZstdCompressor.compress(plain, path: file.path)
+            chunks.appendUInt32(UInt32(packed.count))
+            chunks.appendUInt32(UInt32(plain.count))
+            chunks.append(packed)
+          }
+          try file.append(chunks.bytes)
+        } else {
+          try file.append(pages.bytes)
+        }
+        cpuTable.append((pages.cpu, start, file.offset - start))
+      }
+      var sizeField = ByteWriter()
+      sizeField.appendUInt64(UInt64(file.offset - bufferSection - 16))
+      try file.patch(sizeField.bytes, at: bufferSection + 8)
+      return Flyrecord(sectionOffset: bufferSection, cpuTable: cpuTable)
+    }
+
+    /// The options section (CPU count, uname, trace clock, version, CPU stats, the metadata
+    /// sections' offsets, the flyrecord buffer's CPU table, done), then the header's pointer
+    /// to it.
+    mutating func writeOptions(_ contents: TraceDatContents, buffer: Flyrecord, optionsOffsetField: Int) throws(NativeTraceError) {
+      var options = ByteWriter()
+      func option(_ id: ID, _ data: ByteWriter) {
+        options.appendUInt16(id.rawValue)
+        options.appendUInt32(UInt32(data.bytes.count))
+        options.append(data.bytes)
+      }
+      var data = ByteWriter()
+      data.appendUInt32(UInt32(contents.cpuCount))
+      option(.cpuCount, data)
       data = ByteWriter()
-      data.appendCString("CPU: \(cpu)\n" + contents.cpuStats[cpu]!)
-      option(.cpuStat, data)
-    }
-    for (id, offset) in sectionOffsets {
+      data.appendCString(contents.uname)
+      option(.uname, data)
       data = ByteWriter()
-      data.appendUInt64(UInt64(offset))
-      option(id, data)
+      data.appendCString(contents.traceClockFile)
+      option(.traceClock, data)
+      data = ByteWriter()
+      data.appendCString("pokestat")
+      option(.version, data)
+      for cpu in contents.cpuStats.keys.sorted() {
+        data = ByteWriter()
+        data.appendCString("CPU: \(cpu)\n" + contents.cpuStats[cpu]!)
+        option(.cpuStat, data)
+      }
+      for (id, offset) in sectionOffsets {
+        data = ByteWriter()
+        data.appendUInt64(UInt64(offset))
+        option(id, data)
+      }
+      data = ByteWriter()
+      data.appendUInt64(UInt64(buffer.sectionOffset))
+      data.appendCString("")
+      data.appendCString(contents.clock)
+      data.appendUInt32(UInt32(contents.subbufferSize))
+      data.appendUInt32(UInt32(buffer.cpuTable.count))
+      for entry in buffer.cpuTable {
+        data.appendUInt32(UInt32(entry.cpu))
+        data.appendUInt64(UInt64(entry.offset))
+        data.appendUInt64(UInt64(entry.size))
+      }
+      option(.buffer, data)
+      data = ByteWriter()
+      data.appendUInt64(0)  // no further options section
+      option(.done, data)
+      let optionsSection = file.offset
+      try TraceDatWriter.writeSection(file, id: .done, description: strings.id(of: "options"), content: options.bytes, compression: compression)
+      var offsetField = ByteWriter()
+      offsetField.appendUInt64(UInt64(optionsSection))
+      try file.patch(offsetField.bytes, at: optionsOffsetField)
     }
-    data = ByteWriter()
-    data.appendUInt64(UInt64(bufferSection))
-    data.appendCString("")
-    data.appendCString(contents.clock)
-    data.appendUInt32(UInt32(contents.subbufferSize))
-    data.appendUInt32(UInt32(cpuTable.count))
-    for entry in cpuTable {
-      data.appendUInt32(UInt32(entry.cpu))
-      data.appendUInt64(UInt64(entry.offset))
-      data.appendUInt64(UInt64(entry.size))
-    }
-    option(.buffer, data)
-    data = ByteWriter()
-    data.appendUInt64(0)  // no further options section
-    option(.done, data)
-    let optionsSection = file.offset
-    try writeSection(file, id: .done, description: strings.id(of: "options"), content: options.bytes, compression: compression)
-    var offsetField = ByteWriter()
-    offsetField.appendUInt64(UInt64(optionsSection))
-    try file.patch(offsetField.bytes, at: optionsOffsetField)
   }
 
   /// Writes a section header and its content; compressed sections start with

@@ -27,3 +27,12 @@ public struct EventTally: Sendable {
     EventTally(returned: returned + other.returned, ipiTargets: ipiTargets.merging(other.ipiTargets, uniquingKeysWith: +))
   }
 }
+
+/// The ``EventReducer`` of ``EventTally``: `pokestat stats`'s count, folded per CPU stream (or
+/// per byte range of a text file) and merged by adding.
+public struct IPITargetCounter: EventReducer {
+  public init() {}
+  public var empty: EventTally { EventTally() }
+  public func fold(_ tally: inout EventTally, _ event: TraceEvent) { tally.add(event) }
+  public func merge(_ lhs: EventTally, _ rhs: EventTally) -> EventTally { lhs.merged(with: rhs) }
+}

@@ -29,7 +29,7 @@ public enum InputFormat: String, Hashable, Sendable, CaseIterable {
 }
 
 /// The trace.dat magic: `0x17 0x08 0x44` then `tracing`.
-let traceDatMagic: [UInt8] = [0x17, 0x08, 0x44] + Array("tracing".utf8)
+let traceDatMagic = TraceDatFormat.magic
 
 /// The format of an input from its first bytes (a few kilobytes are enough), or nil when it is
 /// none pokestat reads. Compressed bytes give nil: see ``detectInput(path:)``.

@@ -166,11 +166,8 @@ public enum KernelLogReader {
         unit = words[index + 2]
       }
       while let last = unit.last, last == "." || last == "," || last == ")" { unit = unit.dropLast() }
-      guard let amount = Double(value), amount >= 0, let scale = scales[String(unit)] else { continue }
-      // A duration past UInt64 nanoseconds (584 years; `1e30 usec`, `inf`) is not one.
-      let nanoseconds = (amount * scale).rounded()
-      guard nanoseconds < 0x1p64 else { continue }
-      return (message[..<words[index].startIndex], UInt64(nanoseconds))
+      guard let nanoseconds = LoggedDuration.nanoseconds(value, unit: unit) else { continue }
+      return (message[..<words[index].startIndex], nanoseconds)
     }
     return nil
   }
@@ -182,10 +179,4 @@ public enum KernelLogReader {
     }
     return (word[..<unitStart], word[unitStart...])
   }
-
-  /// Nanoseconds per unit.
-  private static let scales: [String: Double] = [
-    "ns": 1, "nsec": 1, "nsecs": 1, "us": 1e3, "usec": 1e3, "usecs": 1e3, "µs": 1e3, "ms": 1e6, "msec": 1e6,
-    "msecs": 1e6, "s": 1e9, "sec": 1e9, "secs": 1e9,
-  ]
 }

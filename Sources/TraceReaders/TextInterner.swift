@@ -1,3 +1,5 @@
+import TraceModel
+
 /// Strings for short byte runs that repeat line after line (comms, buffer names), each made
 /// once: a direct-mapped cache keyed by the bytes themselves.
 ///

@@ -1,8 +1,8 @@
 import TraceComparison
 
-/// Renders a ``CheckReport``: one row per batch, then the differences with their explanations.
+/// Renders a ``TraceCheck``: one row per batch, then the differences with their explanations.
 public enum CheckRenderer {
-  public static func render(_ report: CheckReport, as format: ReportFormat) throws -> String {
+  public static func render(_ report: TraceCheck, as format: ReportFormat) throws -> String {
     switch format {
     case .json: return try AnalysisRenderer.json(report)
     case .csv:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TraceModel
 import TraceNative
+import TracePipeline
 
 /// The `pokestat` command: counts, predicts and explains the cost of live kernel text patching.
 @main
@@ -28,15 +29,17 @@ struct Pokestat: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
-      InputWarnings.flush()
+      printInputWarnings()
     } catch let error as ExitCode {
-      if error.rawValue != 2 { InputWarnings.flush() }
+      if error.rawValue != 2 { printInputWarnings() }
       exit(withError: error)
     } catch let error as TraceParseError {
       fail(error.description)
     } catch let error as InputFailure {
       fail(error.description)
     } catch let error as NativeTraceError {
+      fail(error.description)
+    } catch let error as UnusableInput {
       fail(error.description)
     } catch {
       if exitCode(for: error) == .success { exit(withError: error) }
@@ -49,6 +52,11 @@ struct Pokestat: ParsableCommand {
   /// Whether ArgumentParser made this error (usage problems, which it prints with a usage line).
   private static func isArgumentParserError(_ error: Error) -> Bool {
     String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+  }
+
+  /// The warnings the pipeline noted (``InputWarnings``), one `pokestat: warning: …` line each.
+  private static func printInputWarnings() {
+    for line in InputWarnings.drain() { FileHandle.standardError.write(Data("pokestat: warning: \(line)\n".utf8)) }
   }
 
   private static func fail(_ message: String) -> Never {

@@ -2,6 +2,7 @@ import Foundation
 import TraceComparison
 import TraceModel
 import TraceNative
+import TracePipeline
 import TraceTestSupport
 
 /// A seeded run of the mutation fuzzer: `cases` mutated copies of the seeds, each given to
@@ -138,6 +139,7 @@ struct FuzzCampaign {
       case let error as TraceParseError: message = error.description
       case let error as NativeTraceError: message = error.description
       case let error as InProcessPipeline.Refused: message = error.description
+      case let error as UnusableInput: message = error.description
       case let error as CheckInputError: message = error.description
       default: return (.untypedError, "\(type(of: error)): \(error)")
       }

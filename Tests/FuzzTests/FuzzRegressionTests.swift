@@ -3,6 +3,7 @@ import Testing
 import TraceComparison
 import TraceModel
 import TraceNative
+import TracePipeline
 import TraceTestSupport
 
 /// Every input the fuzzer ever saw crash, hang or print a bad message (fixtures/bad/fuzz/),
@@ -50,8 +51,12 @@ struct FuzzRegressionTests {
       // check's refusal of a trace with no CPU count (the CLI prints it as one line).
       #expect(expectation.status == 2, "\(error)")
     } catch let error as InProcessPipeline.Refused {
-      // The CLI's own refusals (no events, no CPU count) have their CLI wording, checked below.
+      // check's refusal when no rules apply, in the CLI's wording (checked below).
       #expect(expectation.status == 2, "\(error)")
+    } catch let error as UnusableInput {
+      // The pipeline's refusal of a format without events, as the CLI prints it.
+      #expect(expectation.status == 2, "\(error)")
+      if let message = expectation.message { #expect(error.description == path + message) }
     }
   }
 

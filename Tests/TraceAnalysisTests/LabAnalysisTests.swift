@@ -75,9 +75,7 @@ struct LabCase: CustomTestStringConvertible, Sendable {
 }
 
 func analyze(_ source: some EventSource, options: AnalysisOptions = AnalysisOptions()) throws -> AnalysisReport {
-  var analyzer = IPIAnalyzer(metadata: source.metadata, options: options)
-  let skipped = try source.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
-  return analyzer.finish(skippedEvents: skipped)
+  try IPIAnalyzer.report(for: source, options: options)
 }
 
 @Suite struct LabAnalysisTests {

@@ -12,11 +12,7 @@ import TraceTestSupport
 struct CPUCountCheckTests {
   /// perf script without a `[cpu]` column: the sends' targets (`cpu=0`, `cpu=1`) are the only CPUs named.
   static func perfScriptWithoutCPU() throws -> AnalysisReport {
-    let source = try PerfScriptSource(path: Fixtures.url("text/perfscript-ipi-ns.txt").path)
-    var analyzer = IPIAnalyzer(metadata: source.metadata)
-    var stream = try source.stream(0, fields: IPIAnalyzer.selection)
-    while let event = try stream.next() { analyzer.consume(event) }
-    return analyzer.finish(skippedEvents: stream.skippedEvents)
+    try IPIAnalyzer.report(for: PerfScriptSource(path: Fixtures.url("text/perfscript-ipi-ns.txt").path))
   }
 
   @Test("no event names its CPU: the CPU count comes from the send targets, inferred and said so")

@@ -11,19 +11,9 @@ import TraceTestSupport
 private func analyzed(_ fixture: String) throws -> AnalysisReport {
   let path = try Fixtures.materialize(fixture).path
   if fixture.hasSuffix(".dat") {
-    let reader = try TraceDatReader(path: path)
-    var analyzer = IPIAnalyzer(metadata: reader.metadata)
-    let skipped = try reader.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) {
-      analyzer.consume($0)
-    }
-    return analyzer.finish(skippedEvents: skipped)
+    return try IPIAnalyzer.report(for: TraceDatReader(path: path))
   }
-  let text = try FtraceTextSource(path: path)
-  var analyzer = IPIAnalyzer(metadata: text.metadata)
-  let skipped = try text.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) {
-    analyzer.consume($0)
-  }
-  return analyzer.finish(skippedEvents: skipped)
+  return try IPIAnalyzer.report(for: FtraceTextSource(path: path))
 }
 
 /// `pokestat record`'s own trace from a bookworm 6.1 guest and texts cut from its

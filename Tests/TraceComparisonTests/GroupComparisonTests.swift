@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TraceAnalysis
 import TraceComparison
-import TraceNative
+import TracePipeline
 import TraceTestSupport
 
 /// Per-group rows from the seeds' inputs. Expected samples come from awk over `trace-cmd report`
@@ -11,10 +11,7 @@ import TraceTestSupport
 /// log text itself; never from pokestat.
 @Suite struct GroupComparisonTests {
   static func report(_ name: String) throws -> AnalysisReport {
-    let reader = try TraceDatReader(path: Fixtures.url("tracedat/\(name).v7zstd.dat").path)
-    var analyzer = IPIAnalyzer(metadata: reader.metadata)
-    let skipped = try reader.forEachEventInTimeOrderConcurrently(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
-    return analyzer.finish(skippedEvents: skipped)
+    try Pipeline.analyze(Fixtures.url("tracedat/\(name).v7zstd.dat").path).report
   }
 
   static func awkLists(_ name: String) throws -> [String: [String]] {

@@ -9,17 +9,8 @@ import TraceTestSupport
 
 private func analysis(_ fixture: String) throws -> AnalysisReport {
   let path = try Fixtures.materialize(fixture).path
-  var source: (metadata: TraceMetadata, feed: ((TraceEvent) -> Void) throws -> Int)
-  if fixture.contains("tracedat/") {
-    let reader = try TraceDatReader(path: path)
-    source = (reader.metadata, { try reader.forEachEventInTimeOrder(fields: IPIAnalyzer.selection, $0) })
-  } else {
-    let text = try FtraceTextSource(path: path)
-    source = (text.metadata, { try text.forEachEventInTimeOrder(fields: IPIAnalyzer.selection, $0) })
-  }
-  var analyzer = IPIAnalyzer(metadata: source.metadata)
-  let skipped = try source.feed { analyzer.consume($0) }
-  return analyzer.finish(skippedEvents: skipped)
+  if fixture.contains("tracedat/") { return try IPIAnalyzer.report(for: TraceDatReader(path: path)) }
+  return try IPIAnalyzer.report(for: FtraceTextSource(path: path))
 }
 
 @Suite struct PredictionCheckTests {

@@ -3,7 +3,7 @@ import Testing
 import TraceAnalysis
 import TraceComparison
 import TraceModel
-import TraceNative
+import TracePipeline
 import TraceReaders
 import TraceTestSupport
 
@@ -11,17 +11,14 @@ import TraceTestSupport
 /// are the cover letters' text (shared/seeds) or awk over `trace-cmd report`
 /// (scripts/fixtures/expected-compare-lab.sh), never pokestat output.
 @Suite struct SeedComparisonTests {
+  /// The metrics `compare` reads from a perf stat file (``Pipeline/loadForComparison(_:lenient:options:)``).
   static func perfStat(_ name: String) throws -> MetricSet {
-    let set = try PerfStatReader.read(path: Fixtures.url("text/\(name)").path).counters
-    return MetricSet.perfStat(counters: set.counters.map { ($0.event, $0.value) }, elapsedSeconds: set.elapsedSeconds,
-                              userSeconds: set.userSeconds, sysSeconds: set.sysSeconds)
+    try Pipeline.loadForComparison(Fixtures.url("text/\(name)").path).metrics
   }
 
+  /// The metrics `compare` reads from `bpftool prog show` output.
   static func bpftool(_ name: String) throws -> MetricSet {
-    let programs = try BPFProgramReader.read(path: Fixtures.url("text/\(name)").path).programs
-    return MetricSet.bpfPrograms(programs.map {
-      MetricSet.BPFProgramRun(name: $0.name, tag: $0.tag, runTimeNanoseconds: $0.runTimeNanoseconds, runCount: $0.runCount)
-    })
+    try Pipeline.loadForComparison(Fixtures.url("text/\(name)").path).metrics
   }
 
   static func withDerived(_ set: MetricSet, _ arguments: [String]) throws -> MetricSet {
@@ -134,10 +131,7 @@ import TraceTestSupport
   }
 
   static func analysis(_ name: String) throws -> MetricSet {
-    let reader = try TraceDatReader(path: Fixtures.url("tracedat/\(name).v7zstd.dat").path)
-    var analyzer = IPIAnalyzer(metadata: reader.metadata)
-    let skipped = try reader.forEachEventInTimeOrderConcurrently(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
-    return MetricSet.analysis(analyzer.finish(skippedEvents: skipped))
+    try Pipeline.loadForComparison(Fixtures.url("tracedat/\(name).v7zstd.dat").path).metrics
   }
 
   @Test("IPIs per flip and batch durations: lab 6.1 with 2 vs 8 CPUs, against awk over trace-cmd report")

@@ -81,7 +81,7 @@ enum RawOutput {
   /// `pokestat dump`'s bytes: each raw line and a newline.
   static func dump(_ path: String) throws -> [UInt8] {
     var bytes: [UInt8] = []
-    try TraceDatReport.forEachRawLine(of: try TraceDatReader(path: path, attachesStacks: false)) {
+    try TraceCmdReportText.forEachRawLine(of: try TraceDatReader(path: path, attachesStacks: false)) {
       bytes += $0
       bytes.append(10)
     }

@@ -119,11 +119,7 @@ import TraceTestSupport
     defer { try? FileManager.default.removeItem(at: file) }
     try text.write(to: file, atomically: true, encoding: .utf8)
     let source = try PerfScriptSource(path: file.path)
-    var analyzer = IPIAnalyzer(metadata: source.metadata)
-    let skipped = try source.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) {
-      analyzer.consume($0)
-    }
-    let report = analyzer.finish(skippedEvents: skipped)
+    let report = try IPIAnalyzer.report(for: source)
     #expect(report.int3.samples == 2)
     #expect(report.int3.totalSamples == 3)
     #expect(Set(report.int3.callers.map(\.name)) == ["default_idle", "bpf_stats_handler"])

@@ -58,7 +58,7 @@ struct DatFixture: CustomTestStringConvertible, Sendable {
   func dumpMatchesTraceCmd(_ fixture: DatFixture) throws {
     let reader = try TraceDatReader(path: try Fixtures.materialize(fixture.path).path)
     var ours: [String] = []
-    try TraceDatReport.forEachLine(of: reader) { ours.append(contentsOf: $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)) }
+    try TraceCmdReportText.forEachLine(of: reader) { ours.append(contentsOf: $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)) }
     let theirs = try Fixtures.traceCmdReport(try Fixtures.materialize(fixture.oracle))
     #expect(ours.count == theirs.count)
     for (index, (mine, reference)) in zip(ours, theirs).enumerated() where mine != reference {

@@ -18,7 +18,7 @@ private let liveKernel = ConditionTrait.enabled(
   /// The lines pokestat's report prints for a trace.dat (a kernel stack spans several).
   static func reportLines(_ path: String) throws -> [String] {
     var lines: [String] = []
-    try TraceDatReport.forEachLine(of: try TraceDatReader(path: path, attachesStacks: false)) {
+    try TraceCmdReportText.forEachLine(of: try TraceDatReader(path: path, attachesStacks: false)) {
       lines.append(contentsOf: $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
     return lines

@@ -137,18 +137,15 @@ struct FtraceTextRangesTests {
     let badOffset = lines.prefix(badLine - 1).reduce(0) { $0 + $1.utf8.count + 1 }
     #expect(badOffset > strict.ranges[1].lowerBound)
     #expect(throws: TraceParseError.self) {
-      try strict.reduceTextStreamsConcurrently(
-        fields: .all, empty: { 0 }, fold: { n, _ in n += 1 }, merge: { $0 + $1 })
+      try strict.reduceTextStreamsConcurrently(fields: .all, reducer: EventCounter())
     }
     do {
-      _ = try strict.reduceTextStreamsConcurrently(
-        fields: .all, empty: { 0 }, fold: { n, _ in n += 1 }, merge: { $0 + $1 })
+      _ = try strict.reduceTextStreamsConcurrently(fields: .all, reducer: EventCounter())
     } catch let error as TraceParseError {
       #expect(error.location == InputLocation(file: path, line: badLine))
     }
     let lenient = try Self.source(path, lenient: true, streams: 2)
-    let result = try lenient.reduceTextStreamsConcurrently(
-      fields: .all, empty: { 0 }, fold: { n, _ in n += 1 }, merge: { $0 + $1 })
+    let result = try lenient.reduceTextStreamsConcurrently(fields: .all, reducer: EventCounter())
     #expect(result.skippedLines.count == 1)
     #expect(result.skippedLines.first?.location == InputLocation(file: path, line: badLine))
     let one = try Self.source(path, lenient: true, streams: 1).readAll()
@@ -177,4 +174,11 @@ extension String {
   fileprivate func leftPadded(to width: Int) -> String {
     String(repeating: "0", count: max(0, width - count)) + self
   }
+}
+
+/// Counts events: the smallest ``EventReducer``.
+private struct EventCounter: EventReducer {
+  var empty: Int { 0 }
+  func fold(_ count: inout Int, _ event: TraceEvent) { count += 1 }
+  func merge(_ lhs: Int, _ rhs: Int) -> Int { lhs + rhs }
 }

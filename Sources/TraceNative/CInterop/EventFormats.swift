@@ -9,7 +9,6 @@
 
 import CTraceEvent
 import TraceModel
-import TraceReaders
 
 #if canImport(Glibc)
   import Glibc

@@ -6,7 +6,6 @@
 // `UnsafeRawBufferPointer` subscripts), and returns Swift values, never a pointer into `data`.
 
 import TraceModel
-import TraceReaders
 
 /// Copies field values out of an event's raw bytes, using the layout libtraceevent parsed.
 enum FieldDecoder {

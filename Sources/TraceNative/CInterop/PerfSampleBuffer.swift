@@ -8,7 +8,6 @@
 import CTraceFS
 import SystemPackage
 import TraceModel
-import TraceReaders
 
 #if canImport(Glibc)
   import Glibc

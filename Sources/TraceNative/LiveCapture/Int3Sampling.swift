@@ -1,7 +1,6 @@
 import Foundation
 import SystemPackage
 import TraceModel
-import TraceReaders
 
 /// `pokestat record --int3`: samples every CPU with `cycles` and kernel call chains during the
 /// capture, so the analysis can count samples that land in the int3 handler.

@@ -3,7 +3,7 @@ import Foundation
 import TraceAnalysis
 import TraceComparison
 import TraceModel
-import TraceNative
+import TracePipeline
 import TraceReaders
 import TraceReports
 
@@ -59,9 +59,11 @@ extension Pokestat {
       var hosts: [String?] = []
       var pages: [AnalysisHTML.Input] = []
       for file in input.allFiles {
-        let analyzed = try Self.analyzeWithMetadata(
-          file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs),
-          timeline: html != nil, quiet: input.quiet)
+        let analyzed = try ReadProgressLine.reading(file, quiet: input.quiet) { progress in
+          try Pipeline.analyze(
+            file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs),
+            timeline: html != nil, progress: progress)
+        }
         reports.append(analyzed.report)
         hosts.append(host ?? analyzed.metadata.hostName)
         if html != nil { pages.append(AnalysisHTML.Input(report: analyzed.report, sends: analyzed.sends, host: hosts.last!)) }
@@ -88,58 +90,6 @@ extension Pokestat {
           throw InputFailure("cannot write \(html): \(error.localizedDescription)")
         }
       }
-    }
-
-    /// Reads one input in time order through the analyzer.
-    static func analyze(_ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, quiet: Bool = true) throws -> AnalysisReport {
-      try analyzeWithMetadata(file, format: format, lenient: lenient, options: options, quiet: quiet).report
-    }
-
-    /// ``analyze(_:format:lenient:options:)``, with what the trace says about itself (its uname)
-    /// and, when `timeline` is set, every send in time order (for `--html`). Unless `quiet`, a
-    /// progress line shows on a terminal while it reads (``ReadProgressLine``).
-    static func analyzeWithMetadata(
-      _ file: String, format: InputFormat?, lenient: Bool, options: AnalysisOptions, timeline: Bool = false, quiet: Bool = true
-    ) throws -> (report: AnalysisReport, metadata: TraceMetadata, sends: [TimelineSend]) {
-      let progress = ReadProgressLine.make(for: file, quiet: quiet)
-      defer { progress?.finish() }
-      let trace = try OpenedTrace.open(file, format: format, lenient: lenient, progress: progress)
-      if case .summary(let kind, let path) = trace {
-        let textOptions = TextReaderOptions(lenient: lenient)
-        let report = kind == .perfReport
-          ? try SummaryInputAnalysis.perfReport(path: path, options: textOptions)
-          : try SummaryInputAnalysis.interrupts(path: path, options: textOptions)
-        return (report, trace.metadata, [])
-      }
-      var analyzer = IPIAnalyzer(metadata: trace.metadata, options: options)
-      let skipped: (skippedEvents: Int, skippedLines: Int, highestCPU: Int)
-      if case .traceDat(let reader) = trace, reader.streamCount > 1 {
-        // Each CPU stream is decoded on its own thread: IPI sends and receptions straight from
-        // the ring-buffer bytes into compact records, other events classified there; this
-        // thread merges and counts.
-        let symbols = reader.metadata.symbols
-        let count = try reader.forEachDigestedInTimeOrderConcurrently(
-          fields: IPIAnalyzer.selection, plan: IPIRecord.digestPlan,
-          transform: {
-            var classifier = EventClassifier(symbols: symbols)
-            return { classifier.input($0) }
-          },
-          time: { $0.timestamp }
-        ) { analyzer.consume($0) }
-        skipped = (count, 0, -1)
-      } else {
-        skipped = try trace.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
-      }
-      if case .kernelLog(let log, _, _) = trace {
-        for record in log.durations {
-          analyzer.recordLoggedBatch(start: record.timestamp, entries: record.entries, durationNanoseconds: record.durationNanoseconds)
-        }
-      }
-      analyzer.noteCPUSeen(skipped.highestCPU)
-      var report = analyzer.finish(skippedEvents: skipped.skippedEvents)
-      try report.checkCPUCount()
-      report.skippedLines = lenient ? skipped.skippedLines : nil
-      return (report, trace.metadata, timeline ? analyzer.timelineSends : [])
     }
   }
 }

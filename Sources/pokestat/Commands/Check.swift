@@ -4,6 +4,7 @@ import PatchEngine
 import TraceAnalysis
 import TraceComparison
 import TraceModel
+import TracePipeline
 import TraceReports
 
 extension Pokestat {
@@ -49,11 +50,12 @@ extension Pokestat {
       try outputOptions.rejectJSONLines("check")
       let sink = try OutputSink(path: outputOptions.output)
       var worst = Verdict.match
-      var reports: [CheckReport] = []
+      var reports: [TraceCheck] = []
       for file in input.allFiles {
-        let analysis = try Analyze.analyze(file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(), quiet: input.quiet)
-        if let problem = PredictionCheck.cpuCountProblem(analysis, cpus: cpus) { throw problem }
-        let report = PredictionCheck.check(analysis, kernel: kernelVersion, cpus: cpus, architecture: arch)
+        let analysis = try ReadProgressLine.reading(file, quiet: input.quiet) { progress in
+          try Pipeline.analyze(file, format: input.inputFormat, lenient: input.lenient, progress: progress).report
+        }
+        let report = try Pipeline.check(analysis, kernel: kernelVersion, cpus: cpus, architecture: arch)
         reports.append(report)
         worst = max(worst, report.verdict)
       }

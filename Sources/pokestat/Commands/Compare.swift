@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import TraceAnalysis
 import TraceComparison
-import TraceModel
-import TraceReaders
+import TracePipeline
 import TraceReports
 
 extension Pokestat {
@@ -77,8 +76,9 @@ extension Pokestat {
       try outputOptions.rejectJSONLines("compare")
       let options = AnalysisOptions(isolatedCPUs: try isolatedCPUs(isolated))
       let sink = try OutputSink(path: outputOptions.output)
-      var (beforeSet, beforeTraces, beforeSamples) = try Self.load(beforeFiles, lenient: lenient, options: options)
-      var (afterSet, afterTraces, afterSamples) = try Self.load(afterFiles, lenient: lenient, options: options)
+      let beforeSide = try Pipeline.loadForComparison(beforeFiles, lenient: lenient, options: options)
+      let afterSide = try Pipeline.loadForComparison(afterFiles, lenient: lenient, options: options)
+      var beforeSet = beforeSide.metrics, afterSet = afterSide.metrics
       for metric in derived {
         do {
           beforeSet = beforeSet.adding(metric.name, values: try metric.values(in: beforeSet))
@@ -91,11 +91,11 @@ extension Pokestat {
       let derivedNames = derived.map(\.name)
       let comparison = Comparison(
         before: beforeSet.movingToFront(derivedNames), after: afterSet.movingToFront(derivedNames), beforeFiles: beforeFiles, afterFiles: afterFiles,
-        beforeSamples: beforeSamples, afterSamples: afterSamples)
+        beforeSamples: beforeSide.samples, afterSamples: afterSide.samples)
       sink.write(try ComparisonRenderer.render(comparison, as: outputOptions.resolvedFormat))
       sink.flush()
       if let html {
-        let page = ComparisonHTML.render(comparison, traces: ComparisonHTML.Traces(before: beforeTraces, after: afterTraces))
+        let page = ComparisonHTML.render(comparison, traces: ComparisonHTML.Traces(before: beforeSide.traces, after: afterSide.traces))
         do {
           try page.write(toFile: html, atomically: true, encoding: .utf8)
         } catch {
@@ -103,66 +103,5 @@ extension Pokestat {
         }
       }
     }
-
-    /// Reads one side: every file is one run; traces are also returned for the plots, and the
-    /// samples inside traces and kernel logs (batches, flips) pooled with their run ids.
-    static func load(_ files: [String], lenient: Bool, options: AnalysisOptions = AnalysisOptions()) throws -> (MetricSet, [AnalysisReport], SampleSet) {
-      var set = MetricSet.empty
-      var traces: [AnalysisReport] = []
-      var samples = SampleSet.empty
-      for (run, file) in files.enumerated() {
-        let (metrics, trace, log) = try load(file, lenient: lenient, options: options)
-        set = set.appendingRun(metrics)
-        if let trace {
-          traces.append(trace)
-          samples = samples.appending(SampleSet.analysis(trace, run: run))
-        } else if let log {
-          samples = samples.appending(SampleSet.textPokeLog(log, file: file, run: run))
-        }
-      }
-      return (set, traces, samples)
-    }
-
-    /// The metrics of one input, by its detected format.
-    static func load(_ file: String, lenient: Bool, options analysisOptions: AnalysisOptions = AnalysisOptions()) throws -> (MetricSet, AnalysisReport?, TextPokeLog?) {
-      let options = TextReaderOptions(lenient: lenient)
-      let detection = Result { () throws(TraceParseError) in try detectInput(path: file).format }
-      if case .failure(let error) = detection, case .unrecognizedFormat = error.reason {
-        // Throughput tables have no tool of their own; try that shape before giving up.
-        let text = try readText(file)
-        return (MetricSet.throughput(try ThroughputTable.parse(text: text, path: file)), nil, nil)
-      }
-      let format = try detection.get()
-      switch format {
-      case .traceDat, .ftraceText, .traceCmdReport:
-        let report = try Analyze.analyze(file, format: format, lenient: lenient, options: analysisOptions)
-        return (MetricSet.analysis(report), report, nil)
-      case .perfStatText, .perfStatCSV, .perfStatJSON:
-        let set = try PerfStatReader.read(path: file, options: options).counters
-        return (MetricSet.perfStat(
-          counters: set.counters.map { ($0.event, $0.value) }, elapsedSeconds: set.elapsedSeconds,
-          userSeconds: set.userSeconds, sysSeconds: set.sysSeconds), nil, nil)
-      case .bpftoolText, .bpftoolJSON:
-        let programs = try BPFProgramReader.read(path: file, options: options).programs
-        return (MetricSet.bpfPrograms(programs.map {
-          MetricSet.BPFProgramRun(name: $0.name, tag: $0.tag, runTimeNanoseconds: $0.runTimeNanoseconds, runCount: $0.runCount)
-        }), nil, nil)
-      case .procInterrupts:
-        let snapshots = try InterruptsReader.read(path: file, options: options).snapshots
-        return (MetricSet.interrupts(snapshots.map { $0.rows.map { ($0.name, $0.counts) } }), nil, nil)
-      case .dmesg:
-        let log = try TextPokeLog.parse(text: try readText(file), path: file)
-        return (MetricSet.textPokeLog(log), nil, log)
-      case .perfScript, .perfReport:
-        throw InputFailure("\(file): \(format.rawValue) input has no metrics to compare (compare reads traces, perf stat, bpftool, /proc/interrupts, kernel logs with `Took N usec` and throughput tables)")
-      }
-    }
-
-    static func readText(_ file: String) throws -> String {
-      let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
-      guard let data else { throw InputFailure("\(file): cannot read") }
-      return String(decoding: data, as: UTF8.self)
-    }
   }
 }
-

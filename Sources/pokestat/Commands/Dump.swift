@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TraceNative
+import TracePipeline
 
 extension Pokestat {
   /// `pokestat dump`: the events of a trace, one a line, as `trace-cmd report` prints them.
@@ -45,7 +46,7 @@ extension Pokestat {
       let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
       InputWarnings.note(reader.formatWarnings.map { "\(file): \($0)" })
       let sink = try OutputSink(path: output)
-      try TraceDatReport.forEachRawLine(of: reader) { line in
+      try TraceCmdReportText.forEachRawLine(of: reader) { line in
         sink.write(bytes: line)
         sink.write(bytes: [UInt8(ascii: "\n")])
       }

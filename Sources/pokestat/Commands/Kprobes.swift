@@ -160,11 +160,3 @@ private struct KprobesJSON: Encodable {
   var totalHits: UInt64
   var totalMisses: UInt64
 }
-
-/// Prints `value` as pretty JSON with sorted, snake_case keys.
-fileprivate func printJSON(_ value: some Encodable) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  encoder.keyEncodingStrategy = .convertToSnakeCase
-  print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}

@@ -144,7 +144,7 @@ extension Pokestat {
       }
       let timing = try batchTiming(for: prediction, kernel: version, onlineCPUs: online)
       if json {
-        try printJSON(PatchOutput(prediction: prediction, timing: timing))
+        try printJSON(PatchOutput(prediction: prediction, timing: timing), snakeCaseKeys: false)
         return
       }
       var lines = [
@@ -227,7 +227,7 @@ extension Pokestat {
       }
       guard (1...64).contains(numaNodes) else { throw InputFailure("--numa-nodes must be 1...64, got \(numaNodes)") }
       let layout = BPFProgPack(numaNodes: numaNodes).layout(jitedSizes: sizes)
-      if json { return try printJSON(layout) }
+      if json { return try printJSON(layout, snakeCaseKeys: false) }
       print("""
         \(layout.programs) programs
         with prog pack:    \(layout.packs) pack(s) of \(2 * numaNodes) MiB, \(layout.ownAllocationPages) own 4 KiB pages, \(layout.itlbEntriesWithPack) iTLB entries
@@ -244,7 +244,7 @@ extension Pokestat {
       let possible = try positive(cpus, "--cpus")
       let p = KretprobeInstances.predict(
         kernel: version, possibleCPUs: possible, preemptible: preemptible, maxactive: maxactive, concurrency: concurrency, bursts: bursts)
-      if json { return try printJSON(p) }
+      if json { return try printJSON(p, snakeCaseKeys: false) }
       print("""
         kretprobe on \(p.kernel), \(p.possibleCPUs) possible CPUs: maxactive \(p.maxactive)\(p.maxactiveIsDefault ? " (default)" : ""), pool \(p.pool)
         missed per burst of \(p.concurrency): \(p.missedPerBurst)
@@ -264,12 +264,6 @@ extension Pokestat {
       guard let value else { throw InputFailure("\(name) is required") }
       guard value >= 1, value <= 1 << 20 else { throw InputFailure("\(name) must be between 1 and \(1 << 20), got \(value)") }
       return value
-    }
-
-    private func printJSON(_ value: some Encodable) throws {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
   }
 }

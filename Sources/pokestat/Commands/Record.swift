@@ -6,6 +6,7 @@ import TraceAnalysis
 import TraceComparison
 import TraceModel
 import TraceNative
+import TracePipeline
 import TraceReaders
 import TraceReports
 
@@ -256,7 +257,7 @@ extension Pokestat {
       let symbols = kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) }
       try PerfScriptWriter.render(samples.samples, symbols: symbols).write(toFile: path, atomically: true, encoding: .utf8)
       defer { if output == nil { try? FileManager.default.removeItem(atPath: path) } }
-      let analysis = try Analyze.analyze(path, format: .perfScript, lenient: false, options: AnalysisOptions())
+      let analysis = try Pipeline.analyze(path, format: .perfScript).report
       var line = "int3: \(analysis.int3.samples) of \(analysis.int3.totalSamples) cycles samples in the int3 handler"
       if let top = analysis.int3.callers.first { line += " (most interrupted: \(top.name), \(top.count))" }
       if samples.lost > 0 { line += "; the kernel lost \(samples.lost) samples: counts are lower bounds" }
@@ -271,7 +272,7 @@ extension Pokestat {
       if result.lostEvents > 0 {
         progress.note("the kernel lost \(result.lostEvents) events (ring buffer overruns): counts are lower bounds; try --buffer-size")
       }
-      let analysis = try Analyze.analyze(path, format: .traceDat, lenient: false, options: AnalysisOptions())
+      let analysis = try Pipeline.analyze(path, format: .traceDat).report
       let check = PredictionCheck.check(analysis, kernel: nil, cpus: nil)
       let format = json ? ReportFormat.json : self.format
       if format == .json {

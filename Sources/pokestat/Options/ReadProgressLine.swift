@@ -31,6 +31,14 @@ final class ReadProgressLine: Sendable {
 
   private init(name: String) { self.name = name }
 
+  /// Runs `body` with the progress hook the library readers take (nil when the line must not
+  /// show), and erases the line when `body` returns or throws.
+  static func reading<T>(_ path: String, quiet: Bool, _ body: (((_ totalBytes: Int) -> ReadProgress)?) throws -> T) rethrows -> T {
+    let line = make(for: path, quiet: quiet)
+    defer { line?.finish() }
+    return try body(line.map { line in { line.progress(totalBytes: $0) } })
+  }
+
   /// The library hook: a ``ReadProgress`` of `totalBytes` that redraws this line.
   func progress(totalBytes: Int) -> ReadProgress {
     ReadProgress(totalBytes: totalBytes, step: 256 << 10) { [self] done, total in self.update(done: done, total: total) }

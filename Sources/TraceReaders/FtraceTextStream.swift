@@ -1,186 +1,10 @@
 import Foundation
-import Synchronization
 import TraceModel
-
-/// A trace in ftrace text: the tracefs `trace`/`trace_pipe` files or `trace-cmd report` output,
-/// read as one stream in file order, line by line.
-///
-/// Layouts read (any mix, detected per line):
-/// - tracefs default, with or without irq-info flags (`d..2.`) and record-tgid (`(  1234)`);
-/// - tracefs latency-format (`bash-8778  0...1. 26362us!: ...`, timestamps relative, in µs);
-/// - `trace-cmd report`, with or without `-l`, `-t` (ns), `--ts-diff` (`(+114)`), with the
-///   `instance: ` prefix of extracted instances (``TraceEvent/buffer``);
-/// - function tracer lines (`smp_call_function_single <-on_each_cpu_cond_mask`);
-/// - function_graph lines, with or without funcgraph-abstime and funcgraph-proc, and in
-///   `trace-cmd report`'s `funcgraph_entry: [marker] N us |  body` layout: `f() {` is a
-///   `funcgraph_entry`, `}` a `funcgraph_exit` with `duration_ns`, a leaf `f();` both (the exit
-///   at entry + duration), `/* text */` a `print`; without abstime the timestamp is 0;
-/// - `<stack trace>` / `kernel_stack` blocks (`=> f (addr)`, ` => f+0x1/0x20`), attached as
-///   ``TraceEvent/stack`` to the event before them (user stack blocks are skipped);
-/// - `CPU:N [LOST M EVENTS]` and `CPU:N [M EVENTS DROPPED]`, which set
-///   ``TraceEvent/lostBefore`` of that CPU's next event (`[LOST EVENTS]`: -1);
-/// - trace_marker lines (`tracing_mark_write: text`, or `print: tracing_mark_write: text`),
-///   as event `ftrace:print` with field `buf`.
-///
-/// A line that is not an event but directly follows an event that printed nothing after its
-/// name is taken as that event's text (mail and terminals wrap long lines that way).
-///
-/// Stack blocks belong to the latest event of their CPU, which in merged text need not be the
-/// line just above (`<idle>-0 [000]` lines can sit between a CPU 1 event and its stack), so
-/// events are held in a small window (``FtraceTextStream/windowLimit`` events) until a later
-/// event of the same CPU shows they are complete; they still come out in file order.
-///
-/// Opened with ``init(path:options:parallelStreams:)``, a large regular file (at least two
-/// ``defaultMinimumRangeBytes`` ranges, not standard input, not compressed) is read as up to
-/// that many streams, each over a byte range that starts at a safe event line
-/// (``FtraceTextRanges`` states the rule); the streams' events follow one another in file order,
-/// and error locations keep their line in the whole file. ``init(path:options:)`` always gives
-/// one stream, for callers that read only ``stream(_:fields:)`` 0.
-///
-/// - Complexity: memory is one 1 MiB block plus the window per stream, whatever the file size.
-public struct FtraceTextSource: EventSource, Sendable {
-  public var metadata: TraceMetadata
-  public let path: String
-  public let options: TextReaderOptions
-  private let handoff: ReaderHandoff
-  /// The byte ranges of the streams; empty when the file is read as one stream.
-  let ranges: [Range<Int>]
-  /// Per range, the lines before it (counted when an error location needs them).
-  private let lineBases: [LineBase?]
-
-  /// The smallest byte range worth a stream of its own.
-  static let defaultMinimumRangeBytes = 64 << 20
-
-  /// Opens `path` (`-` is standard input; gzip and zstd files are decompressed) and reads the
-  /// header lines for ``metadata``.
-  ///
-  /// - Throws: ``TraceParseError`` when the file cannot be opened or read.
-  public init(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError) {
-    try self.init(path: path, options: options, minimumRangeBytes: Self.defaultMinimumRangeBytes, maximumStreams: 1)
-  }
-
-  /// Opens `path` like ``init(path:options:)``, and splits a large regular file into up to
-  /// `parallelStreams` byte ranges of at least ``defaultMinimumRangeBytes`` (pass the active
-  /// CPU count), one stream each. Callers must read every stream (``streamCount``), e.g. with
-  /// ``EventSource/forEachEventInTimeOrder(fields:_:)`` or
-  /// ``reduceTextStreamsConcurrently(fields:empty:fold:merge:)``.
-  public init(path: String, options: TextReaderOptions = TextReaderOptions(), parallelStreams: Int)
-    throws(TraceParseError)
-  {
-    try self.init(
-      path: path, options: options, minimumRangeBytes: Self.defaultMinimumRangeBytes, maximumStreams: parallelStreams)
-  }
-
-  /// Opens `path`, splitting it into at most `maximumStreams` ranges of at least
-  /// `minimumRangeBytes` (tests force small ranges).
-  init(path: String, options: TextReaderOptions, minimumRangeBytes: Int, maximumStreams: Int) throws(TraceParseError) {
-    var reader = try LineReader(path: path)
-    let head = try reader.peek()
-    self.path = path
-    self.options = options
-    self.metadata = Self.sniffMetadata(head.prefix(64 << 10), path: path)
-    self.ranges = FtraceTextRanges.plan(
-      path: path, head: head, minimumRangeBytes: minimumRangeBytes, maximumRanges: maximumStreams)
-    self.lineBases = ranges.map { $0.lowerBound == 0 ? nil : LineBase(path: path, offset: $0.lowerBound) }
-    self.handoff = ReaderHandoff(reader: ranges.isEmpty ? reader : nil)
-  }
-
-  public var streamCount: Int { max(1, ranges.count) }
-
-  /// Told the bytes read by every stream opened after it is set (the file's size in all,
-  /// decompressed bytes for gzip/zstd input).
-  public var progress: ReadProgress?
-
-  /// One stream of the file: the whole file, or one byte range of it (see ``FtraceTextRanges``).
-  /// For a whole file the first call uses the already-open input, later calls reopen the file
-  /// (not possible for standard input).
-  public func stream(_ index: Int, fields: FieldSelection) throws(TraceParseError) -> FtraceTextStream {
-    precondition(index >= 0 && index < streamCount, "stream \(index) of \(streamCount)")
-    guard !ranges.isEmpty else {
-      var reader = try handoff.reader(reopening: path)
-      reader.progress = progress
-      return FtraceTextStream(reader: reader, fields: fields, options: options)
-    }
-    var reader = LineReader(
-      channel: try ByteChannel.open(path, byteRange: ranges[index]), lineBase: lineBases[index])
-    reader.progress = progress
-    return FtraceTextStream(reader: reader, fields: fields, options: options)
-  }
-
-  /// Reads every event into memory, stream after stream (file order), with the count of lines
-  /// skipped in lenient mode.
-  ///
-  /// For tests and small files; large traces should use ``stream(_:fields:)``.
-  public func readAll(fields: FieldSelection = .all) throws(TraceParseError) -> (
-    events: [TraceEvent], skipped: SkippedLines
-  ) {
-    var events: [TraceEvent] = []
-    var skipped = SkippedLines()
-    for index in 0..<streamCount {
-      var stream = try stream(index, fields: fields)
-      while let event = try stream.next() { events.append(event) }
-      skipped.add(stream.skipped)
-    }
-    return (events, skipped)
-  }
-
-  static func sniffMetadata(_ head: ArraySlice<UInt8>, path: String) -> TraceMetadata {
-    var metadata = TraceMetadata(file: path, formatDescription: "ftrace text")
-    let text = String(decoding: head, as: UTF8.self)
-    for line in text.split(separator: "\n").prefix(64) {
-      if line.hasPrefix("cpus=") {
-        metadata.formatDescription = "trace-cmd report"
-        metadata.cpuCount = Int(line.dropFirst(5).trimmingSuffix(while: { $0 == "\r" }))
-      } else if line.hasPrefix("# tracer: ") {
-        metadata.formatDescription = "ftrace text (tracer \(line.dropFirst(10).trimmingSuffix(while: { $0 == "\r" })))"
-      } else if line.hasPrefix("#"), let p = line.range(of: "#P:") {
-        metadata.cpuCount = Int(line[p.upperBound...].prefix { $0.isNumber })
-      }
-    }
-    return metadata
-  }
-}
-
-/// Holds the reader opened by ``FtraceTextSource/init(path:options:)`` until the first stream
-/// takes it (a class so the non-mutating `stream` can hand it over once).
-///
-/// `@unchecked Sendable`: the reader is only touched under ``lock`` and, once taken, belongs
-/// to the one stream that took it.
-final class ReaderHandoff: @unchecked Sendable {
-  private var reader: LineReader?
-  private let lock = Mutex(())
-  init(reader: LineReader?) { self.reader = reader }
-  func take() -> LineReader? {
-    lock.withLock { _ in
-      defer { reader = nil }
-      return reader
-    }
-  }
-
-  /// The already-open reader the first time; a reopened file after that (standard input
-  /// cannot be read twice).
-  func reader(reopening path: String) throws(TraceParseError) -> LineReader {
-    if let reader = take() { return reader }
-    guard path != "-" else {
-      throw TraceParseError(
-        reason: .readFailed(detail: "standard input can be read only once"), location: InputLocation(file: path))
-    }
-    return try LineReader(path: path)
-  }
-}
-
-extension Substring {
-  fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> Substring {
-    var s = self
-    while let last = s.last, predicate(last) { s = s.dropLast() }
-    return s
-  }
-}
 
 /// The events of one ftrace text file, in file order.
 public struct FtraceTextStream: EventStream {
   private var reader: LineReader
-  private let fields: FieldSelection
+  let fields: FieldSelection
   private let options: TextReaderOptions
   /// Lines skipped in lenient mode so far.
   public private(set) var skipped = SkippedLines()
@@ -197,107 +21,21 @@ public struct FtraceTextStream: EventStream {
   /// How many events may wait for a stack block before the oldest is released anyway.
   public static let windowLimit = 64
   private var stackState = StackState.none
-  private var lostByCPU: [Int: Int] = [:]
+  var lostByCPU: [Int: Int] = [:]
   /// trace-cmd prints an instance's label once before a `CPU:N [... DROPPED]` notice and not
   /// again on the event line that follows it: that line belongs to this buffer.
   private var bufferOfNextUnlabelledLine: String?
-  private var openFunctions: [Int: [String]] = [:]
+  var openFunctions: [Int: [String]] = [:]
   private var pendingInfoIsEmpty = false
   private var interner = TextInterner()
-  /// Every event name seen, with what was decided for it once (see ``NameInfo``).
-  private var names: [NameInfo] = []
+  /// Every event name seen, with what was decided for it once.
+  private var names: EventNameTable
 
   private enum StackState { case none, kernel, user }
 
-  /// An event name's `String`, its system and whether its fields are wanted, so the per-line
-  /// work is a hash and a byte compare instead of string building and set lookups.
-  private struct NameInfo {
-    enum Kind { case plain, functionGraph, kernelStack, userStack, marker }
-    var name: String
-    /// "" when the system depends on the line (kprobe events print `(sym+0x0/0x20)` first).
-    var system: String
-    var wantsFields: Bool
-    var kind: Kind
-    /// Whether its events are left out (a ``FieldSelection/only(_:)`` selection not naming it).
-    var isSkipped: Bool
-  }
-  /// The bytes of every name in ``names``, back to back (``nameStarts`` has each one's start
-  /// and one more entry for the end), and each name's key: its length and first 8 bytes.
-  private var nameBytes: [UInt8] = []
-  private var nameStarts: [Int] = [0]
-  private var nameKeys: [UInt64] = []
-  /// Each name's bytes 7..<15 (see ``FastEventLine/nameTail``).
-  private var nameTails: [UInt64] = []
-  /// Per hash of a name key, the index in ``names`` last found for it (-1: none).
-  private var nameSlots = [Int](repeating: -1, count: 64)
   /// Whether lines of the common `trace-cmd report` shape go through ``FastEventLine`` (tests
   /// turn it off to compare with the bounds-checked parser).
   let usesFastPath: Bool
-
-  /// The index in ``names`` of the function tracer's lines (which print no event name).
-  private mutating func functionNameIndex() -> Int {
-    nameIndex(Byte.functionName, 0, Byte.functionName.count)
-  }
-
-  /// The slot of a name key in ``nameSlots``.
-  private static func nameSlot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58) }
-
-  /// The index in ``names`` of the name in `b[start..<end]`, added on first sight.
-  ///
-  /// - Complexity: O(length + distinct names); a trace has tens of names.
-  private mutating func nameIndex(_ b: [UInt8], _ start: Int, _ end: Int, key precomputed: UInt64? = nil) -> Int {
-    let length = end - start
-    // Key: the first 7 bytes and the length (names are short; the rest is compared on a hit).
-    let prefix = min(length, 7)
-    var key: UInt64
-    if let precomputed {
-      key = precomputed
-    } else {
-      key = UInt64(truncatingIfNeeded: min(length, 255)) << 56
-      for k in 0..<prefix { key |= UInt64(b[start + k]) << UInt64(8 * k) }
-    }
-    // A direct-mapped cache of the last name per key hash, then the list of all names.
-    let slot = Self.nameSlot(key)
-    let cached = nameSlots[slot]
-    if cached >= 0, nameKeys[cached] == key, nameStarts[cached + 1] - nameStarts[cached] == length,
-      length <= prefix
-        || FastEventLine.equal(nameBytes, nameStarts[cached] + prefix, b, start + prefix, count: length - prefix)
-    {
-      return cached
-    }
-    search: for index in nameKeys.indices where nameKeys[index] == key {
-      let known = nameStarts[index]
-      guard nameStarts[index + 1] - known == length else { continue }
-      if length > prefix {
-        for k in prefix..<length where nameBytes[known + k] != b[start + k] { continue search }
-      }
-      nameSlots[slot] = index
-      return index
-    }
-    nameBytes.append(contentsOf: b[start..<end])
-    nameStarts.append(nameBytes.count)
-    nameKeys.append(key)
-    var tail: UInt64 = 0
-    for k in 0..<min(max(length - 7, 0), 8) { tail |= UInt64(b[start + 7 + k]) << UInt64(8 * k) }
-    nameTails.append(tail)
-    let name = EscapedText.string(b[start..<end])
-    let kind: NameInfo.Kind
-    switch name {
-    case "funcgraph_entry", "funcgraph_exit": kind = .functionGraph
-    case "kernel_stack": kind = .kernelStack
-    case "user_stack": kind = .userStack
-    case "tracing_mark_write": kind = .marker
-    default: kind = .plain
-    }
-    let printedName = kind == .marker ? "print" : name
-    let system = EventSystems.system(of: printedName, info: Substring(""))
-    let wants = fields.wants(system: system, name: printedName)
-    names.append(
-      NameInfo(
-        name: printedName, system: system, wantsFields: wants, kind: kind,
-        isSkipped: skipsUnselected && !wants && !system.isEmpty && (kind == .plain || kind == .marker)))
-    return names.count - 1
-  }
 
   /// Whether events outside an ``FieldSelection/only(_:)`` selection are left out (and counted
   /// in ``skippedEvents``) instead of returned.
@@ -327,6 +65,7 @@ public struct FtraceTextStream: EventStream {
     self.fields = fields
     self.options = options
     if case .only = fields { skipsUnselected = true } else { skipsUnselected = false }
+    names = EventNameTable(fields: fields, skipsUnselected: skipsUnselected)
   }
 
   /// The next event, or nil at the end of the file.
@@ -419,11 +158,9 @@ public struct FtraceTextStream: EventStream {
       let line = FastEventLine.parse(buffer, range.lowerBound, range.upperBound)
     {
       // Names of at most 15 bytes are equal when their key (length, first 7 bytes) and tail are.
-      let cached = nameSlots[Self.nameSlot(line.nameKey)]
       let index =
-        line.nameEnd - line.nameStart <= 15 && cached >= 0 && nameKeys[cached] == line.nameKey
-          && nameTails[cached] == line.nameTail
-        ? cached : nameIndex(buffer, line.nameStart, line.nameEnd, key: line.nameKey)
+        names.cachedIndex(key: line.nameKey, tail: line.nameTail, length: line.nameEnd - line.nameStart)
+        ?? names.index(buffer, line.nameStart, line.nameEnd, key: line.nameKey)
       finishEvent(
         buffer, start: line.commStart, commEnd: line.commEnd, pid: line.pid, cpu: line.cpu,
         timestamp: line.timestamp, nameStart: line.nameStart, index: index, infoStart: line.infoStart,
@@ -733,7 +470,7 @@ public struct FtraceTextStream: EventStream {
     var index = -1
     var infoStart: Int
     if i < end, b[i] == Byte.colon, i > nameStart {
-      index = nameIndex(b, nameStart, i)
+      index = names.index(b, nameStart, i)
       infoStart = i + 1
       while infoStart < end, b[infoStart] == Byte.space { infoStart += 1 }
     } else if nameStart < end, b[nameStart] == Byte.less {
@@ -743,7 +480,7 @@ public struct FtraceTextStream: EventStream {
       return true
     } else {
       // Function tracer: `func <-parent` with no event name.
-      index = functionNameIndex()
+      index = names.functionIndex()
       infoStart = nameStart
     }
     finishEvent(
@@ -759,7 +496,7 @@ public struct FtraceTextStream: EventStream {
     infoStart infoAfterName: Int, end: Int, bufferName: String
   ) {
     var infoStart = infoAfterName
-    let kind = names[index].kind
+    let kind = names.entries[index].kind
     switch kind {
     case .functionGraph:
       guard let bar = Self.firstIndex(of: Byte.bar, in: b, infoStart, end) else { break }
@@ -787,21 +524,21 @@ public struct FtraceTextStream: EventStream {
     stackState = .none
     var infoEnd = end
     while infoEnd > infoStart, b[infoEnd - 1] == Byte.space { infoEnd -= 1 }
-    if names[index].isSkipped, infoStart < infoEnd {
+    if names.entries[index].isSkipped, infoStart < infoEnd {
       skipEvent(cpu: cpu, buffer: bufferName)
       // Its text may go on the next lines: read them as its continuation, and drop them.
-      pendingTextContinues = Self.isTextEvent(names[index].name)
+      pendingTextContinues = Self.isTextEvent(names.entries[index].name)
       pendingTextSkipped = pendingTextContinues
       return
     }
     let comm = interner.string(b, start, commEnd)
-    let name = names[index].name
-    let system = names[index].system
+    let name = names.entries[index].name
+    let system = names.entries[index].system
     let lost = lostByCPU.isEmpty ? 0 : lostByCPU.removeValue(forKey: cpu) ?? 0
     var event = TraceEvent(
       timestamp: Timestamp(nanoseconds: timestamp), cpu: cpu, pid: Int32(truncatingIfNeeded: pid), comm: comm,
       system: system, name: name, buffer: bufferName, lostBefore: lost)
-    let wantsFields = names[index].wantsFields
+    let wantsFields = names.entries[index].wantsFields
     if wantsFields || system.isEmpty {
       let info = EscapedText.string(b[infoStart..<infoEnd])
       if system.isEmpty {
@@ -883,202 +620,4 @@ public struct FtraceTextStream: EventStream {
     }
     return nil
   }
-
-  // MARK: - function_graph
-
-  /// Parses `[abstime |] cpu) [proc] [marker duration us] | body`; nil if not that layout.
-  private mutating func parseFunctionGraph(_ b: [UInt8], _ start: Int, _ end: Int, bufferName: String)
-    -> [TraceEvent]?
-  {
-    var i = start
-    var timestamp: UInt64 = 0
-    var k = i
-    guard let firstNumber = Self.parseDecimal(b, &k, end) else { return nil }
-    if k < end, b[k] == Byte.dot {
-      // abstime: `4.571823 |`
-      var m = k + 1
-      let fractionStart = m
-      guard let fraction = Self.parseDecimal(b, &m, end) else { return nil }
-      var n = m
-      while n < end, b[n] == Byte.space { n += 1 }
-      guard n < end, b[n] == Byte.bar else { return nil }
-      timestamp = Timestamp(seconds: firstNumber, fractionDigits: fraction, digitCount: m - fractionStart).nanoseconds
-      i = n + 1
-      while i < end, b[i] == Byte.space { i += 1 }
-      k = i
-      guard Self.parseDecimal(b, &k, end) != nil else { return nil }
-    }
-    guard k < end, b[k] == Byte.closeParen else { return nil }
-    var c = i
-    let cpu = Int(clamping: Self.parseDecimal(b, &c, end) ?? 0)
-    // Columns up to the body's '|'.
-    guard let bar = Self.firstIndex(of: Byte.bar, in: b, k + 1, end) else { return nil }
-    let columns = EscapedText.string(b[(k + 1)..<bar])
-    var durationNs: UInt64?
-    var comm = ""
-    var pid: Int32 = -1
-    let tokens = columns.split(separator: " ")
-    for (index, token) in tokens.enumerated() {
-      if token == "us", index > 0 {
-        durationNs = Self.microsecondsToNanoseconds(tokens[index - 1])
-      } else if let dash = token.lastIndex(of: "-"), let p = Int32(token[token.index(after: dash)...]),
-        index + 1 < tokens.count, tokens[index + 1] != "us"
-      {
-        comm = String(token[..<dash])
-        pid = p
-      }
-    }
-    return graphBody(
-      b, from: bar + 1, to: end, timestamp: timestamp, cpu: cpu, pid: pid, comm: comm, bufferName: bufferName,
-      durationNs: durationNs)
-  }
-
-  /// The events of a function_graph body after its `|` column (`  func() {`, `    leaf();`, `  }`,
-  /// `  /* text */`), at `timestamp` (0 when the layout has none).
-  private mutating func graphBody(
-    _ b: [UInt8], from bodyColumn: Int, to end: Int, timestamp: UInt64, cpu: Int, pid: Int32, comm: String,
-    bufferName: String, durationNs: UInt64?
-  ) -> [TraceEvent] {
-    // Body: depth from the indentation (2 spaces per level after the first).
-    var bodyStart = bodyColumn
-    var spaces = 0
-    while bodyStart < end, b[bodyStart] == Byte.space {
-      spaces += 1
-      bodyStart += 1
-    }
-    var bodyEnd = end
-    while bodyEnd > bodyStart, b[bodyEnd - 1] == Byte.space { bodyEnd -= 1 }
-    let body = EscapedText.string(b[bodyStart..<bodyEnd])
-    let depth = max(0, (spaces - 2) / 2)
-    let time = Timestamp(nanoseconds: timestamp)
-    let lost = lostByCPU.isEmpty ? 0 : lostByCPU.removeValue(forKey: cpu) ?? 0
-    func event(_ name: String, _ fields: [EventField], at stamp: Timestamp, info: String) -> TraceEvent {
-      TraceEvent(
-        timestamp: stamp, cpu: cpu, pid: pid, comm: comm, system: "ftrace", name: name,
-        fields: self.fields.wants(system: "ftrace", name: name) ? fields : [], buffer: bufferName,
-        lostBefore: lost, info: info)
-    }
-    if body.hasPrefix("/*") {
-      let text = body.dropFirst(2).dropLast(body.hasSuffix("*/") ? 2 : 0).trimmed(of: " ")
-      return [event("print", [EventField(name: "buf", value: .string(text))], at: time, info: body)]
-    }
-    if body.hasPrefix("}") {
-      var function = ""
-      if let open = body.range(of: "/* "), let close = body.range(of: " */") {
-        function = String(body[open.upperBound..<close.lowerBound])
-      }
-      if var stack = openFunctions[cpu], !stack.isEmpty {
-        let top = stack.removeLast()
-        openFunctions[cpu] = stack
-        if function.isEmpty { function = top }
-      }
-      var fields = [
-        EventField(name: "func", value: .string(function)),
-        EventField(name: "depth", value: .unsigned(UInt64(depth))),
-      ]
-      if let durationNs { fields.append(EventField(name: "duration_ns", value: .unsigned(durationNs))) }
-      return [event("funcgraph_exit", fields, at: time, info: body)]
-    }
-    if body.hasSuffix("() {") || body.hasSuffix("();") {
-      let function = String(body.prefix { $0 != "(" })
-      let entry = event(
-        "funcgraph_entry",
-        [
-          EventField(name: "func", value: .string(function)),
-          EventField(name: "depth", value: .unsigned(UInt64(depth))),
-        ], at: time, info: body)
-      if body.hasSuffix("{") {
-        openFunctions[cpu, default: []].append(function)
-        return [entry]
-      }
-      var exitFields = [
-        EventField(name: "func", value: .string(function)),
-        EventField(name: "depth", value: .unsigned(UInt64(depth))),
-      ]
-      if let durationNs { exitFields.append(EventField(name: "duration_ns", value: .unsigned(durationNs))) }
-      var exit = event(
-        "funcgraph_exit", exitFields,
-        at: timestamp == 0 ? time : Timestamp(nanoseconds: timestamp &+ (durationNs ?? 0)), info: body)
-      exit.lostBefore = 0
-      return [entry, exit]
-    }
-    // `==========>` / `<==========` interrupt markers and other annotations carry no event.
-    return []
-  }
-
-  static func firstIndex(of byte: UInt8, in b: [UInt8], _ start: Int, _ end: Int) -> Int? {
-    var i = start
-    while i < end {
-      if b[i] == byte { return i }
-      i += 1
-    }
-    return nil
-  }
-
-  /// `266.335` µs as nanoseconds (266335).
-  static func microsecondsToNanoseconds(_ text: Substring) -> UInt64? {
-    let parts = text.split(separator: ".", maxSplits: 1)
-    // A damaged duration can be empty or past UInt64 nanoseconds: not a duration.
-    guard let first = parts.first, let whole = UInt64(first) else { return nil }
-    let (product, overflow) = whole.multipliedReportingOverflow(by: 1_000)
-    guard !overflow else { return nil }
-    var ns = product
-    if parts.count == 2 {
-      var fraction = String(parts[1].prefix(3))
-      while fraction.count < 3 { fraction += "0" }
-      guard let f = UInt64(fraction), ns <= UInt64.max - f else { return nil }
-      ns += f
-    }
-    return ns
-  }
-}
-
-/// ASCII bytes used by the text parsers.
-enum Byte {
-  static let space = UInt8(ascii: " ")
-  static let tab = UInt8(ascii: "\t")
-  static let hash = UInt8(ascii: "#")
-  static let equals = UInt8(ascii: "=")
-  static let greater = UInt8(ascii: ">")
-  static let less = UInt8(ascii: "<")
-  static let colon = UInt8(ascii: ":")
-  static let dot = UInt8(ascii: ".")
-  static let plus = UInt8(ascii: "+")
-  static let minus = UInt8(ascii: "-")
-  static let bar = UInt8(ascii: "|")
-  static let zero = UInt8(ascii: "0")
-  static let nine = UInt8(ascii: "9")
-  static let u = UInt8(ascii: "u")
-  static let s = UInt8(ascii: "s")
-  static let openBracket = UInt8(ascii: "[")
-  static let closeBracket = UInt8(ascii: "]")
-  static let openParen = UInt8(ascii: "(")
-  static let closeParen = UInt8(ascii: ")")
-  static let cpuColon = Array("CPU:".utf8)
-  static let cpuSpace = Array("CPU ".utf8)
-  static let isEmpty = Array(" is empty".utf8)
-  static let cpusEquals = Array("cpus=".utf8)
-  static let versionEquals = Array("version =".utf8)
-  static let lost = Array("LOST ".utf8)
-  static let eventsClose = Array("EVENTS]".utf8)
-  static let eventsDropped = Array(" EVENTS DROPPED]".utf8)
-  static let eventsDroppedUnknown = Array("EVENTS DROPPED]".utf8)
-  static let userStack = Array("<user".utf8)
-  static let hexPrefix = Array("0x".utf8)
-  static let functionName = Array("function".utf8)
-}
-
-extension String {
-  /// The string without leading and trailing characters from `set`.
-  func trimmed(of set: String) -> String {
-    let chars = Set(set)
-    var s = self[...]
-    while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-    while let l = s.last, chars.contains(l) { s = s.dropLast() }
-    return String(s)
-  }
-}
-
-extension Substring {
-  func trimmed(of set: String) -> String { String(self).trimmed(of: set) }
 }

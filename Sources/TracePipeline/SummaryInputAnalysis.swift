@@ -1,65 +1,6 @@
+import TraceAnalysis
 import TraceModel
 import TraceReaders
-
-/// What `perf report --stdio` says about the int3 handler (`poke_int3_handler`,
-/// `smp_text_poke_int3_handler`, `text_poke_int3_handler`, `do_int3`, …).
-public struct PerfReportSummary: Codable, Sendable, Equatable {
-  /// `# Samples: 31K of event 'cpu-clock'`'s event, when the header has it.
-  public var event: String?
-  /// `# Samples:` as printed (`31K`), when the header has it.
-  public var samples: String?
-  /// Entries read (one per command, object and symbol).
-  public var entries: Int
-  /// The int3 handler symbols found, and the sum of their entries' first column (%): the
-  /// share of samples in the handler (Children when the report has it, else Overhead).
-  public var int3Symbols: [String]
-  public var int3Percent: Double
-  /// The sum of their Self column (%), when the report has one.
-  public var int3SelfPercent: Double?
-  /// The callers listed under the first handler entry (call-graph reports), in print order,
-  /// with their branch percentages when printed; empty without a call graph.
-  public var callers: [Caller]
-  /// Whether the report has call graphs at all.
-  public var hasCallGraph: Bool
-  /// The three largest entries (symbol and first column), for a report without the handler.
-  public var top: [Caller]
-
-  public struct Caller: Codable, Sendable, Equatable {
-    public var symbol: String
-    public var percent: Double?
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case event, samples, entries, callers, top
-    case int3Symbols = "int3_symbols"
-    case int3Percent = "int3_percent"
-    case int3SelfPercent = "int3_self_percent"
-    case hasCallGraph = "has_call_graph"
-  }
-}
-
-/// Function-call IPIs seen in a series of `/proc/interrupts` snapshots.
-public struct InterruptSeriesSummary: Codable, Sendable, Equatable {
-  public var snapshots: Int
-  /// CPU columns of the header of the first snapshot (`CPU0 CPU1 …`).
-  public var cpus: Int
-  /// The rows counted as function-call IPIs: x86 `CAL`, and rows described as `Function call
-  /// interrupts` or `Single function call interrupts` (arm, arm64 `IPIn:` rows).
-  public var rows: [String]
-  /// Per interval (snapshot k-1 → k), the increase per CPU of those rows summed (keys are CPU
-  /// numbers as strings; a counter that went down, as after a CPU was unplugged, is negative).
-  public var intervals: [[String: Int64]]
-  /// First to last snapshot per CPU (empty with one snapshot).
-  public var totalPerCPU: [String: Int64]
-  /// The rows' counts in the last snapshot per CPU (since boot).
-  public var sinceBootPerCPU: [String: UInt64]
-
-  enum CodingKeys: String, CodingKey {
-    case snapshots, cpus, rows, intervals
-    case totalPerCPU = "total_per_cpu"
-    case sinceBootPerCPU = "since_boot_per_cpu"
-  }
-}
 
 /// `analyze` for inputs that hold no events but summaries: `perf report --stdio` and
 /// `/proc/interrupts` snapshot series. The report has no events; its `perf_report` or
@@ -146,7 +87,7 @@ public enum SummaryInputAnalysis {
       report.ipi.sources = rowNames.map { "proc_interrupts:\($0)" }
       report.ipi.receivedPerCPU = keyed(total.map { Int(clamping: max(0, $0)) })
       report.ipi.received = total.reduce(0) {
-        IPIAnalyzer.saturatingSum($0, Int(clamping: max(0, $1)))
+        saturatingSum($0, Int(clamping: max(0, $1)))
       }
     }
     report.interrupts = InterruptSeriesSummary(
@@ -170,5 +111,11 @@ public enum SummaryInputAnalysis {
       .finish()
     report.cpusInferred = false
     return report
+  }
+
+  /// `a + b`, or `Int.max` where that overflows (the counts come from files).
+  static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : sum
   }
 }

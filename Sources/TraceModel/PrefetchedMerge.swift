@@ -1,6 +1,5 @@
 import Dispatch
 import Synchronization
-import TraceModel
 
 /// A bounded hand-off of chunks from one decoding thread to the merging thread.
 @usableFromInline

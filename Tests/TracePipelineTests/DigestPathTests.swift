@@ -3,38 +3,29 @@ import Testing
 import TraceAnalysis
 import TraceModel
 import TraceNative
-import TraceReaders
 import TraceTestSupport
 
-/// The compact record path (`pokestat analyze` on trace.dat: digests from ring-buffer bytes,
-/// classified events for the rest, merged across threads) against the plain ``TraceEvent``
-/// path, which every other reader uses.
-struct IPIRecordTests {
+@testable import TracePipeline
+
+/// The compact record path (`Pipeline.analyze` on a multi-CPU trace.dat: digests from
+/// ring-buffer bytes, classified events for the rest, merged across threads) against the plain
+/// ``TraceEvent`` path, which every other reader uses.
+struct DigestPathTests {
   static let fixtures = Fixtures.files(in: "tracedat", suffix: ".dat") + Fixtures.files(in: "tracedat", suffix: ".dat.gz")
 
-  /// The report from compact records, and how many inputs came as records.
+  /// The report from compact records (the pipeline's trace.dat path), and how many inputs
+  /// came as records.
   static func fastReport(_ reader: TraceDatReader, chunkSize: Int) throws -> (AnalysisReport, records: Int) {
     var analyzer = IPIAnalyzer(metadata: reader.metadata)
-    let symbols = reader.metadata.symbols
     var records = 0
-    let skipped = try reader.forEachDigestedInTimeOrderConcurrently(
-      fields: IPIAnalyzer.selection, plan: IPIRecord.digestPlan, chunkSize: chunkSize,
-      transform: {
-        var classifier = EventClassifier(symbols: symbols)
-        return { classifier.input($0) }
-      },
-      time: { $0.timestamp }
-    ) { input in
+    let skipped = try Pipeline.feedDigested(reader, to: &analyzer, chunkSize: chunkSize) { input in
       if case .record = input { records += 1 }
-      analyzer.consume(input)
     }
     return (analyzer.finish(skippedEvents: skipped), records)
   }
 
   static func eventReport(_ reader: TraceDatReader) throws -> AnalysisReport {
-    var analyzer = IPIAnalyzer(metadata: reader.metadata)
-    let skipped = try reader.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
-    return analyzer.finish(skippedEvents: skipped)
+    try IPIAnalyzer.report(for: reader)
   }
 
   @Test("compact records and TraceEvents give the same report", arguments: fixtures)

@@ -1,5 +1,3 @@
-import TraceModel
-
 /// A sequence of events in one stream's order: one CPU of a trace.dat buffer, or a whole text file.
 public protocol EventStream {
   /// The next event, or nil at the end.

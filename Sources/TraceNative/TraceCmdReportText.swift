@@ -7,7 +7,7 @@ import TraceModel
 /// pokestat formats what trace-cmd formats itself: the `comm-pid [cpu] time: name:` columns,
 /// instance-name prefixes, dropped-event notices and function_graph entries and exits
 /// (trace-cmd's lib/trace-cmd/trace-ftrace.c layout, re-implemented).
-public enum TraceDatReport {
+public enum TraceCmdReportText {
   /// Calls `body` with each output line (no trailing newline), in timestamp order across
   /// every CPU and buffer, decoded as UTF-8 (bytes that are not UTF-8 become U+FFFD: use
   /// ``forEachRawLine(of:_:)`` for trace-cmd's exact bytes).

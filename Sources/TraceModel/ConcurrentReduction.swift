@@ -1,6 +1,5 @@
 import Dispatch
 import Synchronization
-import TraceModel
 
 /// The result of reducing every stream of a source: the merged summary and the events the
 /// streams skipped (outside the field selection).
@@ -10,33 +9,32 @@ public struct StreamReduction<Summary: Sendable>: Sendable {
 }
 
 extension EventSource where Self: Sendable {
-  /// Reads every stream on its own thread, folds its events into a summary, and merges the
-  /// summaries (in stream order). `merge` must be associative with `empty()` as identity.
+  /// Reads every stream on its own thread, folds its events with `reducer`, and merges the
+  /// summaries (in stream order).
   ///
   /// This is the fast path for counts that need no global time order.
-  public func reduceStreamsConcurrently<Summary: Sendable>(
-    fields: FieldSelection,
-    empty: @Sendable () -> Summary,
-    fold: @Sendable (inout Summary, TraceEvent) -> Void,
-    merge: (Summary, Summary) -> Summary
-  ) throws -> StreamReduction<Summary> {
+  ///
+  /// - Throws: the error of the lowest-numbered stream that failed.
+  public func reduceStreamsConcurrently<Reducer: EventReducer>(
+    fields: FieldSelection, reducer: Reducer
+  ) throws -> StreamReduction<Reducer.Summary> {
     let count = streamCount
-    let results = Mutex<[Int: Result<(Summary, Int), any Error>]>([:])
+    let results = Mutex<[Int: Result<(Reducer.Summary, Int), any Error>]>([:])
     DispatchQueue.concurrentPerform(iterations: count) { index in
-      let outcome: Result<(Summary, Int), any Error> = Result {
+      let outcome: Result<(Reducer.Summary, Int), any Error> = Result {
         var stream = try self.stream(index, fields: fields)
-        var summary = empty()
-        while let event = try stream.next() { fold(&summary, event) }
+        var summary = reducer.empty
+        while let event = try stream.next() { reducer.fold(&summary, event) }
         return (summary, stream.skippedEvents)
       }
       results.withLock { $0[index] = outcome }
     }
-    var total = empty()
+    var total = reducer.empty
     var skipped = 0
     let collected = results.withLock { $0 }
     for index in 0..<count {
       let (summary, streamSkipped) = try collected[index]!.get()
-      total = merge(total, summary)
+      total = reducer.merge(total, summary)
       skipped += streamSkipped
     }
     return StreamReduction(summary: total, skippedEvents: skipped)
