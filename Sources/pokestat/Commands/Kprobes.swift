@@ -18,7 +18,10 @@ extension Pokestat {
 
         With --events (or when reading the live profile) the kprobe_events definitions add each \
         probe's kind and a kretprobe's maxactive when it was given (rN:). --concurrency adds the \
-        model's misses of each kretprobe, as `pokestat predict kretprobe` computes them.
+        model's misses of each kretprobe, as `pokestat predict kretprobe` computes them; a \
+        kretprobe defined without rN: gets the default maxactive of a preemptible kernel, \
+        max(10, 2 x CPUs), which every kernel since 6.2 (and 6.0.y/6.1.y stable) uses \
+        (`pokestat predict kretprobe --preemptible`).
         """)
 
     @Argument(help: "A saved kprobe_profile; the live one when omitted.", completion: .file())
@@ -71,8 +74,7 @@ extension Pokestat {
         let version = try kernel ?? Self.runningKernel()
         let possible = cpus ?? ProcessInfo.processInfo.activeProcessorCount
         for index in probes.indices where probes[index].kind == "kretprobe" && (function == nil || probes[index].target == function) {
-          // A kprobe_events kretprobe without rN: gets the default of a preemptible kernel
-          // (max(10, 2 x CPUs)), which every kernel since 6.2, and 6.0.y/6.1.y stable, uses.
+          // Without rN: the default of a preemptible kernel (the help says why).
           probes[index].predictedMisses = KretprobeBurstsReport(
             kernel: version, possibleCPUs: possible, preemptible: true, maxactive: probes[index].maxactive,
             concurrency: concurrency).nmissed
