@@ -125,6 +125,9 @@ extension Pokestat.Predict {
           throw ValidationError("--entries or --insn-patch-calls is required (e.g. --entries 56)")
         }
       }
+      if refcount != nil && int3TrapsPerSecond == nil {
+        throw ValidationError("--refcount belongs to the batch-duration model: give --int3-traps-per-second too")
+      }
       if let rate = int3TrapsPerSecond, !(rate >= 0 && rate.isFinite) {
         throw ValidationError("--int3-traps-per-second must be >= 0, got \(rate)")
       }
