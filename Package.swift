@@ -40,7 +40,7 @@ let package = Package(
     // Reference kretprobe instance pools (freelist, array queue, objpool) for `pokestat bench pool`.
     .target(name: "InstancePools", dependencies: [.product(name: "Atomics", package: "swift-atomics")]),
     .target(name: "TraceComparison", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine"]),
-    .target(name: "TraceReports", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine", "TraceComparison"]),
+    .target(name: "TraceReports", dependencies: ["TraceModel", "TraceAnalysis", "PatchEngine", "TraceComparison", "InstancePools"]),
 
     // MARK: - The pipeline (open, analyze, check, compare, count, export), for the CLI and the tests
     .target(

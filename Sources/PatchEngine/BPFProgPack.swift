@@ -122,6 +122,14 @@ public struct BPFPackPrediction: Hashable, Sendable, Codable {
     public var firstChunk: Int?
     /// 4 KiB pages of its own allocation, nil when packed.
     public var ownPages: Int?
+
+    enum CodingKeys: String, CodingKey {
+      case pack
+      case jitedBytes = "jited_bytes"
+      case requestBytes = "request_bytes"
+      case firstChunk = "first_chunk"
+      case ownPages = "own_pages"
+    }
   }
 
   public var programs: Int
@@ -138,4 +146,13 @@ public struct BPFPackPrediction: Hashable, Sendable, Codable {
   /// iTLB entries without the pack (one per 4 KiB page).
   public var itlbEntriesWithoutPack: Int
   public var placements: [Placement]
+
+  enum CodingKeys: String, CodingKey {
+    case programs, packs, placements
+    case packBytes = "pack_bytes"
+    case ownAllocationPages = "own_allocation_pages"
+    case itlbEntriesWithPack = "itlb_entries_with_pack"
+    case pagesWithoutPack = "pages_without_pack"
+    case itlbEntriesWithoutPack = "itlb_entries_without_pack"
+  }
 }

@@ -82,6 +82,14 @@ public struct BatchDurationPrediction: Hashable, Sendable, Codable {
   public var uncontendedMicroseconds: Double
   /// The batch with it, µs.
   public var totalMicroseconds: Double
+
+  enum CodingKeys: String, CodingKey {
+    case refcount, entries, saturated, syncs
+    case lineUtilization = "line_utilization"
+    case waitPerSyncMicroseconds = "wait_per_sync_us"
+    case uncontendedMicroseconds = "uncontended_us"
+    case totalMicroseconds = "total_us"
+  }
 }
 
 /// The shared-refcount contention model versus per-CPU references.

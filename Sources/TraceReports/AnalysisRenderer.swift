@@ -14,9 +14,7 @@ public enum AnalysisRenderer {
 
   /// The JSON contract of docs/analysis-json.md, keys sorted, pretty-printed.
   public static func json<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    try ReportJSON.encode(value)
   }
 
   /// One row per batch, then one per flip (`kind` tells them apart).

@@ -24,7 +24,9 @@ struct Pokestat: ParsableCommand {
   )
 
   /// Runs the command line. Help and version requests exit 0; explicit exit codes (a check's
-  /// verdict) pass through; every other error is one line on standard error and exit status 2.
+  /// verdict) pass through; usage errors (ArgumentParser's parse errors and every `validate()`)
+  /// print ArgumentParser's message with the usage line; every other error (bad input, a missing
+  /// capability) is one line on standard error. Both exit with status 2.
   static func main() {
     do {
       var command = try parseAsRoot()
@@ -33,25 +35,17 @@ struct Pokestat: ParsableCommand {
     } catch let error as ExitCode {
       if error.rawValue != 2 { printInputWarnings() }
       exit(withError: error)
-    } catch let error as TraceParseError {
-      fail(error.description)
-    } catch let error as InputFailure {
-      fail(error.description)
-    } catch let error as NativeTraceError {
-      fail(error.description)
-    } catch let error as UnusableInput {
-      fail(error.description)
     } catch {
-      if exitCode(for: error) == .success { exit(withError: error) }
-      guard isArgumentParserError(error) else { fail("\(error)") }
-      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-      Foundation.exit(2)
+      switch exitCode(for: error) {
+      case .success:
+        exit(withError: error)
+      case .validationFailure:
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+      default:
+        fail(message(for: error))
+      }
     }
-  }
-
-  /// Whether ArgumentParser made this error (usage problems, which it prints with a usage line).
-  private static func isArgumentParserError(_ error: Error) -> Bool {
-    String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
   }
 
   /// The warnings the pipeline noted (``InputWarnings``), one `pokestat: warning: …` line each.

@@ -173,11 +173,13 @@ struct CommandLine {
     }
   }
 
-  @Test("bad thread lists are one line and exit 2")
-  func badThreads() throws {
-    let result = try CommandLine.run(["bench", "pool", "--threads", "0,x"])
+  @Test("bad thread lists and implementations are usage errors naming the option, exit 2",
+        arguments: [["--threads", "0,x"], ["--implementations", "freelist,stack"], ["--seconds", "0"]])
+  func badOptions(arguments: [String]) throws {
+    let result = try CommandLine.run(["bench", "pool"] + arguments)
     #expect(result.status == 2)
-    #expect(result.stderr.split(separator: "\n").count == 1)
+    #expect(result.stderr.hasPrefix("Error: "), "\(result.stderr)")
+    #expect(result.stderr.split(separator: "\n").first?.contains(arguments[0]) == true, "\(result.stderr)")
   }
 }
 

@@ -6,6 +6,7 @@ import TraceTestSupport
 @Suite struct PredictCommandTests {
   static let binary = Fixtures.pokestatBinary.path
 
+  /// `pokestat predict <arguments> --json` (`patch` is the default subcommand), parsed.
   private func predictJSON(_ arguments: [String]) throws -> [String: Any] {
     let output = try Fixtures.run(Self.binary, ["predict"] + arguments + ["--json"])
     let object = try JSONSerialization.jsonObject(with: Data(output.utf8))
@@ -19,12 +20,15 @@ import TraceTestSupport
           (["--kernel", "6.1", "--cpus", "8", "--entries", "4", "--unbatched"], 4, 12, 12, 12 * 7),
         ])
   func seeds(arguments: [String], batches: Int, syncs: Int, perCPU: Int, total: Int) throws {
-    let json = try predictJSON(arguments)
-    #expect(json["batches"] as? Int == batches)
-    #expect(json["syncs"] as? Int == syncs)
-    #expect(json["ipis_per_cpu"] as? Int == perCPU)
-    #expect(json["ipis_total"] as? Int == total)
-    #expect((json["batch_list"] as? [Any])?.count == batches)
+    // The spelling of README and docs/model.md (`patch` by default) and the explicit subcommand.
+    for spelling in [arguments, ["patch"] + arguments] {
+      let json = try predictJSON(spelling)
+      #expect(json["batches"] as? Int == batches, "\(spelling)")
+      #expect(json["syncs"] as? Int == syncs)
+      #expect(json["ipis_per_cpu"] as? Int == perCPU)
+      #expect(json["ipis_total"] as? Int == total)
+      #expect((json["batch_list"] as? [Any])?.count == batches)
+    }
   }
 
   @Test("TP_VEC_MAX boundary and module runs through the CLI")
@@ -41,43 +45,73 @@ import TraceTestSupport
     let common = ["--kernel", "6.8", "--cpus", "480", "--entries", "164", "--int3-traps-per-second", "50000000"]
     let shared = try predictJSON(common + ["--refcount", "shared"])
     let perCPU = try predictJSON(common + ["--refcount", "per-cpu"])
-    let sharedMicroseconds = try #require(((shared["batch_timing"] as? [[String: Any]])?.first?["totalMicroseconds"]) as? Double)
-    let perCPUMicroseconds = try #require(((perCPU["batch_timing"] as? [[String: Any]])?.first?["totalMicroseconds"]) as? Double)
+    let sharedMicroseconds = try #require(((shared["batch_timing"] as? [[String: Any]])?.first?["total_us"]) as? Double)
+    let perCPUMicroseconds = try #require(((perCPU["batch_timing"] as? [[String: Any]])?.first?["total_us"]) as? Double)
     #expect(abs(log10(sharedMicroseconds / 2_655_300)) < 1)
     #expect(abs(log10(perCPUMicroseconds / 702)) < 1)
   }
 
-  @Test("BPF prog pack and kretprobe variants")
+  @Test("BPF prog pack and kretprobe subcommands")
   func bpfAndKretprobe() throws {
     let sizes = Array(repeating: "1000", count: 160).joined(separator: ",")
-    let pack = try predictJSON(["--bpf-prog-sizes", sizes])
+    let pack = try predictJSON(["bpf-pack", "--sizes", sizes])
     #expect(pack["packs"] as? Int == 1)
-    #expect(pack["pagesWithoutPack"] as? Int == 160)
-    let kretprobe = try predictJSON(["--kernel", "6.1", "--cpus", "2", "--concurrency", "3", "--bursts", "4"])
+    #expect(pack["pages_without_pack"] as? Int == 160)
+    #expect(pack["itlb_entries_with_pack"] as? Int == 1)
+    let kretprobe = try predictJSON(["kretprobe", "--kernel", "6.1", "--cpus", "2", "--concurrency", "3", "--bursts", "4"])
     #expect(kretprobe["maxactive"] as? Int == 2)
     #expect(kretprobe["nmissed"] as? Int == 4)
+    #expect(kretprobe["bursts"] as? Int == 4)
+    // --concurrency is a list of bursts, as in `pokestat kprobes`; --bursts repeats it.
+    let list = try predictJSON(["kretprobe", "--kernel", "6.1", "--cpus", "2", "--concurrency", "3,3,3,3"])
+    #expect(list["nmissed"] as? Int == 4)
+    let mixed = try predictJSON(["kretprobe", "--kernel", "6.1", "--cpus", "2", "--concurrency", "4,1", "--bursts", "2"])
+    #expect((mixed["burst_list"] as? [[String: Any]])?.map { $0["missed"] as? Int } == [2, 0, 2, 0])
+    #expect(mixed["nmissed"] as? Int == 4)
   }
 
-  @Test("bad option values exit with status 2 and a one-line message",
+  @Test("bad option values are usage errors: ArgumentParser's message naming the option, exit 2",
         arguments: [
-          ["--kernel", "banana", "--cpus", "4", "--entries", "3"],
-          ["--kernel", "6.1", "--cpus", "0", "--entries", "3"],
-          ["--kernel", "6.1", "--cpus", "4", "--entries", "3,x"],
-          ["--arch", "sparc", "--kernel", "6.1", "--cpus", "4", "--entries", "3"],
-          ["--kernel", "6.1", "--cpus", "4"],
+          (["--kernel", "banana", "--cpus", "4", "--entries", "3"], "--kernel"),
+          (["--kernel", "6.1", "--cpus", "0", "--entries", "3"], "--cpus"),
+          (["--kernel", "6.1", "--cpus", "4", "--entries", "3,x"], "--entries"),
+          (["--arch", "sparc", "--kernel", "6.1", "--cpus", "4", "--entries", "3"], "--arch"),
+          (["--kernel", "6.1", "--cpus", "4"], "--entries"),
+          (["--kernel", "6.1", "--cpus", "4", "--entries", "3", "--int3-traps-per-second", "1e6", "--refcount", "per_cpu"], "--refcount"),
+          (["--kernel", "6.1", "--cpus", "4", "--entries", "3", "--refcount", "per-cpu"], "--refcount"),
+          (["--arch", "arm64", "--kernel", "6.1", "--cpus", "4", "--entries", "3", "--unbatched"], "--unbatched"),
+          (["--kernel", "6.1", "--cpus", "4", "--entries", "3", "--format", "jsonl"], "jsonl"),
+          (["bpf-pack", "--sizes", "10,-1"], "--sizes"),
+          (["kretprobe", "--kernel", "6.1", "--cpus", "2", "--concurrency", "3", "--bursts", "-1"], "--bursts"),
         ])
-  func badValues(arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Self.binary)
-    process.arguments = ["predict"] + arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 2)
-    #expect(message.hasPrefix("pokestat: "))
-    #expect(message.split(separator: "\n").count == 1)
+  func badValues(arguments: [String], option: String) throws {
+    let result = try CommandLine.run(["predict"] + arguments)
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr.hasPrefix("Error: "), "\(result.stderr)")
+    #expect(result.stderr.split(separator: "\n").first?.contains(option) == true, "\(result.stderr)")
+    #expect(result.stderr.contains("Usage: pokestat predict"))
+  }
+
+  @Test("the options of the other predictions, before they had subcommands, say where they went",
+        arguments: [(["--bpf-prog-sizes", "1000"], "predict bpf-pack"), (["--concurrency", "3", "--kernel", "6.1", "--cpus", "2"], "predict kretprobe")])
+  func movedOptions(arguments: [String], subcommand: String) throws {
+    let result = try CommandLine.run(["predict"] + arguments)
+    #expect(result.status == 2)
+    #expect(result.stderr.contains(subcommand), "\(result.stderr)")
+  }
+
+  @Test("every example in the help of predict and its subcommands runs",
+        arguments: [["predict"], ["predict", "patch"], ["predict", "bpf-pack"], ["predict", "kretprobe"]])
+  func helpExamples(path: [String]) throws {
+    let help = try CommandLine.run(path + ["--help"]).stdout
+    let examples = help.split(separator: "\n").filter { $0.hasPrefix("  pokestat ") }
+    for example in examples {
+      let arguments = example.split(separator: " ").dropFirst().map(String.init)
+      let result = try CommandLine.run(arguments)
+      #expect(result.status == 0, "\(example): \(result.stderr)")
+      #expect(!result.stdout.isEmpty, "\(example)")
+    }
+    if path.count == 2 { #expect(!examples.isEmpty, "\(path)") }
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InstancePools
+import TraceReports
 
 extension Pokestat {
   /// `pokestat bench`: user-space micro-benchmarks of kernel data structures.
@@ -29,187 +30,53 @@ extension Pokestat.Bench {
         pool; the cover letter's curve needs as many cores as threads.
         """)
 
-    @Option(help: "Thread counts, comma-separated (1,2,4,8).")
-    var threads = "1,2"
+    @Option(help: "Thread counts, comma-separated, e.g. 1,2,4,8 (default: 1,2).", transform: { try CountList.parse($0, in: 1...4096) })
+    var threads: [Int] = [1, 2]
 
     @Option(help: "Measuring seconds per implementation and thread count.")
     var seconds = 2.0
 
-    @Option(help: "Implementations, comma-separated, in row order: freelist, array, objpool.")
-    var implementations = "freelist,array,objpool"
+    @Option(help: "Implementations, comma-separated, in row order (default: freelist,array,objpool).", transform: PoolKind.list)
+    var implementations: [PoolKind] = PoolKind.allCases
 
     @Option(help: "Objects per pool (default: max(10, 2 x CPUs, threads), a preemptible kernel's maxactive).")
     var objects: Int?
 
-    @Option(help: "Table layout: table or markdown.")
-    var format: Layout = .table
-
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
-
     @Flag(help: "Do not pin threads to CPUs.")
     var noPin = false
 
-    enum Layout: String, ExpressibleByArgument, CaseIterable {
-      case table, markdown
-    }
+    @OptionGroup var outputOptions: OutputOptions
 
-    /// Checked in `run()`, not `validate()`, so the messages print as pokestat's own one-line
-    /// errors (`pokestat: ...`, exit 2).
-    func checkNumbers() throws {
-      guard seconds > 0, seconds.isFinite else { throw InputFailure("--seconds must be positive, got \(seconds)") }
+    func validate() throws {
+      try outputOptions.validateNoJSONLines("bench pool")
+      guard seconds > 0, seconds.isFinite, seconds <= 86_400 else { throw ValidationError("--seconds must be positive (at most a day), got \(seconds)") }
       if let objects, objects < 1 || objects > 1 << 24 {
-        throw InputFailure("--objects must be between 1 and 16777216, got \(objects)")
+        throw ValidationError("--objects must be between 1 and 16777216, got \(objects)")
       }
-    }
-
-    func threadCounts() throws -> [Int] {
-      let counts = threads.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-      guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 4096 }) else {
-        throw InputFailure("--threads takes thread counts from 1 to 4096 separated by commas, got \"\(threads)\"")
-      }
-      return counts.map { $0! }
-    }
-
-    func kinds() throws -> [PoolKind] {
-      let names = implementations.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      var kinds: [PoolKind] = []
-      for name in names {
-        guard let kind = PoolKind(rawValue: name) else {
-          throw InputFailure("unknown implementation \"\(name)\" in --implementations (freelist, array, objpool)")
-        }
-        if !kinds.contains(kind) { kinds.append(kind) }
-      }
-      guard !kinds.isEmpty else { throw InputFailure("--implementations is empty") }
-      return kinds
     }
 
     func run() throws {
-      try checkNumbers()
       let benchmark = PoolBenchmark(
-        threadCounts: try threadCounts(), duration: .nanoseconds(Int64(seconds * 1e9)), kinds: try kinds(),
+        threadCounts: threads, duration: .nanoseconds(Int64(seconds * 1e9)), kinds: implementations,
         objects: objects, pinsThreads: !noPin)
       let report = benchmark.run()
-      if json {
-        try printJSON(PoolJSON(report))
-      } else {
-        print(format == .markdown ? Self.markdown(report) : Self.table(report), terminator: "")
-      }
-    }
-
-    // MARK: - Output
-
-    static func header(_ report: PoolBenchmarkReport) -> String {
-      let pinned = report.measurements.allSatisfy { $0.pinnedThreads == $0.threads }
-      let misses = report.measurements.reduce(0) { $0 + $1.misses }
-      return "\(report.cpuCount) CPU\(report.cpuCount == 1 ? "" : "s"), \(report.objects) objects, "
-        + "\(report.secondsPerRun) s per run, threads \(pinned ? "pinned" : "not all pinned")"
-        + (misses > 0 ? ", \(misses) pops found the pool empty" : "")
-    }
-
-    /// The cover letter's layout: `1x 2x ...`, then `name: ops/s ...`, then ratio rows.
-    static func table(_ report: PoolBenchmarkReport) -> String {
-      let baseline = report.kinds[0]
-      var rows: [[String]] = [[""] + report.threadCounts.map { "\($0)x" }]
-      for kind in report.kinds {
-        rows.append(["\(kind.rawValue):"] + report.threadCounts.map { count in
-          report.opsPerSecond(kind, threads: count).map { String(Int($0.rounded())) } ?? "-"
-        })
-      }
-      for kind in report.kinds.dropFirst() {
-        rows.append(["\(kind.rawValue)/\(baseline.rawValue):"] + report.threadCounts.map { count in
-          report.ratio(kind, to: baseline, threads: count).map { String(format: "%.2fx", $0) } ?? "-"
-        })
-      }
-      let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max()! }
-      var out = "pokestat bench pool: \(header(report))\n"
-      for row in rows {
-        let cells = row.enumerated().map { column, cell in
-          column == 0
-            ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-            : String(repeating: " ", count: widths[column] - cell.count) + cell
-        }
-        out += cells.joined(separator: "  ") + "\n"
-      }
-      return out
-    }
-
-    static func markdown(_ report: PoolBenchmarkReport) -> String {
-      let baseline = report.kinds[0]
-      var out = "\(header(report)); ops/s (pop/push pairs per second, all threads)\n\n"
-      out += "| threads | " + report.threadCounts.map { "\($0)x" }.joined(separator: " | ") + " |\n"
-      out += "|---|" + String(repeating: "---:|", count: report.threadCounts.count) + "\n"
-      for kind in report.kinds {
-        out += "| \(kind.rawValue) | " + report.threadCounts.map { count in
-          report.opsPerSecond(kind, threads: count).map { grouped(Int($0.rounded())) } ?? "-"
-        }.joined(separator: " | ") + " |\n"
-      }
-      for kind in report.kinds.dropFirst() {
-        out += "| \(kind.rawValue) / \(baseline.rawValue) | " + report.threadCounts.map { count in
-          report.ratio(kind, to: baseline, threads: count).map { String(format: "%.2fx", $0) } ?? "-"
-        }.joined(separator: " | ") + " |\n"
-      }
-      return out
-    }
-
-    /// `13086080` as `13,086,080`, as the cover letter's 96-core table prints it.
-    static func grouped(_ value: Int) -> String {
-      let digits = Array(String(value))
-      var out = ""
-      for (index, digit) in digits.enumerated() {
-        if index > 0, (digits.count - index) % 3 == 0 { out += "," }
-        out.append(digit)
-      }
-      return out
+      try outputOptions.write { try PoolBenchmarkRenderer.render(report, as: $0) }
     }
   }
 }
 
-/// The JSON of `pokestat bench pool --json`.
-private struct PoolJSON: Encodable {
-  struct Result: Encodable {
-    var implementation: String
-    var threads: Int
-    var opsPerSecond: Double
-    var operations: Int
-    var misses: Int
-    var seconds: Double
-    var pinnedThreads: Int
-  }
-
-  struct Ratio: Encodable {
-    var implementation: String
-    var baseline: String
-    var threads: Int
-    var ratio: Double
-  }
-
-  var cpus: Int
-  var objects: Int
-  var secondsPerRun: Double
-  var threadCounts: [Int]
-  var implementations: [String]
-  var results: [Result]
-  var ratios: [Ratio]
-
-  init(_ report: PoolBenchmarkReport) {
-    cpus = report.cpuCount
-    objects = report.objects
-    secondsPerRun = report.secondsPerRun
-    threadCounts = report.threadCounts
-    implementations = report.kinds.map(\.rawValue)
-    results = report.measurements.map {
-      Result(
-        implementation: $0.implementation.rawValue, threads: $0.threads, opsPerSecond: $0.opsPerSecond,
-        operations: $0.operations, misses: $0.misses, seconds: $0.seconds, pinnedThreads: $0.pinnedThreads)
-    }
-    let baseline = report.kinds[0]
-    ratios = report.kinds.dropFirst().flatMap { kind in
-      report.threadCounts.compactMap { count in
-        report.ratio(kind, to: baseline, threads: count).map {
-          Ratio(implementation: kind.rawValue, baseline: baseline.rawValue, threads: count, ratio: $0)
-        }
+extension PoolKind {
+  /// `--implementations freelist,array`: the kinds named, in order, each once.
+  /// - Throws: `ValidationError` for an unknown name or an empty list.
+  @Sendable static func list(_ text: String) throws -> [PoolKind] {
+    var kinds: [PoolKind] = []
+    for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+      guard let kind = PoolKind(rawValue: name) else {
+        throw ValidationError("unknown implementation '\(name)' (\(PoolKind.allCases.map(\.rawValue).joined(separator: ", ")))")
       }
+      if !kinds.contains(kind) { kinds.append(kind) }
     }
+    guard !kinds.isEmpty else { throw ValidationError("no implementation named") }
+    return kinds
   }
 }

@@ -3,9 +3,6 @@ import ArgumentParser
 import TraceModel
 import TraceReaders
 
-/// The input-format names `--input-format` accepts.
-extension InputFormat: ExpressibleByArgument {}
-
 /// Options every command that reads traces shares.
 struct InputOptions: ParsableArguments {
   @Argument(help: "Inputs: trace.dat (v6/v7), ftrace or trace-cmd report text (gzip/zstd ok), '-' for standard input.",
@@ -16,7 +13,7 @@ struct InputOptions: ParsableArguments {
           completion: .file())
   var inputs: [String] = []
 
-  @Option(help: "Read inputs as this format instead of detecting it from their content (\(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))).")
+  @Option(help: "Read inputs as this format instead of detecting it from their content.")
   var inputFormat: InputFormat?
 
   @Flag(help: "Skip malformed text lines instead of stopping; the output says how many were skipped.")

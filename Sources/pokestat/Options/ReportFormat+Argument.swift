@@ -36,6 +36,21 @@ struct OutputOptions: ParsableArguments {
     if jsonLines { throw InputFailure("--format jsonl: \(command) has no JSON lines form (analyze writes them)") }
   }
 
+  /// Refuses `--format jsonl` as a usage error, from the `validate()` of a command that has no
+  /// JSON lines form.
+  func validateNoJSONLines(_ command: String) throws {
+    if jsonLines { throw ValidationError("--format jsonl: \(command) has no JSON lines form (analyze writes them)") }
+  }
+
+  /// Renders the report in the chosen format, then writes it to `-o` or standard output (so a
+  /// failed rendering leaves no empty file behind).
+  func write(_ render: (ReportFormat) throws -> String) throws {
+    let text = try render(resolvedFormat)
+    let sink = try OutputSink(path: output)
+    sink.write(text)
+    sink.flush()
+  }
+
   func validate() throws {
     if json && csv { throw ValidationError("--json and --csv exclude each other") }
     if format == .jsonl && (json || csv) { throw ValidationError("--format jsonl excludes --json and --csv") }
