@@ -5,7 +5,7 @@ import TraceReaders
 
 /// One analyzed input: the analysis, what the input says about itself, and (when asked for)
 /// every IPI send in time order.
-public struct AnalyzedTrace {
+public struct AnalyzedTrace: Sendable {
   public var report: AnalysisReport
   /// What the input says about itself (its uname gives `--format jsonl`'s host).
   public var metadata: TraceMetadata

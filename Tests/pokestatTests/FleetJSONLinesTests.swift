@@ -98,6 +98,26 @@ enum DuckDBEnvironment {
     #expect(named.map { $0["host"] as? String } == ["db-17", "db-17"])
   }
 
+  @Test("--jobs: inputs read at the same time give the rows one at a time gives, in argument order; the first failing input is the one named")
+  func jobs() throws {
+    let arguments = ["analyze", "--format", "jsonl", "--rows", "flips", "--kernel", Self.labKernel] + Self.inputs
+    let one = try CommandLine.run(arguments + ["--jobs", "1"])
+    let three = try CommandLine.run(arguments + ["--jobs", "3"])
+    #expect(one.status == 0 && three.status == 0, "\(one.stderr)\(three.stderr)")
+    #expect(!one.stdout.isEmpty && three.stdout == one.stdout)
+    // Rows come in argument order: the file column walks the inputs.
+    let files = try Self.lines(three.stdout).compactMap { $0["file"] as? String }
+    var order: [String] = []
+    for file in files where order.last != file { order.append(file) }
+    #expect(order == Self.inputs)
+    // Two damaged inputs: the earlier one is named, as a one-at-a-time run would name it.
+    let bad = try CommandLine.run(["analyze", "--jobs", "2", Self.inputs[0], "fixtures/bad/truncated-header.dat", "/nonexistent/b.dat"])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("truncated-header.dat") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    let zero = try CommandLine.run(["analyze", "--jobs", "0", Self.inputs[0]])
+    #expect(zero.status == 2 && zero.stderr.contains("--jobs"))
+  }
+
   @Test("batch and flip rows: one per batch or flip of each input, numbered in trace order")
   func batchAndFlipRows() throws {
     let file = "fixtures/tracedat/local618-flips-stack.v7zstd.dat"

@@ -51,6 +51,13 @@ extension Pokestat {
     @Option(help: "Also write a self-contained HTML page (IPI heatmap, batch timeline, batch durations) to this file.", completion: .file())
     var html: String?
 
+    @Option(help: "Inputs analyzed at the same time (default: the CPU count). Output keeps argument order; no progress line with more than one job.")
+    var jobs: Int?
+
+    func validate() throws {
+      if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    }
+
     func run() throws {
       let isolatedCPUs = try pokestat.isolatedCPUs(isolated)
       if rows != .summary, !outputOptions.jsonLines { throw InputFailure("--rows \(rows.rawValue) needs --format jsonl") }
@@ -58,27 +65,32 @@ extension Pokestat {
       var reports: [AnalysisReport] = []
       var hosts: [String?] = []
       var pages: [AnalysisHTML.Input] = []
-      for file in input.allFiles {
-        let analyzed = try ReadProgressLine.reading(file, quiet: input.quiet) { progress in
+      let files = input.allFiles
+      let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, files.count)
+      let (format, lenient, quiet, timeline) = (input.inputFormat, input.lenient, input.quiet || workers > 1, html != nil)
+      let analyses = try orderedConcurrentMap(files, jobs: workers) { file in
+        try ReadProgressLine.reading(file, quiet: quiet) { progress in
           try Pipeline.analyze(
-            file, format: input.inputFormat, lenient: input.lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs),
-            timeline: html != nil, progress: progress)
+            file, format: format, lenient: lenient, options: AnalysisOptions(isolatedCPUs: isolatedCPUs), timeline: timeline,
+            progress: progress)
         }
+      }
+      for analyzed in analyses {
         reports.append(analyzed.report)
         hosts.append(host ?? analyzed.metadata.hostName)
         if html != nil { pages.append(AnalysisHTML.Input(report: analyzed.report, sends: analyzed.sends, host: hosts.last!)) }
       }
-      let format = outputOptions.resolvedFormat
+      let outputFormat = outputOptions.resolvedFormat
       if outputOptions.jsonLines {
         sink.write(AnalysisJSONLines.render(zip(reports, hosts).map { AnalysisJSONLines.Source(report: $0, host: $1, kernel: $0.kernel ?? kernel) }, kind: rows))
-      } else if format == .json {
+      } else if outputFormat == .json {
         sink.write(try AnalysisRenderer.json(reports.count == 1 ? AnyEncodable(reports[0]) : AnyEncodable(reports)))
       } else {
         for report in reports {
-          sink.write(try AnalysisRenderer.render(report, as: format))
+          sink.write(try AnalysisRenderer.render(report, as: outputFormat))
           if predict {
             sink.write("\n")
-            sink.write(try CheckRenderer.render(PredictionCheck.check(report, kernel: nil, cpus: nil), as: format))
+            sink.write(try CheckRenderer.render(PredictionCheck.check(report, kernel: nil, cpus: nil), as: outputFormat))
           }
         }
       }
