@@ -331,19 +331,28 @@ final class CPUStreamDecoder {
   /// The event `raw` (whose payload is `data`), or nil when the selection skips it.
   private func event(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> TraceEvent? {
     var record = tep_record()
+    guard let id = try selectedType(raw, data, &record) else { return nil }
+    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+    return makeEvent(data, layout: eventLayout, id: id, timestamp: raw.timestamp,
+                     pid: pid(data, &record), lost: combinedLost(raw.missedBefore))
+  }
+
+  /// The type id of `raw` when the selection keeps it (its layout then looked up once and cached
+  /// in `wantsCache`), or nil after skipping it. `record` is filled for libtraceevent's common
+  /// field reads when the layout has no common-field offsets of its own.
+  private func selectedType(_ raw: RawEvent, _ data: UnsafeRawBufferPointer, _ record: inout tep_record) throws -> Int? {
     if common == nil { record = makeRecord(raw, data) }
     let id = typeID(data, &record)
     if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
       skip(raw)
       return nil
     }
-    let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+    if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
     if wantsCache[id] == 1 {
       skip(raw)
       return nil
     }
-    return makeEvent(data, layout: eventLayout, id: id, timestamp: raw.timestamp,
-                     pid: pid(data, &record), lost: combinedLost(raw.missedBefore))
+    return id
   }
 
   private func makeEvent(
@@ -378,17 +387,7 @@ final class CPUStreamDecoder {
   /// The digest or event of `raw` (whose payload is `data`), or nil when the selection skips it.
   private func digested(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> DigestedEvent? {
     var record = tep_record()
-    if common == nil { record = makeRecord(raw, data) }
-    let id = typeID(data, &record)
-    if id >= 0, id < wantsCache.count, wantsCache[id] == 1 {
-      skip(raw)
-      return nil
-    }
-    if id < 0 || id >= wantsCache.count || wantsCache[id] == 0 { _ = try eventLayout(id, offset: eventOffset(raw)) }
-    if wantsCache[id] == 1 {
-      skip(raw)
-      return nil
-    }
+    guard let id = try selectedType(raw, data, &record) else { return nil }
     if common != nil, wantsCache[id] == 2, id < recipes.count, let recipe = recipes[id],
       let digest = digest(raw, data, recipe: recipe, id: id)
     {
