@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # What `make run` needs to build and run (no recommended packages: they pulled in systemd, avahi
 # and cups). The tests also need the oracles and renderers in TEST_PACKAGES.
-APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev trace-cmd
+APT_PACKAGES := pkg-config libtraceevent-dev libtracefs-dev libzstd-dev zlib1g-dev zstd trace-cmd
 TEST_PACKAGES := chromium python3-venv
 RUN_FIXTURE ?= fixtures/tracedat/lab61-4cpu.v7zstd.dat
 BIN := .build/debug/pokestat

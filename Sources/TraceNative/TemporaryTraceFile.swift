@@ -3,14 +3,13 @@
 #endif
 import Foundation
 import TraceModel
-import TraceReaders
 
 /// A decompressed copy of a gzip- or zstd-compressed trace.dat in the temporary directory,
 /// removed when the last reader holding it goes away.
 ///
 /// trace.dat is read at random offsets (sections, per-CPU page data), so a compressed file is
-/// decompressed whole, once, to `$TMPDIR` (or `/tmp`), at most
-/// ``DecompressedCopy/defaultLimitBytes`` bytes. Streams already opened keep reading after the
+/// decompressed whole, once, in this process, to `$TMPDIR` (or `/tmp`), at most
+/// ``WholeFileDecompressor/defaultLimitBytes`` bytes. Streams already opened keep reading after the
 /// file is unlinked (they hold their own descriptors).
 final class TemporaryTraceFile: Sendable {
   /// The copy's path.
@@ -20,10 +19,13 @@ final class TemporaryTraceFile: Sendable {
   ///
   /// - Throws: ``TraceParseError`` when the decompressor fails or the copy cannot be written.
   static func decompressingIfNeeded(_ original: String) throws -> TemporaryTraceFile? {
-    guard original != "-", let handle = FileHandle(forReadingAtPath: original) else { return nil }
-    let magic = handle.readData(ofLength: 4)
-    try? handle.close()
-    guard Compression(firstBytes: magic) != .none else { return nil }
+    guard original != "-" else { return nil }
+    let input = open(original, O_RDONLY | O_CLOEXEC)
+    guard input >= 0 else { return nil }  // the reader's own open names the error
+    defer { close(input) }
+    var magic = [UInt8](repeating: 0, count: 4)
+    let got = magic.withUnsafeMutableBytes { pread(input, $0.baseAddress, 4, 0) }
+    guard let container = WholeFileDecompressor.Container(firstBytes: Array(magic.prefix(max(0, got)))) else { return nil }
     let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array("\(directory)/pokestat-XXXXXX.dat".utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
@@ -35,7 +37,7 @@ final class TemporaryTraceFile: Sendable {
     let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     let copy = TemporaryTraceFile(path: path)
     defer { close(fd) }
-    _ = try DecompressedCopy.write(original, to: fd)
+    _ = try WholeFileDecompressor.copy(container, from: input, to: fd, path: original)
     return copy
   }
 

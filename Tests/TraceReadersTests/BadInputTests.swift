@@ -73,6 +73,7 @@ struct BadInputTests {
     for tool in ["gzip", "zstd"] {
       guard let executable = Fixtures.which(tool) else { continue }
       let path = NSTemporaryDirectory() + "pokestat-\(UUID().uuidString).txt.\(tool == "gzip" ? "gz" : "zst")"
+      defer { try? FileManager.default.removeItem(atPath: path) }
       _ = try Fixtures.run("/bin/sh", ["-c", "\(executable) -c '\(original)' > '\(path)'"])
       #expect(try detectInput(path: path) == (.ftraceText, tool == "gzip" ? .gzip : .zstd))
       #expect(try FtraceTextSource(path: path).readAll().events == plain)
