@@ -22,7 +22,8 @@ BUSY=${BUSY:-0}
 FLIP_SLEEP=${FLIP_SLEEP:-0}   # seconds between flips (FLIPS>0 only)
 BPF=/proc/sys/kernel/bpf_stats_enabled
 
-orig_buf=$(cat $T/buffer_size_kb)
+# buffer_size_kb reads "7 (expanded: 1408)" before the buffer is first used: keep the number a write accepts.
+orig_buf=$(awk '{print ($2 == "(expanded:") ? $3 + 0 : $1}' $T/buffer_size_kb)
 orig_bpf=$(cat $BPF)
 pids=()
 
