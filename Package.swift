@@ -70,6 +70,7 @@ let package = Package(
     .testTarget(name: "PatchEngineTests", dependencies: ["PatchEngine", "TraceTestSupport"]),
     .testTarget(
       name: "TraceComparisonTests", dependencies: ["TraceComparison", "TraceNative", "TraceReaders", "TracePipeline", "TraceTestSupport"]),
+    .testTarget(name: "TraceReportsTests", dependencies: ["TraceReports", "TracePipeline", "TraceTestSupport"]),
     .testTarget(name: "TracePipelineTests", dependencies: ["TracePipeline", "TraceAnalysis", "TraceNative", "TraceModel", "TraceTestSupport"]),
     .testTarget(name: "InstancePoolsTests", dependencies: ["InstancePools"]),
     // The CLI tests run the real binary: depending on the executable builds it with the tests.

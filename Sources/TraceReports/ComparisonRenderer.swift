@@ -178,9 +178,7 @@ public enum ComparisonRenderer {
       "name,before,after,change_percent,direction,verdict,before_runs,after_runs,before_q1,before_q3,after_q1,after_q3,before_min,before_max,after_min,after_max,mann_whitney_u,p_value,beyond_noise,"
         + "unit,group,before_n,after_n,before_p90,after_p90,before_p99,after_p99,p_exact,shift,shift_low,shift_high,ratio,ratio_low,ratio_high,bootstrap_resamples,decided_by"
     ]
-    func field(_ text: String) -> String {
-      text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-    }
+    func field(_ text: String) -> String { CSVField.quoted(text) }
     // Shortest text that reads back as the same Double; integers without a fraction.
     func value(_ number: Double?) -> String {
       guard let number else { return "" }

@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import TraceTestSupport
 
-/// `pokestat export --chrome`: Chrome trace-event JSON that Perfetto and chrome://tracing load.
+/// `pokestat export [--format chrome] [-o FILE]`: Chrome trace-event JSON that Perfetto and
+/// chrome://tracing load.
 @Suite struct ExportCommandTests {
   static let trace = "fixtures/tracedat/local618-flips-stack.v7zstd.dat"
 
   static func export(_ trace: String) throws -> [[String: Any]] {
-    let result = try CommandLine.run(["export", "--chrome", "-", trace])
+    let result = try CommandLine.run(["export", "--format", "chrome", trace])
     #expect(result.status == 0, "\(result.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     #expect(json["displayTimeUnit"] as? String == "ns")
@@ -65,8 +66,21 @@ import TraceTestSupport
     #expect(abs((first["dur"] as? Double ?? 0) - 6689.485) < 1e-6)
   }
 
-  @Test("export without --chrome is a usage error")
-  func usage() throws {
-    #expect(try CommandLine.run(["export", Self.trace]).status == 2)
+  @Test("-o FILE, --chrome FILE and standard output write the same document; other formats are usage errors")
+  func outputs() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-export-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let standardOutput = try CommandLine.run(["export", Self.trace])
+    #expect(standardOutput.status == 0, "\(standardOutput.stderr)")
+    #expect(standardOutput.stdout.hasPrefix("{"))
+    let viaOutput = folder.appendingPathComponent("o.json").path
+    let viaChrome = folder.appendingPathComponent("chrome.json").path
+    #expect(try CommandLine.run(["export", "--format", "chrome", "-o", viaOutput, Self.trace]).status == 0)
+    #expect(try CommandLine.run(["export", "--chrome", viaChrome, Self.trace]).status == 0)
+    #expect(try String(contentsOfFile: viaOutput, encoding: .utf8) == standardOutput.stdout)
+    #expect(try String(contentsOfFile: viaChrome, encoding: .utf8) == standardOutput.stdout)
+    #expect(try CommandLine.run(["export", "--format", "csv", Self.trace]).status == 2)
+    #expect(try CommandLine.run(["export", "--chrome", viaChrome, "-o", viaOutput, Self.trace]).status == 2)
   }
 }

@@ -43,8 +43,7 @@ extension Pokestat {
     }
 
     func run() throws {
-      let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
-      InputWarnings.note(reader.formatWarnings.map { "\(file): \($0)" })
+      let reader = try Pipeline.openTraceDat(file, attachesStacks: false, readsSymbols: false)
       let sink = try OutputSink(path: output)
       try TraceCmdReportText.forEachRawLine(of: reader) { line in
         sink.write(bytes: line)

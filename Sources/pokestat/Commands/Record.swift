@@ -73,6 +73,9 @@ extension Pokestat {
     @Flag(help: "Print the analysis as JSON (the contract of `pokestat analyze --json`).")
     var json = false
 
+    @Option(help: "Write the report (analysis and verdict) to this file instead of standard output; -o names the trace.", completion: .file())
+    var report: String?
+
     @Flag(help: "Remove what crashed runs left behind (pokestat-* instances, sysctls saved in /run/pokestat) and exit.")
     var cleanup = false
 
@@ -275,16 +278,20 @@ extension Pokestat {
       let analysis = try Pipeline.analyze(path, format: .traceDat).report
       let check = PredictionCheck.check(analysis, kernel: nil, cpus: nil)
       let format = json ? ReportFormat.json : self.format
+      // The report goes to --report or standard output, written once it is whole.
+      var text: String
       if format == .json {
-        print(try AnalysisRenderer.json(analysis), terminator: "")
+        text = try AnalysisRenderer.json(analysis)
         if let int3 { progress.note(try writeInt3(int3, kallsyms: result.contents.kallsyms, tracePath: path)) }
       } else {
-        print(try AnalysisRenderer.render(analysis, as: format), terminator: "")
-        print()
-        print(try CheckRenderer.render(check, as: format), terminator: "")
-        if let int3 { print("\n" + (try writeInt3(int3, kallsyms: result.contents.kallsyms, tracePath: path))) }
-        if let output { print("\ntrace written to \(output)") }
+        text = try AnalysisRenderer.render(analysis, as: format) + "\n" + (try CheckRenderer.render(check, as: format))
+        if let int3 { text += "\n" + (try writeInt3(int3, kallsyms: result.contents.kallsyms, tracePath: path)) + "\n" }
+        if let output { text += "\ntrace written to \(output)\n" }
       }
+      let sink = try OutputSink(path: report)
+      sink.write(text)
+      sink.flush()
+      if let report { progress.note("report written to \(report)") }
       if check.verdict.exitStatus != 0 { throw ExitCode(check.verdict.exitStatus) }
     }
 

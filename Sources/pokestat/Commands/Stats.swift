@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TracePipeline
+import TraceReports
 
 extension Pokestat {
   /// `pokestat stats`: event counts and IPI targets per CPU of any event trace, format detected
@@ -12,7 +13,10 @@ extension Pokestat {
         The format is detected from the content (trace.dat magic, first lines); gzip and zstd \
         text is decompressed and `-` reads standard input. IPI targets are the `cpu` of \
         ipi:ipi_send_cpu and every CPU of ipi:ipi_send_cpumask's `cpumask`. Only those two \
-        events have their fields decoded, so this is the path scripts/bench-text.sh times.
+        events have their fields decoded, so this is the path scripts/bench.sh times.
+
+        The default output is `key: value` lines for scripts (`awk '/^events:/'`); \
+        --format markdown, json or csv (--json, --csv) and -o FILE as in the other commands.
         """)
 
     @Argument(
@@ -25,18 +29,17 @@ extension Pokestat {
     @Flag(help: "Also count events per name.")
     var byName = false
 
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws { try outputOptions.validateNoJSONLines("stats") }
+
     func run() throws {
       let count = try Pipeline.count(file, lenient: lenient, byName: byName)
-      let tally = count.tally
-      var out = "file: \(file)\nformat: \(count.formatDescription)\nevents: \(tally.returned)\n"
-      if lenient || count.skippedLines > 0 { out += "skipped lines: \(count.skippedLines)\n" }
-      out += "ipi targets: \(tally.ipiTargets.values.reduce(0, +))\n"
-      for cpu in tally.ipiTargets.keys.sorted() { out += "  cpu \(cpu): \(tally.ipiTargets[cpu]!)\n" }
-      if byName {
-        out += "events by name:\n"
-        for (name, n) in count.eventsByName.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { out += "  \(name): \(n)\n" }
-      }
-      FileHandle.standardOutput.write(Data(out.utf8))
+      let report = StatsReport(
+        file: file, format: count.formatDescription, events: count.tally.returned,
+        skippedLines: lenient || count.skippedLines > 0 ? count.skippedLines : nil,
+        ipiTargetsPerCPU: count.tally.ipiTargets, eventsByName: byName ? count.eventsByName : nil)
+      try outputOptions.write { try StatsRenderer.render(report, as: $0) }
     }
   }
 }
