@@ -72,15 +72,23 @@ enum LiveKernel {
     try LiveKernel.exclusively {
       let before = LiveKernel.read(LiveKernel.sysctl)
       let output = FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID().uuidString).dat").path
-      defer { try? FileManager.default.removeItem(atPath: output) }
+      let reportPath = output + ".json"
+      defer {
+        try? FileManager.default.removeItem(atPath: output)
+        try? FileManager.default.removeItem(atPath: reportPath)
+      }
       let result = try CommandLine.run([
         "record", "--flip", "kernel.bpf_stats_enabled=1,0", "--times", "5", "--interval", "20ms", "--json", "-o", output,
+        "--report", reportPath,
       ])
       // 1 is the check's verdict (something unexplained), which unrelated activity on a shared
       // machine can cause; the capture itself succeeded either way.
       #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
       #expect(result.stderr.contains("source + ipi:ipi_send_cpu: enabled"))
-      let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      // -o names the trace, --report the report: nothing on standard output.
+      #expect(result.stdout.isEmpty)
+      #expect(result.stderr.contains("report written to \(reportPath)"))
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any])
       let flips = try #require(json["flips"] as? [[String: Any]])
       #expect(flips.count == 10)
       // One batch of 3 syncs per flip. Other tasks on this shared machine patch text too
