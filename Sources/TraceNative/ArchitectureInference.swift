@@ -20,10 +20,10 @@ enum ArchitectureInference {
   /// The architecture `kallsyms` (the trace's `/proc/kallsyms` text) and `longSize` show, or nil.
   static func infer(kallsyms: [UInt8], longSize: Int) -> TraceMetadata.InferredArchitecture? {
     guard !kallsyms.isEmpty else { return nil }
+    let present = coreSymbols(in: kallsyms, among: Set(rules.flatMap(\.symbols)))
     var found: [(machine: String, symbol: String, what: String, longSize: Int)] = []
     for rule in rules {
-      // A core symbol's line ends with its name (modules' lines go on with `\t[module]`).
-      if let symbol = rule.symbols.first(where: { kallsyms.firstRange(of: Array(" \($0)\n".utf8)) != nil }) {
+      if let symbol = rule.symbols.first(where: { present.contains($0) }) {
         found.append((rule.machine, symbol, rule.what, rule.longSize))
       }
     }
@@ -32,5 +32,33 @@ enum ArchitectureInference {
     guard found.count == 1, let only = found.first, only.longSize == longSize else { return nil }
     return TraceMetadata.InferredArchitecture(
       machine: only.machine, evidence: "kallsyms \(only.symbol) (\(only.what)) and \(longSize)-byte longs")
+  }
+
+  /// Which of `names` are core-kernel symbols of `kallsyms`: a line that ends with the name right
+  /// after a space (modules' lines go on with `\t[module]`). One pass over the bytes, comparing
+  /// only names of a wanted length (kallsyms is megabytes; a search per name took seconds).
+  static func coreSymbols(in kallsyms: [UInt8], among names: Set<String>) -> Set<String> {
+    var wanted: [[UInt8]: String] = [:]
+    for name in names { wanted[Array(name.utf8)] = name }
+    let lengths = Set(wanted.keys.map(\.count))
+    var present: Set<String> = []
+    var lineStart = 0
+    var lastSpace = -1
+    for index in kallsyms.indices {
+      switch kallsyms[index] {
+      case UInt8(ascii: " "):
+        lastSpace = index
+      case UInt8(ascii: "\n"):
+        if lastSpace >= lineStart, lengths.contains(index - lastSpace - 1),
+          let name = wanted[Array(kallsyms[(lastSpace + 1)..<index])]
+        {
+          present.insert(name)
+        }
+        lineStart = index + 1
+      default:
+        break
+      }
+    }
+    return present
   }
 }

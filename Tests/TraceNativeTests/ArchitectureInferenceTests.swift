@@ -28,6 +28,15 @@ import TraceTestSupport
     #expect(ArchitectureInference.infer(kallsyms: Array("c0008000 t el0_sync\t[mymodule]\n".utf8), longSize: 8) == nil)
   }
 
+  @Test("core symbols are whole names at a line's end: not a module's, not a longer name, not a last line without a newline")
+  func coreSymbols() {
+    let text = "ffff0001 T el0_sync\nffff0002 t xel0_sync\nffff0003 t el0_sync_x\nffff0004 t el1_irq\t[mod]\n"
+      + "ffff0005 T el0t_64_sync\nffff0006 T entry_SYSCALL_64"
+    let present = ArchitectureInference.coreSymbols(
+      in: Array(text.utf8), among: ["el0_sync", "el1_irq", "el0t_64_sync", "entry_SYSCALL_64", "absent"])
+    #expect(present == ["el0_sync", "el0t_64_sync"])
+  }
+
   @Test("the foreign traces without UNAME: LISA arm32 is armv7l, LISA arm64 aarch64, trace-cmd listen's i686")
   func foreign() throws {
     for (path, machine) in [("foreign/tracedat/arm32-lisa-8cpu.v6.dat.gz", "armv7l"), ("foreign/tracedat/arm64-lisa-6cpu.v6.dat.gz", "aarch64"),
