@@ -46,22 +46,10 @@ public struct BPFProgram: Hashable, Sendable {
 
 /// Reads `bpftool prog show` text (records may wrap across lines, as mail does) and
 /// `bpftool prog show --json`.
-public enum BPFProgramReader {
+public enum BPFProgramReader: LineFileReader {
   /// - Throws: ``TraceParseError`` at the line of text that is not part of a program record
   ///   (unless `options.lenient`), or for JSON that does not parse.
-  public static func read(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
-    -> (programs: [BPFProgram], skipped: SkippedLines)
-  {
-    try parse(TextLines(path: path), options: options)
-  }
-
-  public static func parse(text: String, path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (programs: [BPFProgram], skipped: SkippedLines)
-  {
-    try parse(TextLines(text: text, path: path), options: options)
-  }
-
-  static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
+  public static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     programs: [BPFProgram], skipped: SkippedLines
   ) {
     let firstText = input.lines.first { !$0.text.trimmed(of: " \t").isEmpty }

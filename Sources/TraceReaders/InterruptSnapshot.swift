@@ -49,22 +49,10 @@ public struct InterruptSnapshot: Hashable, Sendable {
 
 /// Reads one or many `/proc/interrupts` snapshots from a file (`while :; do cat
 /// /proc/interrupts; sleep 1; done > f`); each `CPU0 ...` header starts a snapshot.
-public enum InterruptsReader {
+public enum InterruptsReader: LineFileReader {
   /// - Throws: ``TraceParseError`` at a row that is not `name: counts description` or comes
   ///   before any header (unless `options.lenient`).
-  public static func read(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
-    -> (snapshots: [InterruptSnapshot], skipped: SkippedLines)
-  {
-    try parse(TextLines(path: path), options: options)
-  }
-
-  public static func parse(text: String, path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (snapshots: [InterruptSnapshot], skipped: SkippedLines)
-  {
-    try parse(TextLines(text: text, path: path), options: options)
-  }
-
-  static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
+  public static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     snapshots: [InterruptSnapshot], skipped: SkippedLines
   ) {
     var snapshots: [InterruptSnapshot] = []

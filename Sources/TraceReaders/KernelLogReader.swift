@@ -57,22 +57,10 @@ public struct KernelLog: Hashable, Sendable {
 ///
 /// A log line may say anything, so only a broken stamp is malformed: a line that starts with
 /// `[` and a number but has no closing `]` or no `seconds.fraction` inside (a cut-off line).
-public enum KernelLogReader {
+public enum KernelLogReader: LineFileReader {
   /// - Throws: ``TraceParseError`` at a line with a broken `[seconds.fraction]` stamp (unless
   ///   `options.lenient`), or when the file cannot be read.
-  public static func read(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
-    -> (log: KernelLog, skipped: SkippedLines)
-  {
-    try parse(TextLines(path: path), options: options)
-  }
-
-  public static func parse(text: String, path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (log: KernelLog, skipped: SkippedLines)
-  {
-    try parse(TextLines(text: text, path: path), options: options)
-  }
-
-  static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
+  public static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     log: KernelLog, skipped: SkippedLines
   ) {
     var log = KernelLog()

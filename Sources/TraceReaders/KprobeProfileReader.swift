@@ -76,7 +76,7 @@ public struct KprobeDefinition: Hashable, Sendable, Codable {
 }
 
 /// Reads tracefs `kprobe_profile` and `kprobe_events`, live or from saved copies.
-public enum KprobeProfileReader {
+public enum KprobeProfileReader: LineFileReader {
   /// Where a live system keeps the profile: tracefs, then the old debugfs mount.
   public static let livePaths = ["/sys/kernel/tracing/kprobe_profile", "/sys/kernel/debug/tracing/kprobe_profile"]
 
@@ -85,20 +85,7 @@ public enum KprobeProfileReader {
   ///
   /// - Throws: ``TraceParseError`` when the file cannot be read, or at the first line that is
   ///   not `NAME HITS MISSES` (unless `options.lenient`, which counts it in `skipped`).
-  public static func read(path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (profile: KprobeProfile, skipped: SkippedLines)
-  {
-    try parse(TextLines(path: path), options: options)
-  }
-
-  /// Parses the text of a profile; `path` names it in errors.
-  public static func parse(text: String, path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (profile: KprobeProfile, skipped: SkippedLines)
-  {
-    try parse(TextLines(text: text, path: path), options: options)
-  }
-
-  static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
+  public static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     profile: KprobeProfile, skipped: SkippedLines
   ) {
     var entries: [KprobeProfile.Entry] = []

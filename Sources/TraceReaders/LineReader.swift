@@ -176,7 +176,7 @@ struct LineReader {
 
 /// Reads every line of a small text input as strings, for the readers whose inputs are a few
 /// kilobytes (perf stat, bpftool, /proc/interrupts, dmesg).
-struct TextLines {
+public struct TextLines {
   /// Each line with its 1-based number.
   var lines: [(number: Int, text: String)] = []
   var path: String

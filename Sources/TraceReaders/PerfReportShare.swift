@@ -96,21 +96,7 @@ public struct PerfReportShare: Hashable, Sendable {
 
 /// Reads the entries of `perf report --stdio` text (with or without `--children`, with or without
 /// call graphs, and mail-flattened like the seed's, whose indentation was lost).
-public enum PerfReportReader {
-  /// - Throws: ``TraceParseError`` at a line before the first entry that is neither a `#`
-  ///   comment nor blank (unless `options.lenient`).
-  public static func read(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
-    -> (entries: [PerfReportEntry], skipped: SkippedLines)
-  {
-    try parse(TextLines(path: path), options: options)
-  }
-
-  public static func parse(text: String, path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (entries: [PerfReportEntry], skipped: SkippedLines)
-  {
-    try parse(TextLines(text: text, path: path), options: options)
-  }
-
+public enum PerfReportReader: LineFileReader {
   /// The sample count as printed (`31K`) and the event of the header's `# Samples: 31K of
   /// event 'cpu-clock'` line (nil when the report has none).
   public static func header(path: String) throws(TraceParseError) -> (event: String?, samples: String?) {
@@ -124,7 +110,9 @@ public enum PerfReportReader {
     return (nil, nil)
   }
 
-  static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
+  /// - Throws: ``TraceParseError`` at a line before the first entry that is neither a `#`
+  ///   comment nor blank (unless `options.lenient`).
+  public static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     entries: [PerfReportEntry], skipped: SkippedLines
   ) {
     var entries: [PerfReportEntry] = []

@@ -3,25 +3,12 @@ import TraceModel
 
 /// Reads `perf stat` output: default text (with or without thousands separators, `-a`, `-A`,
 /// `-r N`), `-x,` CSV and `-j` JSON, detected from the content.
-public enum PerfStatReader {
+public enum PerfStatReader: LineFileReader {
   /// Reads a file (`-` is standard input; gzip/zstd are decompressed).
   ///
   /// - Throws: ``TraceParseError`` naming the file and line of a line that is not a counter, a
   ///   time or a header (unless `options.lenient`).
-  public static func read(path: String, options: TextReaderOptions = TextReaderOptions()) throws(TraceParseError)
-    -> (counters: CounterSet, skipped: SkippedLines)
-  {
-    try parse(TextLines(path: path), options: options)
-  }
-
-  /// Parses text already in memory; `path` names it in errors.
-  public static func parse(text: String, path: String, options: TextReaderOptions = TextReaderOptions())
-    throws(TraceParseError) -> (counters: CounterSet, skipped: SkippedLines)
-  {
-    try parse(TextLines(text: text, path: path), options: options)
-  }
-
-  static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
+  public static func parse(_ input: TextLines, options: TextReaderOptions) throws(TraceParseError) -> (
     counters: CounterSet, skipped: SkippedLines
   ) {
     var set = CounterSet()
