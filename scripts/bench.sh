@@ -4,7 +4,7 @@
 # 2-CPU machine is shared and wall times move 10-30% between runs, so only rows of one run
 # compare. Each row: median and range of RUNS runs (wall seconds), median max RSS, the rate.
 #
-# usage: scripts/bench.sh [SECTION...]     sections: stats analyze dump text memory callgrind
+# usage: scripts/bench.sh [SECTION...]     sections: stats analyze dump text memory jobs callgrind
 #                                          (default: all of them, in that order)
 # env:   BENCH_DIR   where the big traces live (default bench-data; made on first use, as root,
 #                    by scripts/make-big-trace.sh: about 19 M events in a minute)
@@ -21,7 +21,7 @@ NONE=${BIG%.dat}.none.dat
 TXT=${BIG%.dat}.report.txt
 RUNS=${RUNS:-5}
 BIN=${BIN:-.build/release/pokestat}
-SECTIONS=("$@"); [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(stats analyze dump text memory callgrind)
+SECTIONS=("$@"); [ ${#SECTIONS[@]} -gt 0 ] || SECTIONS=(stats analyze dump text memory jobs callgrind)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 [ -x "$BIN" ] || swift build -c release
 
@@ -117,6 +117,17 @@ for section in "${SECTIONS[@]}"; do
         for _ in $(seq "$RUNS"); do once "analyze-${scale}x" "$BIN" analyze --json "$file"; done
         row "analyze-${scale}x" "$n"
       done ;;
+    jobs)
+      # Many traces at once: 8 copies of the mid-size trace, one thread against every core.
+      MID=${MID:-fixtures/bench/mid-300k.v7zstd.dat}
+      copies=(); for i in 1 2 3 4 5 6 7 8; do cp "$MID" "$tmp/mid-$i.dat"; copies+=("$tmp/mid-$i.dat"); done
+      n=$(( 8 * $("$BIN" stats "$MID" | awk '/^events:/{print $2}') ))
+      header "analyze of 8 traces (8 x $MID): --jobs 1 against --jobs $(nproc)"
+      for _ in $(seq "$RUNS"); do
+        once analyze-8-traces-jobs-1 "$BIN" analyze --jobs 1 --json "${copies[@]}"
+        once "analyze-8-traces-jobs-$(nproc)" "$BIN" analyze --jobs "$(nproc)" --json "${copies[@]}"
+      done
+      row analyze-8-traces-jobs-1 "$n"; row "analyze-8-traces-jobs-$(nproc)" "$n" analyze-8-traces-jobs-1 ;;
     callgrind)
       # Instruction counts repeat exactly for one binary and input: they show a regression
       # that wall time on this machine hides.
@@ -130,6 +141,6 @@ for section in "${SECTIONS[@]}"; do
         valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tmp/pokestat-nodebug" $command "$MID" > /dev/null 2> "$tmp/cg"
         printf "%-34s %16s instructions\n" "pokestat $command" "$(awk '/Collected :/{print $NF}' "$tmp/cg")"
       done ;;
-    *) echo "bench: unknown section $section (stats analyze dump text memory callgrind)" >&2; exit 2 ;;
+    *) echo "bench: unknown section $section (stats analyze dump text memory jobs callgrind)" >&2; exit 2 ;;
   esac
 done

@@ -7,7 +7,9 @@ import TraceReaders
 /// every IPI send in time order.
 public struct AnalyzedTrace: Sendable {
   public var report: AnalysisReport
-  /// What the input says about itself (its uname gives `--format jsonl`'s host).
+  /// What the input says about itself (its uname gives `--format jsonl`'s host), without its
+  /// kernel symbols: the analysis resolved what it needed, and a kept table (megabytes) would
+  /// make `analyze --jobs` of many traces grow with their number.
   public var metadata: TraceMetadata
   /// Every send, in time order, when the analysis was asked for a timeline (`analyze --html`);
   /// else empty.
@@ -16,6 +18,7 @@ public struct AnalyzedTrace: Sendable {
   public init(report: AnalysisReport, metadata: TraceMetadata, sends: [TimelineSend] = []) {
     self.report = report
     self.metadata = metadata
+    self.metadata.symbols = SymbolTable()
     self.sends = sends
   }
 }
