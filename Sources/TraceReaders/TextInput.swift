@@ -130,7 +130,8 @@ final class ByteChannel {
     process.arguments = [tool, "-dc", "--", path]
     let pipe = Pipe()
     process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
+    // Its complaint (a truncated or corrupt file) becomes the error's text.
+    process.standardError = Pipe()
     do { try process.run() } catch {
       throw TraceParseError(
         reason: .readFailed(detail: "cannot run \(tool) -dc: \(error)"), location: InputLocation(file: path))
@@ -164,8 +165,14 @@ final class ByteChannel {
         if let process {
           process.waitUntilExit()
           if process.terminationStatus != 0 {
+            let complaint = (process.standardError as? Pipe).flatMap { pipe in
+              String(decoding: pipe.fileHandleForReading.availableData.prefix(4096), as: UTF8.self)
+                .split(separator: "\n").first.map(String.init)
+            }
+            let tool = process.arguments?.first ?? "decompressor"
             throw TraceParseError(
-              reason: .readFailed(detail: "decompressor exited with status \(process.terminationStatus)"),
+              reason: .readFailed(
+                detail: "\(tool) -dc exited with status \(process.terminationStatus)" + (complaint.map { ": \($0)" } ?? "")),
               location: InputLocation(file: path))
           }
         }

@@ -86,4 +86,29 @@ import TraceTestSupport
     #expect(error.location.file == cut)
     #expect(error.description.contains("truncated"))
   }
+
+  @Test("whole-file decompression gives the bytes back at every block boundary", arguments: [0, 1, 1 << 20, (1 << 20) + 1, 3 << 20])
+  func boundaries(size: Int) throws {
+    var generator = SplitMix64(seed: UInt64(size))
+    // Half random, half runs: compressible, and decompressing to exactly `size` bytes.
+    let original = (0..<size).map { index in index & 4096 < 2048 ? UInt8(truncatingIfNeeded: generator.next()) : UInt8(index >> 12 & 0xff) }
+    let plain = try Self.temporary(original, suffix: ".bin")
+    defer { try? FileManager.default.removeItem(atPath: plain) }
+    _ = try Fixtures.run("/bin/gzip", ["-k", "-f", plain])
+    defer { try? FileManager.default.removeItem(atPath: plain + ".gz") }
+    let zstd = try Self.temporary(try ZstdCompressor.compress(original, path: plain), suffix: ".zst")
+    defer { try? FileManager.default.removeItem(atPath: zstd) }
+    for (path, container) in [(plain + ".gz", WholeFileDecompressor.Container.gzip), (zstd, .zstd)] {
+      let copy = plain + ".out"
+      defer { try? FileManager.default.removeItem(atPath: copy) }
+      let input = open(path, O_RDONLY)
+      let output = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+      defer {
+        close(input)
+        close(output)
+      }
+      #expect(try WholeFileDecompressor.copy(container, from: input, to: output, path: path) == size)
+      #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == original, "\(container) of \(size) bytes")
+    }
+  }
 }

@@ -108,6 +108,57 @@ enum WholeFileDecompressor {
       reason: .corruptCompressedData(algorithm: algorithm, detail: detail), location: InputLocation(file: path, byteOffset: offset))
   }
 
+  /// One decompressor call: the input bytes it used, the output bytes it produced, whether a
+  /// gzip member or zstd frame is left unfinished, and the decompressor's complaint if any.
+  private struct Step {
+    var used = 0
+    var produced = 0
+    var unfinished = false
+    var failure: String?
+  }
+
+  /// Feeds the file to `step` block by block and writes what it produces, until the file ends.
+  /// `step` gets the unused rest of the current input block (empty to drain held-back output)
+  /// and the whole output buffer, both lent for the call only.
+  ///
+  /// - Throws: ``TraceParseError`` `.corruptCompressedData` when `step` fails, stops making
+  ///   progress, or the file ends inside a member or frame (truncated).
+  private static func pump(
+    from fd: Int32, into sink: inout Sink, algorithm: String, truncated: String,
+    _ step: (_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) -> Step
+  ) throws(TraceParseError) {
+    var input = [UInt8](repeating: 0, count: blockBytes)
+    var output = [UInt8](repeating: 0, count: blockBytes)
+    var consumed = 0  // compressed bytes used so far: the offset errors name
+    var unfinished = false
+    while true {
+      let got = try readBlock(fd, into: &input, path: sink.path, offset: consumed)
+      if got == 0 {
+        guard !unfinished else { throw corrupt(algorithm, truncated, path: sink.path, offset: consumed) }
+        return
+      }
+      var offset = 0
+      // Until the block is used and the output buffer was not filled (nothing held back).
+      while true {
+        let result = input.withUnsafeBytes { source in
+          output.withUnsafeMutableBytes { target in step(UnsafeRawBufferPointer(rebasing: source[offset..<got]), target) }
+        }
+        if let failure = result.failure { throw corrupt(algorithm, failure, path: sink.path, offset: consumed + result.used) }
+        try sink.write(output, count: result.produced)
+        offset += result.used
+        consumed += result.used
+        // A call that did nothing says nothing: zstd, asked to drain after a frame ended
+        // exactly at the output's end, answers that it awaits the next frame's header.
+        if result.used > 0 || result.produced > 0 { unfinished = result.unfinished }
+        if offset == got && result.produced < output.count { break }
+        if result.used == 0 && result.produced == 0 {
+          guard offset == got else { throw corrupt(algorithm, "no progress", path: sink.path, offset: consumed) }
+          break
+        }
+      }
+    }
+  }
+
   private static func inflateAll(from fd: Int32, into sink: inout Sink) throws(TraceParseError) {
     var stream = z_stream()
     // 16 + MAX_WBITS: gzip framing only (inflateInit2 is a macro, so its function is called).
@@ -115,51 +166,31 @@ enum WholeFileDecompressor {
       throw corrupt("gzip", "zlib could not start", path: sink.path, offset: 0)
     }
     defer { inflateEnd(&stream) }
-    var input = [UInt8](repeating: 0, count: blockBytes)
-    var output = [UInt8](repeating: 0, count: blockBytes)
-    var consumed = 0  // compressed bytes handed to zlib and used
-    var inMember = true  // inside a gzip member (false right after one ended)
-    while true {
-      let got = try readBlock(fd, into: &input, path: sink.path, offset: consumed)
-      if got == 0 {
-        guard !inMember else { throw corrupt("gzip", "the file ends inside a compressed member (truncated)", path: sink.path, offset: consumed) }
-        return
+    var inMember = true  // false right after a member ended: the next input starts another
+    try pump(from: fd, into: &sink, algorithm: "gzip", truncated: "the file ends inside a compressed member (truncated)") {
+      source, target in
+      if !inMember {
+        if source.isEmpty { return Step() }
+        guard inflateReset(&stream) == Z_OK else { return Step(failure: "zlib could not restart") }
+        inMember = true
       }
-      var offsetInBlock = 0
-      while offsetInBlock < got {
-        if !inMember {
-          guard inflateReset(&stream) == Z_OK else { throw corrupt("gzip", "zlib could not restart", path: sink.path, offset: consumed) }
-          inMember = true
-        }
-        let step = input.withUnsafeMutableBytes { source in
-          output.withUnsafeMutableBytes { target in
-            stream.next_in = source.baseAddress!.assumingMemoryBound(to: Bytef.self) + offsetInBlock
-            stream.avail_in = uInt(got - offsetInBlock)
-            stream.next_out = target.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.avail_out = uInt(target.count)
-            let status = inflate(&stream, Z_NO_FLUSH)
-            let used = got - offsetInBlock - Int(stream.avail_in)
-            let produced = target.count - Int(stream.avail_out)
-            // Pointers into the lent buffers must not outlive this call.
-            stream.next_in = nil
-            stream.next_out = nil
-            return (used: used, produced: produced, status: status)
-          }
-        }
-        try sink.write(output, count: step.produced)
-        offsetInBlock += step.used
-        consumed += step.used
-        switch step.status {
-        case Z_OK, Z_BUF_ERROR:
-          if step.used == 0 && step.produced == 0 {
-            throw corrupt("gzip", "zlib made no progress", path: sink.path, offset: consumed)
-          }
-        case Z_STREAM_END:
-          inMember = false
-        default:
-          let message = stream.msg.map { String(cString: $0) } ?? "zlib status \(step.status)"
-          throw corrupt("gzip", message, path: sink.path, offset: consumed)
-        }
+      stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: Bytef.self))
+      stream.avail_in = uInt(source.count)
+      stream.next_out = target.baseAddress!.assumingMemoryBound(to: Bytef.self)
+      stream.avail_out = uInt(target.count)
+      let status = inflate(&stream, Z_NO_FLUSH)
+      let step = Step(used: source.count - Int(stream.avail_in), produced: target.count - Int(stream.avail_out), unfinished: true)
+      // Pointers into the lent buffers must not outlive this call.
+      stream.next_in = nil
+      stream.next_out = nil
+      switch status {
+      case Z_STREAM_END:
+        inMember = false
+        return Step(used: step.used, produced: step.produced, unfinished: false)
+      case Z_OK, Z_BUF_ERROR:
+        return step
+      default:
+        return Step(used: step.used, failure: stream.msg.map { String(cString: $0) } ?? "zlib status \(status)")
       }
     }
   }
@@ -168,39 +199,13 @@ enum WholeFileDecompressor {
     guard let stream = ZSTD_createDStream() else { throw corrupt("zstd", "zstd could not start", path: sink.path, offset: 0) }
     defer { ZSTD_freeDStream(stream) }
     ZSTD_initDStream(stream)
-    var input = [UInt8](repeating: 0, count: blockBytes)
-    var output = [UInt8](repeating: 0, count: blockBytes)
-    var consumed = 0
-    var frameOpen = false  // the last call returned a nonzero hint: a frame is unfinished
-    while true {
-      let got = try readBlock(fd, into: &input, path: sink.path, offset: consumed)
-      if got == 0 {
-        guard !frameOpen else { throw corrupt("zstd", "the file ends inside a frame (truncated)", path: sink.path, offset: consumed) }
-        return
-      }
-      var offsetInBlock = 0
-      // Loops until the block is used and the output buffer was not filled (nothing held back).
-      while true {
-        let step = input.withUnsafeBytes { source in
-          output.withUnsafeMutableBytes { target in
-            var inBuffer = ZSTD_inBuffer(src: source.baseAddress! + offsetInBlock, size: got - offsetInBlock, pos: 0)
-            var outBuffer = ZSTD_outBuffer(dst: target.baseAddress!, size: target.count, pos: 0)
-            let hint = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
-            return (used: inBuffer.pos, produced: outBuffer.pos, hint: hint)
-          }
-        }
-        if ZSTD_isError(step.hint) != 0 {
-          throw corrupt("zstd", String(cString: ZSTD_getErrorName(step.hint)), path: sink.path, offset: consumed + step.used)
-        }
-        try sink.write(output, count: step.produced)
-        offsetInBlock += step.used
-        consumed += step.used
-        frameOpen = step.hint != 0
-        if offsetInBlock == got && step.produced < output.count { break }
-        if step.used == 0 && step.produced == 0 {
-          throw corrupt("zstd", "zstd made no progress", path: sink.path, offset: consumed)
-        }
-      }
+    try pump(from: fd, into: &sink, algorithm: "zstd", truncated: "the file ends inside a frame (truncated)") { source, target in
+      var inBuffer = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
+      var outBuffer = ZSTD_outBuffer(dst: target.baseAddress, size: target.count, pos: 0)
+      let hint = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
+      if ZSTD_isError(hint) != 0 { return Step(used: inBuffer.pos, failure: String(cString: ZSTD_getErrorName(hint))) }
+      // A nonzero hint: the frame wants more input.
+      return Step(used: inBuffer.pos, produced: outBuffer.pos, unfinished: hint != 0)
     }
   }
 }
