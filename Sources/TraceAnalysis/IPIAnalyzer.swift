@@ -28,9 +28,11 @@ public struct AnalysisOptions: Sendable {
 /// another inferred sync, a reception may still answer one of its syncs, or the merged time has
 /// not passed its range end), then made its ``BatchSummary`` at once. The receptions in a
 /// batch's range are the difference of two snapshots of running ``ReceptionCounts``; those in a
-/// marked flip's window are counted into its ``FlipWindowCounts`` as they arrive.
+/// marked flip's window are counted into its ``FlipWindowCounts`` as they arrive. Every
+/// figure of the report is a count or a sum (no median or percentile needs all values), so
+/// nothing is approximated: the report is the one the kept lists gave.
 ///
-/// - Complexity: O(1) amortized per event (times the batches still open, a handful). Memory:
+/// - Complexity: O(1) amortized per event (times the live batches, a handful). Memory:
 ///   O(CPUs + tasks + distinct sender paths + batches and flips of the report), not per send
 ///   or reception; with ``init(metadata:options:keepsTimeline:)``'s `keepsTimeline`, one
 ///   ``TimelineSend`` per send besides. A batch whose task never returns from it keeps the
