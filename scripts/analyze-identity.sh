@@ -6,7 +6,8 @@
 #   scripts/analyze-identity.sh save    BINARY DIR   # e.g. the old binary, /tmp/analyze-ref-pokestat
 #   scripts/analyze-identity.sh compare BINARY DIR   # exit 1 and list the differences
 #
-# Runs two inputs at a time (JOBS). The fuzz seeds and expected-output files are not inputs.
+# Runs two inputs at a time (JOBS). Expected-output files (*.expected, *.tsv, *.md) are not inputs;
+# the fuzz seeds (fixtures/fuzz/seeds) are.
 set -u
 mode=$1 bin=$2 dir=$3
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ run_one() {
   # The page names no path of its own; compare it as written.
 }
 export -f run_one
-find fixtures -type f ! -path 'fixtures/help/*' ! -path 'fixtures/fuzz/*' ! -name '*.expected' \
+find fixtures -type f ! -path 'fixtures/help/*' ! -name '*.expected' \
   ! -name '*.tsv' ! -name '*.md' | sort | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one "$@"' _ "$bin" "$out" {}
 if [ "$mode" = compare ]; then
   if diff -r -q "$dir" "$out"; then
