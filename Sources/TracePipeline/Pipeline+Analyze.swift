@@ -59,7 +59,7 @@ extension Pipeline {
         : try SummaryInputAnalysis.interrupts(path: path, options: textOptions)
       return AnalyzedTrace(report: report, metadata: input.metadata)
     }
-    var analyzer = IPIAnalyzer(metadata: input.metadata, options: options)
+    var analyzer = IPIAnalyzer(metadata: input.metadata, options: options, keepsTimeline: timeline)
     let counts: TraceInput.FeedCounts
     if case .traceDat(let reader) = input, reader.streamCount > 1 {
       let skipped = try feedDigested(reader, to: &analyzer)
