@@ -26,8 +26,10 @@ enum InProcessPipeline {
       var lines = 0
       try TraceCmdReportText.forEachLine(of: reader) { _ in lines += 1 }
     case "analyze":
-      let report = try Pipeline.analyze(path).report
-      _ = try AnalysisRenderer.json(report)
+      // Every rendering, the HTML page's timeline (which does arithmetic on times) included.
+      let analyzed = try Pipeline.analyze(path, timeline: true)
+      for format in ReportFormat.allCases { _ = try AnalysisRenderer.render(analyzed.report, as: format) }
+      _ = AnalysisHTML.render([AnalysisHTML.Input(report: analyzed.report, sends: analyzed.sends, host: nil)])
     case "stats":
       let count = try Pipeline.count(path)
       _ = count.tally.ipiTargets.values.reduce(0, +)
