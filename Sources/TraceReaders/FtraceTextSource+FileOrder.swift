@@ -77,12 +77,23 @@ extension FtraceTextSource {
     transform: @escaping @Sendable () -> (TraceEvent) -> Element,
     _ body: (Element) throws -> Void
   ) throws -> TextReadCounts {
+    try readInFileOrder(fields: fields, workers: workers, transform: transform, body).counts
+  }
+
+  /// ``forEachInFileOrderConcurrently(fields:workers:transform:_:)``, also telling how many
+  /// edges failed their check (tests make sure both ways are taken).
+  func readInFileOrder<Element: Sendable>(
+    fields: FieldSelection, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+    transform: @escaping @Sendable () -> (TraceEvent) -> Element,
+    _ body: (Element) throws -> Void
+  ) throws -> (counts: TextReadCounts, failedEdges: Int) {
     let count = ranges.count
     guard count > 1 else {
       var stream = try stream(0, fields: fields)
       let convert = transform()
       while let event = try stream.next() { try body(convert(event)) }
-      return TextReadCounts(skippedEvents: stream.skippedEvents, skipped: stream.skipped, highestCPU: stream.highestCPU)
+      let counts = TextReadCounts(skippedEvents: stream.skippedEvents, skipped: stream.skipped, highestCPU: stream.highestCPU)
+      return (counts, 0)
     }
     let workerCount = max(1, min(workers, count))
     // Semaphores start at 0 and are raised: libdispatch traps when one is freed below its
@@ -126,29 +137,46 @@ extension FtraceTextSource {
     var total = TextReadCounts()
     var index = 0
     var current = take(0)
+    // The current range's stream reads as one stream does from this line of it on (1-based;
+    // before it, it may still differ over the previous range's events).
+    var exactAfter = 0
+    var failedEdges = 0
     while true {
       if let failure = current.failure { throw failure }
       for element in current.elements { try body(element) }
       total.add(current.counts)
-      guard index + 1 < count else { return total }
+      guard index + 1 < count else { return (total, failedEdges) }
       let next = take(index + 1)
-      if let edge = current.edge, Self.holds(edge, linesPast: current.linesPastEdge, next: next) {
+      if let edge = current.edge,
+        Self.holds(edge, linesPast: current.linesPastEdge, exactAfter: exactAfter, next: next)
+      {
+        exactAfter = current.linesPastEdge + Self.overflowMargin
         current = next
         index += 1
         continue
       }
       // The edge fails: one stream from this range's start, on through the ranges that follow.
-      let (resumed, counts) = try readOnFrom(index, fields: fields, transform: transform, take: take, body)
+      let (resumed, counts) = try readOnFrom(
+        index, exactAfter: exactAfter, fields: fields, transform: transform, take: take, body)
       total.add(counts)
-      guard let (resumeAt, read) = resumed else { return total }
+      guard let (resumeAt, read, linesPast) = resumed else { return (total, failedEdges + 1) }
+      failedEdges += resumeAt - index - 1
       current = read
       index = resumeAt
+      exactAfter = linesPast + Self.overflowMargin
     }
   }
 
   /// Whether the fresh start of `next` gives what one stream reading on across `edge` gives.
-  static func holds<Element>(_ edge: TextRangeEdge, linesPast: Int, next: TextRangeRead<Element>) -> Bool {
-    guard edge.isClean else { return false }
+  ///
+  /// - Parameters:
+  ///   - linesPast: the lines past the edge the stream read before its range's events were out;
+  ///   - exactAfter: the stream's lines (from its start) over which it may still differ from
+  ///     one stream: its edge must come later for its state there to be one stream's.
+  static func holds<Element>(_ edge: TextRangeEdge, linesPast: Int, exactAfter: Int, next: TextRangeRead<Element>)
+    -> Bool
+  {
+    guard edge.isClean, edge.line > exactAfter else { return false }
     guard let overflow = next.firstOverflowLine else { return true }
     return overflow > linesPast + overflowMargin
   }
@@ -157,12 +185,14 @@ extension FtraceTextSource {
   /// the events from range `first + 1` on (range `first`'s were given already), until an edge
   /// holds for the fresh start of the next worker-read range.
   ///
-  /// - Returns: that range (its index and read), nil when the stream read to the end of the
-  ///   file; and the counts of the ranges read here after range `first`.
+  /// - Parameter exactAfter: as for range `first`'s worker (see ``holds(_:linesPast:exactAfter:next:)``).
+  /// - Returns: that range (its index, read, and the lines past its edge this stream read),
+  ///   nil when the stream read to the end of the file; and the counts of the ranges read here
+  ///   after range `first`.
   private func readOnFrom<Element: Sendable>(
-    _ first: Int, fields: FieldSelection, transform: @Sendable () -> (TraceEvent) -> Element,
+    _ first: Int, exactAfter: Int, fields: FieldSelection, transform: @Sendable () -> (TraceEvent) -> Element,
     take: (Int) -> TextRangeRead<Element>, _ body: (Element) throws -> Void
-  ) throws -> (resumed: (Int, TextRangeRead<Element>)?, counts: TextReadCounts) {
+  ) throws -> (resumed: (Int, TextRangeRead<Element>, linesPast: Int)?, counts: TextReadCounts) {
     let last = ranges.count - 1
     let origin = ranges[first].lowerBound
     var stream = try rangeStream(first, fields: fields, rangeEnds: ranges[first..<last].map { $0.upperBound - origin })
@@ -211,8 +241,9 @@ extension FtraceTextSource {
       if range == last { return (nil, counts(to: nil)) }
       let edge = stream.edges[range - first]
       let next = take(range + 1)
-      if Self.holds(edge, linesPast: stream.lineNumber - edge.line + 1, next: next) {
-        return ((range + 1, next), counts(to: edge))
+      let linesPast = stream.lineNumber - edge.line + 1
+      if Self.holds(edge, linesPast: linesPast, exactAfter: exactAfter, next: next) {
+        return ((range + 1, next, linesPast), counts(to: edge))
       }
       range += 1
     }

@@ -116,8 +116,8 @@ public struct FtraceTextStream: EventStream {
         TextRangeEdge(
           line: reader.lineNumber, eventsBefore: insertedEvents, skippedEventsBefore: skippedEvents,
           skippedBefore: skipped,
-          isClean: lostByCPU.isEmpty && bufferOfNextUnlabelledLine == nil
-            && openFunctions.values.allSatisfy(\.isEmpty)))
+          isClean: lostByCPU.isEmpty && bufferOfNextUnlabelledLine == nil && stackState == .none
+            && !pendingInfoIsEmpty && openFunctions.values.allSatisfy(\.isEmpty)))
     }
   }
 

@@ -13,6 +13,7 @@ struct TextRangeEdge: Sendable {
   /// ``FtraceTextStream/skipped`` before the line.
   var skippedBefore: SkippedLines
   /// Nothing but the window reaches across the line: no lost-events notice waits for its CPU's
-  /// next event, no instance label for the next line, no function_graph function is open.
+  /// next event, no instance label for the next line, no stack block or wrapped text goes on,
+  /// no function_graph function is open.
   var isClean: Bool
 }
