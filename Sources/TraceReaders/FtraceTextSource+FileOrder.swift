@@ -21,8 +21,9 @@ public struct TextReadCounts: Hashable, Sendable {
 
 /// One byte range read from its first line as if the file started there, on a worker thread.
 struct TextRangeRead<Element: Sendable>: Sendable {
-  /// The range's events, transformed, in file order.
-  var elements: [Element] = []
+  /// The range's events, transformed, in file order, in chunks of at most
+  /// ``FtraceTextSource/chunkSize`` (no array of a whole range to grow and copy).
+  var chunks: [[Element]] = []
   var counts = TextReadCounts()
   /// The edge into the next range; nil for the last range (or when reading failed first).
   var edge: TextRangeEdge?
@@ -41,6 +42,8 @@ extension FtraceTextSource {
   /// Lines past an edge, beyond ``TextRangeRead/linesPastEdge``, within which a window
   /// overflow of the next range's fresh stream counts against the edge.
   static let overflowMargin = 2 * (FtraceTextStream.windowLimit + 2)
+  /// Events per chunk of a range read by a worker.
+  static let chunkSize = 2048
 
   /// Calls `body` with every event of the file, in file order, as one stream would return them,
   /// reading the byte ranges (if any) on several threads.
@@ -143,7 +146,9 @@ extension FtraceTextSource {
     var failedEdges = 0
     while true {
       if let failure = current.failure { throw failure }
-      for element in current.elements { try body(element) }
+      for chunk in current.chunks {
+        for element in chunk { try body(element) }
+      }
       total.add(current.counts)
       guard index + 1 < count else { return (total, failedEdges) }
       let next = take(index + 1)
@@ -282,18 +287,26 @@ extension FtraceTextSource {
     }
     var returned = 0
     var failedPastEdge = false
+    var chunk: [Element] = []
+    chunk.reserveCapacity(Self.chunkSize)
     do {
       while true {
         if let edge = stream.edges.first, returned >= edge.eventsBefore { break }
         guard let event = try stream.next() else { break }
         returned += 1
         if let edge = stream.edges.first, returned > edge.eventsBefore { break }
-        read.elements.append(convert(event))
+        chunk.append(convert(event))
+        if chunk.count == Self.chunkSize {
+          read.chunks.append(chunk)
+          chunk = []
+          chunk.reserveCapacity(Self.chunkSize)
+        }
       }
     } catch {
       // An error past the edge is the next range's: it only makes this edge fail.
       if stream.edges.isEmpty { read.failure = error } else { failedPastEdge = true }
     }
+    if !chunk.isEmpty { read.chunks.append(chunk) }
     read.firstOverflowLine = stream.firstOverflowLine
     read.counts.highestCPU = stream.highestCPU
     if var edge = stream.edges.first {
