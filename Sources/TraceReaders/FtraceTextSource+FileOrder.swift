@@ -256,13 +256,12 @@ extension FtraceTextSource {
 
   /// A stream over the file from the start of range `index` to the end of the file, noting an
   /// edge at each of `rangeEnds` (byte offsets from the range's start).
-  private func rangeStream(_ index: Int, fields: FieldSelection, rangeEnds: [Int], progress: ReadProgress? = nil)
-    throws(TraceParseError) -> FtraceTextStream
+  private func rangeStream(_ index: Int, fields: FieldSelection, rangeEnds: [Int]) throws(TraceParseError)
+    -> FtraceTextStream
   {
-    var reader = LineReader(
+    let reader = LineReader(
       channel: try ByteChannel.open(path, byteRange: ranges[index].lowerBound..<ranges[ranges.count - 1].upperBound),
       lineBase: lineBases[index])
-    reader.progress = progress
     var stream = FtraceTextStream(reader: reader, fields: fields, options: options)
     stream.rangeEnds = rangeEnds
     return stream
@@ -278,9 +277,7 @@ extension FtraceTextSource {
     let isLast = index == ranges.count - 1
     var stream: FtraceTextStream
     do {
-      // Told the bytes read (a range's reading on past its end counts twice: a few percent).
-      stream = try rangeStream(
-        index, fields: fields, rangeEnds: isLast ? [] : [ranges[index].count], progress: progress)
+      stream = try rangeStream(index, fields: fields, rangeEnds: isLast ? [] : [ranges[index].count])
     } catch {
       read.failure = error
       return read
@@ -307,6 +304,9 @@ extension FtraceTextSource {
       if stream.edges.isEmpty { read.failure = error } else { failedPastEdge = true }
     }
     if !chunk.isEmpty { read.chunks.append(chunk) }
+    // Progress counts each range once, when it is read (the lines read past its end are the
+    // next range's).
+    progress?.advance(ranges[index].count)
     read.firstOverflowLine = stream.firstOverflowLine
     read.counts.highestCPU = stream.highestCPU
     if var edge = stream.edges.first {
