@@ -12,7 +12,8 @@ public struct TextReadCounts: Hashable, Sendable {
   /// The highest CPU number of the events read (-1: none).
   public var highestCPU: Int
 
-  public init(skippedEvents: Int = 0, skipped: SkippedLines = SkippedLines(), highestCPU: Int = -1) {
+  public init(skippedEvents: Int = 0, skipped: SkippedLines = SkippedLines(), highestCPU: Int = -1)
+  {
     self.skippedEvents = skippedEvents
     self.skipped = skipped
     self.highestCPU = highestCPU
@@ -50,7 +51,8 @@ extension FtraceTextSource {
   ///
   /// - Throws: ``TraceParseError``: the one stream's first error.
   @discardableResult
-  public func forEachEventInFileOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void) throws
+  public func forEachEventInFileOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void)
+    throws
     -> TextReadCounts
   {
     try forEachInFileOrderConcurrently(fields: fields, transform: { { $0 } }, body)
@@ -95,7 +97,8 @@ extension FtraceTextSource {
       var stream = try stream(0, fields: fields)
       let convert = transform()
       while let event = try stream.next() { try body(convert(event)) }
-      let counts = TextReadCounts(skippedEvents: stream.skippedEvents, skipped: stream.skipped, highestCPU: stream.highestCPU)
+      let counts = TextReadCounts(
+        skippedEvents: stream.skippedEvents, skipped: stream.skipped, highestCPU: stream.highestCPU)
       return (counts, 0)
     }
     let workerCount = max(1, min(workers, count))
@@ -178,7 +181,9 @@ extension FtraceTextSource {
   ///   - linesPast: the lines past the edge the stream read before its range's events were out;
   ///   - exactAfter: the stream's lines (from its start) over which it may still differ from
   ///     one stream: its edge must come later for its state there to be one stream's.
-  static func holds<Element>(_ edge: TextRangeEdge, linesPast: Int, exactAfter: Int, next: TextRangeRead<Element>)
+  static func holds<Element>(
+    _ edge: TextRangeEdge, linesPast: Int, exactAfter: Int, next: TextRangeRead<Element>
+  )
     -> Bool
   {
     guard edge.isClean, edge.line > exactAfter else { return false }
@@ -195,12 +200,14 @@ extension FtraceTextSource {
   ///   nil when the stream read to the end of the file; and the counts of the ranges read here
   ///   after range `first`.
   private func readOnFrom<Element: Sendable>(
-    _ first: Int, exactAfter: Int, fields: FieldSelection, transform: @Sendable () -> (TraceEvent) -> Element,
+    _ first: Int, exactAfter: Int, fields: FieldSelection,
+    transform: @Sendable () -> (TraceEvent) -> Element,
     take: (Int) -> TextRangeRead<Element>, _ body: (Element) throws -> Void
   ) throws -> (resumed: (Int, TextRangeRead<Element>, linesPast: Int)?, counts: TextReadCounts) {
     let last = ranges.count - 1
     let origin = ranges[first].lowerBound
-    var stream = try rangeStream(first, fields: fields, rangeEnds: ranges[first..<last].map { $0.upperBound - origin })
+    var stream = try rangeStream(
+      first, fields: fields, rangeEnds: ranges[first..<last].map { $0.upperBound - origin })
     let convert = transform()
     var returned = 0
     var pending: (event: TraceEvent, range: Int)?
@@ -221,7 +228,8 @@ extension FtraceTextSource {
     func counts(to edge: TextRangeEdge?) -> TextReadCounts {
       let base = stream.edges[0]
       var counts = TextReadCounts(
-        skippedEvents: (edge?.skippedEventsBefore ?? stream.skippedEvents) - base.skippedEventsBefore,
+        skippedEvents: (edge?.skippedEventsBefore ?? stream.skippedEvents)
+          - base.skippedEventsBefore,
         skipped: edge?.skippedBefore ?? stream.skipped, highestCPU: stream.highestCPU)
       // The first skipped line stays the earliest: `add` keeps one from range `first`.
       counts.skipped.count -= base.skippedBefore.count
@@ -256,11 +264,13 @@ extension FtraceTextSource {
 
   /// A stream over the file from the start of range `index` to the end of the file, noting an
   /// edge at each of `rangeEnds` (byte offsets from the range's start).
-  private func rangeStream(_ index: Int, fields: FieldSelection, rangeEnds: [Int]) throws(TraceParseError)
+  private func rangeStream(_ index: Int, fields: FieldSelection, rangeEnds: [Int])
+    throws(TraceParseError)
     -> FtraceTextStream
   {
     let reader = LineReader(
-      channel: try ByteChannel.open(path, byteRange: ranges[index].lowerBound..<ranges[ranges.count - 1].upperBound),
+      channel: try ByteChannel.open(
+        path, byteRange: ranges[index].lowerBound..<ranges[ranges.count - 1].upperBound),
       lineBase: lineBases[index])
     var stream = FtraceTextStream(reader: reader, fields: fields, options: options)
     stream.rangeEnds = rangeEnds
@@ -270,14 +280,17 @@ extension FtraceTextSource {
   /// Reads range `index` from its first line as if the file started there (a worker's part of
   /// ``forEachInFileOrderConcurrently(fields:workers:transform:_:)``), on past its end until
   /// every event of the range has come out of the window.
-  func readRange<Element: Sendable>(_ index: Int, fields: FieldSelection, convert: (TraceEvent) -> Element)
+  func readRange<Element: Sendable>(
+    _ index: Int, fields: FieldSelection, convert: (TraceEvent) -> Element
+  )
     -> TextRangeRead<Element>
   {
     var read = TextRangeRead<Element>()
     let isLast = index == ranges.count - 1
     var stream: FtraceTextStream
     do {
-      stream = try rangeStream(index, fields: fields, rangeEnds: isLast ? [] : [ranges[index].count])
+      stream = try rangeStream(
+        index, fields: fields, rangeEnds: isLast ? [] : [ranges[index].count])
     } catch {
       read.failure = error
       return read

@@ -13,21 +13,26 @@ import TraceTestSupport
 struct TextRangeAnalysisTests {
   /// The text fixtures read as ftrace or report text (the others are not analyzed as text).
   static let fixtures = Fixtures.textFiles().filter { fixture in
-    guard let path = try? Fixtures.materialize(fixture).path, let (format, _) = try? detectInput(path: path) else {
+    guard let path = try? Fixtures.materialize(fixture).path,
+      let (format, _) = try? detectInput(path: path)
+    else {
       return false
     }
     return format == .ftraceText || format == .traceCmdReport
   }
 
   /// The analysis of `path` opened as `source`, or the error it ended with.
-  static func analysis(_ source: FtraceTextSource, lenient: Bool) -> Result<AnalyzedTrace, TraceParseError> {
+  static func analysis(_ source: FtraceTextSource, lenient: Bool) -> Result<
+    AnalyzedTrace, TraceParseError
+  > {
     do {
       return .success(try Pipeline.analyze(.text(source), lenient: lenient, timeline: true))
     } catch let error as TraceParseError {
       return .failure(error)
     } catch {
       Issue.record("unexpected error \(error)")
-      return .failure(TraceParseError(reason: .readFailed(detail: "\(error)"), location: InputLocation(file: "")))
+      return .failure(
+        TraceParseError(reason: .readFailed(detail: "\(error)"), location: InputLocation(file: "")))
     }
   }
 
@@ -41,7 +46,8 @@ struct TextRangeAnalysisTests {
       #expect(one.streamCount == 1)
       let expected = Self.analysis(one, lenient: lenient)
       for ranges in [2, 7, 19] {
-        let source = try FtraceTextSource(path: path, options: options, orderedRangeBytes: max(1, size / ranges))
+        let source = try FtraceTextSource(
+          path: path, options: options, orderedRangeBytes: max(1, size / ranges))
         let actual = Self.analysis(source, lenient: lenient)
         let context = "\(fixture) lenient \(lenient) ranges \(source.streamCount)/\(ranges)"
         switch (expected, actual) {

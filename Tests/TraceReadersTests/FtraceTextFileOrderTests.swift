@@ -25,7 +25,9 @@ struct FtraceTextFileOrderTests {
     "ftrace:function", "kprobes:*", "perf:*",
   ])
 
-  static func oneStream(_ path: String, lenient: Bool, fields: FieldSelection) throws -> FileOrderOutcome {
+  static func oneStream(_ path: String, lenient: Bool, fields: FieldSelection) throws
+    -> FileOrderOutcome
+  {
     let source = try FtraceTextSource(path: path, options: TextReaderOptions(lenient: lenient))
     #expect(source.streamCount == 1)
     var outcome = FileOrderOutcome()
@@ -35,24 +37,31 @@ struct FtraceTextFileOrderTests {
     } catch {
       outcome.error = error
     }
-    outcome.counts = TextReadCounts(skippedEvents: stream.skippedEvents, skipped: stream.skipped, highestCPU: stream.highestCPU)
+    outcome.counts = TextReadCounts(
+      skippedEvents: stream.skippedEvents, skipped: stream.skipped, highestCPU: stream.highestCPU)
     return outcome
   }
 
-  static func ranged(_ path: String, lenient: Bool, fields: FieldSelection, ranges: Int, workers: Int) throws
+  static func ranged(
+    _ path: String, lenient: Bool, fields: FieldSelection, ranges: Int, workers: Int
+  ) throws
     -> (FileOrderOutcome, streams: Int)
   {
-    let (outcome, streams, _) = try rangedWithEdges(path, lenient: lenient, fields: fields, ranges: ranges, workers: workers)
+    let (outcome, streams, _) = try rangedWithEdges(
+      path, lenient: lenient, fields: fields, ranges: ranges, workers: workers)
     return (outcome, streams)
   }
 
   /// ``ranged(_:lenient:fields:ranges:workers:)`` with the number of edges that failed.
-  static func rangedWithEdges(_ path: String, lenient: Bool, fields: FieldSelection, ranges: Int, workers: Int) throws
+  static func rangedWithEdges(
+    _ path: String, lenient: Bool, fields: FieldSelection, ranges: Int, workers: Int
+  ) throws
     -> (FileOrderOutcome, streams: Int, failedEdges: Int)
   {
     let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
     let source = try FtraceTextSource(
-      path: path, options: TextReaderOptions(lenient: lenient), orderedRangeBytes: max(1, size / ranges))
+      path: path, options: TextReaderOptions(lenient: lenient),
+      orderedRangeBytes: max(1, size / ranges))
     var outcome = FileOrderOutcome()
     var failedEdges = 0
     do {
@@ -73,9 +82,11 @@ struct FtraceTextFileOrderTests {
       for lenient in [false, true] {
         let one = try oneStream(path, lenient: lenient, fields: fields)
         for (ranges, workers) in [(2, 2), (5, 1), (5, 3), (17, 2)] {
-          let (split, streams) = try ranged(path, lenient: lenient, fields: fields, ranges: ranges, workers: workers)
+          let (split, streams) = try ranged(
+            path, lenient: lenient, fields: fields, ranges: ranges, workers: workers)
           most = max(most, streams)
-          let context = "\(label) fields \(fields) lenient \(lenient) ranges \(streams)/\(ranges) workers \(workers)"
+          let context =
+            "\(label) fields \(fields) lenient \(lenient) ranges \(streams)/\(ranges) workers \(workers)"
           #expect(split.error == one.error, "\(context)")
           if one.error == nil {
             #expect(split.events == one.events, "\(context)")
@@ -118,10 +129,14 @@ struct FtraceTextFileOrderTests {
       if n % 333 == 100 { add("ev: CPU:\(cpu) [\(n) EVENTS DROPPED]") }
       let event: String
       switch n % 10 {
-      case 0: event = "ipi_send_cpu:         cpu=\(1 - cpu) callsite=on_each_cpu_cond_mask+0x20 callback=0x0"
+      case 0:
+        event =
+          "ipi_send_cpu:         cpu=\(1 - cpu) callsite=on_each_cpu_cond_mask+0x20 callback=0x0"
       case 1: event = "call_function_single_entry: vector=251"
       case 2: event = "call_function_single_exit: vector=251"
-      case 3: event = "ipi_send_cpumask:     cpumask=0-1 callsite=smp_call_function_many_cond+0x1a callback=do_sync_core+0x0"
+      case 3:
+        event =
+          "ipi_send_cpumask:     cpumask=0-1 callsite=smp_call_function_many_cond+0x1a callback=do_sync_core+0x0"
       case 4 where n % 170 == 4: event = "tracing_mark_write: FLIP_BEGIN \(n)"
       default: event = "sched_wakeup:         bash:\(n) [120] CPU:00\(cpu)"
       }
@@ -142,11 +157,15 @@ struct FtraceTextFileOrderTests {
     #expect(try Self.compare(path, label: "instance") >= 10)
   }
 
-  @Test("an error line in a later range is reported at its line in the file", arguments: [1_000, 2_500, 4_100])
+  @Test(
+    "an error line in a later range is reported at its line in the file",
+    arguments: [1_000, 2_500, 4_100])
   func errorInLaterRange(_ badLine: Int) throws {
-    let path = try TestFiles.temporary(Self.instanceReport(events: 4000, bad: [badLine: "this is not an event"]))
+    let path = try TestFiles.temporary(
+      Self.instanceReport(events: 4000, bad: [badLine: "this is not an event"]))
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let (split, streams) = try Self.ranged(path, lenient: false, fields: .all, ranges: 9, workers: 2)
+    let (split, streams) = try Self.ranged(
+      path, lenient: false, fields: .all, ranges: 9, workers: 2)
     #expect(streams >= 5)
     #expect(split.error?.location == InputLocation(file: path, line: badLine))
     let (lenient, _) = try Self.ranged(path, lenient: true, fields: .all, ranges: 9, workers: 2)
@@ -165,12 +184,15 @@ struct FtraceTextFileOrderTests {
       let cpu = n % 500 == 0 ? 1 : 0
       if n % 500 == 1 { lines.append("CPU:1 [LOST \(n) EVENTS]") }
       let stamp = "\(micros / 1_000_000).\(String(micros % 1_000_000).paddedWithZeros(to: 6))"
-      lines.append("          <idle>-0     [00\(cpu)]   \(stamp): ipi_send_cpu:         cpu=\(1 - cpu) callsite=x+0x1 callback=0x0")
+      lines.append(
+        "          <idle>-0     [00\(cpu)]   \(stamp): ipi_send_cpu:         cpu=\(1 - cpu) callsite=x+0x1 callback=0x0"
+      )
     }
     let path = try TestFiles.temporary(lines.joined(separator: "\n") + "\n")
     defer { try? FileManager.default.removeItem(atPath: path) }
     #expect(try Self.compare(path, label: "lost across edges") >= 10)
-    let (split, streams, failedEdges) = try Self.rangedWithEdges(path, lenient: false, fields: .all, ranges: 17, workers: 2)
+    let (split, streams, failedEdges) = try Self.rangedWithEdges(
+      path, lenient: false, fields: .all, ranges: 17, workers: 2)
     #expect(split.events.filter { $0.lostBefore > 0 }.count == 5)
     // Both ways are taken: fresh starts and reading on.
     #expect(failedEdges > 0)
