@@ -93,11 +93,33 @@ struct EventRoles {
       if resolved.count < 1 << 16 { resolved[address] = name }
       return name
     case .string(let text)?:
+      if let name = Self.asciiSymbol(text) { return name.isEmpty ? nil : name }
       let name = text.prefix { $0 != "+" && $0 != " " }
       return name.isEmpty ? nil : String(name)
     default:
       return nil
     }
+  }
+
+  /// The symbol of a `sym+0x0/0x20` text (up to its first `+` or space) read as bytes, when
+  /// the text up to and including that byte and the byte after it are ASCII (so no grapheme
+  /// cluster can join the `+` or space to its neighbours, and the `Character` scan would stop at
+  /// the same place); nil otherwise. Per send event this is two fields: the byte scan replaced
+  /// a `Character` scan that took 15% of `pokestat analyze` on report text.
+  static func asciiSymbol(_ text: String) -> String? {
+    let utf8 = text.utf8
+    var index = utf8.startIndex
+    while index != utf8.endIndex {
+      let byte = utf8[index]
+      if byte >= 0x80 { return nil }
+      if byte == UInt8(ascii: "+") || byte == UInt8(ascii: " ") {
+        let after = utf8.index(after: index)
+        if after != utf8.endIndex, utf8[after] >= 0x80 { return nil }
+        return String(text[..<index])
+      }
+      utf8.formIndex(after: &index)
+    }
+    return text
   }
 
   /// The function a kprobe or kretprobe event is on, and whether it is the return probe.

@@ -44,7 +44,10 @@ extension Pipeline {
   /// ``IPIRecord``s and other events classified there, and this thread merges and counts
   /// (``feedDigested(_:to:chunkSize:observe:)``; same report as the event path, which
   /// `IPIRecordTests` checks). A kernel log's `Took N usec` records become batches; summary
-  /// inputs are analyzed whole by ``SummaryInputAnalysis``.
+  /// inputs are analyzed whole by ``SummaryInputAnalysis``. A large text file is read in byte
+  /// ranges, each parsed and classified (``EventClassifier``) on a thread of its own, and fed
+  /// here in file order (`FtraceTextSource.forEachInFileOrderConcurrently`: the events and
+  /// errors of one stream).
   ///
   /// - Parameter lenient: as the input was opened; sets the report's `skippedLines`.
   /// - Throws: ``TraceParseError`` from the readers and when the CPU count does not fit the
@@ -64,6 +67,17 @@ extension Pipeline {
     if case .traceDat(let reader) = input, reader.streamCount > 1 {
       let skipped = try feedDigested(reader, to: &analyzer)
       counts = TraceInput.FeedCounts(skippedEvents: skipped, skippedLines: 0, highestCPU: -1)
+    } else if case .text(let source) = input, source.streamCount > 1 {
+      // Byte ranges parsed and classified on every core, consumed here in file order.
+      let symbols = input.metadata.symbols
+      let read = try source.forEachInFileOrderConcurrently(
+        fields: IPIAnalyzer.selection,
+        transform: {
+          var classifier = EventClassifier(symbols: symbols)
+          return { classifier.classify($0) }
+        }
+      ) { analyzer.consume($0) }
+      counts = TraceInput.FeedCounts(textCounts: read)
     } else {
       counts = try input.forEachEventInTimeOrder(fields: IPIAnalyzer.selection) { analyzer.consume($0) }
     }

@@ -53,7 +53,9 @@ public enum TraceInput {
       reader.progress = progress?(reader.dataBytes)
       return .traceDat(reader)
     case .ftraceText, .traceCmdReport:
-      var source = try FtraceTextSource(path: path, options: TextReaderOptions(lenient: lenient))
+      // A large plain file is read in byte ranges on every core (FtraceTextSource+FileOrder).
+      var source = try FtraceTextSource(
+        path: path, options: TextReaderOptions(lenient: lenient), orderedRangeBytes: textRangeBytes)
       source.progress = progress?(plainFileSize(path) ?? 0)
       return .text(source)
     case .perfScript:
@@ -67,6 +69,11 @@ public enum TraceInput {
       throw UnusableInput(path: path, reason: .noEventsToAnalyze(detected))
     }
   }
+
+  /// The size of the byte ranges a large text file is read in, in bytes: big enough that the
+  /// few hundred lines each range reads past its end are noise, small enough that the events
+  /// of the ranges read ahead stay a few tens of megabytes.
+  public static let textRangeBytes = 32 << 20
 
   /// The size in bytes of a regular, uncompressed file (what a text reader will read); nil for
   /// standard input, pipes and gzip/zstd files (their decompressed size is not known up front).
@@ -95,10 +102,16 @@ public enum TraceInput {
       self.skippedLines = skippedLines
       self.highestCPU = highestCPU
     }
+
+    /// The counts of a pass over a text input.
+    public init(textCounts counts: TextReadCounts) {
+      self.init(skippedEvents: counts.skippedEvents, skippedLines: counts.skipped.count, highestCPU: counts.highestCPU)
+    }
   }
 
   /// Calls `body` with every event in time order: trace.dat streams are decoded on a thread
-  /// each and merged by timestamp; a text input is one stream already in order. Kernel logs
+  /// each and merged by timestamp; a text input comes in file order (report text is in time
+  /// order), a large file read in byte ranges on several threads. Kernel logs
   /// and summary inputs have no events.
   @discardableResult
   public func forEachEventInTimeOrder(fields: FieldSelection, _ body: (TraceEvent) throws -> Void) throws -> FeedCounts {
@@ -106,9 +119,8 @@ public enum TraceInput {
     case .traceDat(let reader):
       return FeedCounts(skippedEvents: try reader.forEachEventInTimeOrderConcurrently(fields: fields, body), skippedLines: 0, highestCPU: -1)
     case .text(let source):
-      var stream = try source.stream(0, fields: fields)
-      while let event = try stream.next() { try body(event) }
-      return FeedCounts(skippedEvents: stream.skippedEvents, skippedLines: stream.skippedLineCount, highestCPU: stream.highestCPU)
+      let counts = try source.forEachEventInFileOrder(fields: fields, body)
+      return FeedCounts(textCounts: counts)
     case .perfScript(let source):
       var stream = try source.stream(0, fields: fields)
       while let event = try stream.next() { try body(event) }

@@ -32,6 +32,12 @@ import TraceModel
 /// joins the previous one). tracefs-layout files (which ``FastEventLine`` does not read) thus
 /// stay one stream.
 ///
+/// With checked edges (``FtraceTextSource/init(path:options:orderedRangeBytes:)``, read by
+/// ``FtraceTextSource/forEachInFileOrderConcurrently(fields:workers:transform:_:)``) the rule is a
+/// good guess rather than a promise: the reader checks at every edge that the fresh start gives
+/// what one stream gives and reads on with one stream where it does not, so function_graph
+/// files are split too and `instance: `-labelled event lines count as plain.
+///
 /// Report text is in time order, so the ranges' events follow one another in time and the
 /// k-way merge of ``EventSource/forEachEventInTimeOrder(fields:_:)`` (time, then stream index)
 /// gives file order; text whose timestamps go backwards across a cut comes out in time order.
@@ -44,7 +50,11 @@ enum FtraceTextRanges {
   /// - Parameters:
   ///   - minimumRangeBytes: no range is planned smaller than this;
   ///   - maximumRanges: at most this many ranges (the active CPUs).
-  static func plan(path: String, head: ArraySlice<UInt8>, minimumRangeBytes: Int, maximumRanges: Int) -> [Range<Int>] {
+  ///   - checkedEdges: the reader checks each edge (``FtraceTextSource/forEachInFileOrderConcurrently(fields:workers:transform:_:)``):
+  ///     function_graph files are split too, and instance-prefixed event lines count as plain.
+  static func plan(
+    path: String, head: ArraySlice<UInt8>, minimumRangeBytes: Int, maximumRanges: Int, checkedEdges: Bool = false
+  ) -> [Range<Int>] {
     guard path != "-", maximumRanges > 1, Compression(firstBytes: head) == .none else { return [] }
     var info = stat()
     guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return [] }
@@ -52,14 +62,15 @@ enum FtraceTextRanges {
     let count = min(maximumRanges, size / max(1, minimumRangeBytes))
     guard count > 1 else { return [] }
     let headText = String(decoding: head.prefix(64 << 10), as: UTF8.self)
-    guard !headText.contains("function_graph"), !headText.contains("funcgraph_") else { return [] }
+    guard checkedEdges || (!headText.contains("function_graph") && !headText.contains("funcgraph_")) else { return [] }
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return [] }
     defer { close(fd) }
     var starts = [0]
     for i in 1..<count {
       let cut = size / count * i
-      guard cut > starts.last!, let start = boundary(fd: fd, from: cut, size: size), start > starts.last!, start < size
+      guard cut > starts.last!, let start = boundary(fd: fd, from: cut, size: size, instancePrefixes: checkedEdges),
+        start > starts.last!, start < size
       else { continue }
       starts.append(start)
     }
@@ -68,10 +79,19 @@ enum FtraceTextRanges {
   }
 
   /// The first safe line start at or after `cut` (see the type's rule), or nil.
-  static func boundary(fd: Int32, from cut: Int, size: Int) -> Int? {
+  static func boundary(fd: Int32, from cut: Int, size: Int, instancePrefixes: Bool = false) -> Int? {
+    // Most cuts find their line within a few kilobytes: look there first.
+    if let start = boundary(fd: fd, from: cut, size: size, instancePrefixes: instancePrefixes, limit: 256 << 10) {
+      return start
+    }
+    return boundary(fd: fd, from: cut, size: size, instancePrefixes: instancePrefixes, limit: scanLimit)
+  }
+
+  /// ``boundary(fd:from:size:instancePrefixes:)`` within `limit` bytes of the cut.
+  private static func boundary(fd: Int32, from cut: Int, size: Int, instancePrefixes: Bool, limit: Int) -> Int? {
     // Read from the byte before the cut: when it is a `\n`, the cut itself starts a line.
     let origin = cut - 1
-    let want = min(scanLimit, size - origin)
+    let want = min(limit, size - origin)
     var bytes = [UInt8](repeating: 0, count: want)
     let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(origin)) }
     guard got > 0 else { return nil }
@@ -82,7 +102,7 @@ enum FtraceTextRanges {
     while let newline = bytes[lineStart...].firstIndex(of: 0x0A) {
       var end = newline
       if end > lineStart, bytes[end - 1] == 0x0D { end -= 1 }
-      if isPlainEventLine(bytes, lineStart, end) {
+      if isPlainEventLine(bytes, lineStart, end, instancePrefix: instancePrefixes) {
         run.append(lineStart)
         if run.count == needed { return origin + run[1] }
       } else {
@@ -93,8 +113,15 @@ enum FtraceTextRanges {
     return nil
   }
 
-  /// Whether `b[start..<end]` is a plain event line (see the type's rule).
-  static func isPlainEventLine(_ b: [UInt8], _ start: Int, _ end: Int) -> Bool {
+  /// Whether `b[start..<end]` is a plain event line (see the type's rule); with
+  /// `instancePrefix`, also after trace-cmd report's `instance: ` label.
+  static func isPlainEventLine(_ b: [UInt8], _ start: Int, _ end: Int, instancePrefix: Bool = false) -> Bool {
+    var start = start
+    if instancePrefix, start < end, b[start] != Byte.space,
+      let prefixEnd = FtraceTextStream.bufferPrefixEnd(b, start, end)
+    {
+      start = prefixEnd + 2
+    }
     guard let line = FastEventLine.parse(b, start, end) else { return false }
     var infoEnd = end
     while infoEnd > line.infoStart, b[infoEnd - 1] == Byte.space { infoEnd -= 1 }

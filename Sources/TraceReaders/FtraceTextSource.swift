@@ -46,7 +46,10 @@ public struct FtraceTextSource: EventSource, Sendable {
   /// The byte ranges of the streams; empty when the file is read as one stream.
   let ranges: [Range<Int>]
   /// Per range, the lines before it (counted when an error location needs them).
-  private let lineBases: [LineBase?]
+  let lineBases: [LineBase?]
+  /// Whether ``ranges`` were planned for a reader that checks each edge
+  /// (``init(path:options:orderedRangeBytes:)``).
+  let hasCheckedEdges: Bool
 
   /// The smallest byte range worth a stream of its own.
   static let defaultMinimumRangeBytes = 64 << 20
@@ -71,16 +74,34 @@ public struct FtraceTextSource: EventSource, Sendable {
       path: path, options: options, minimumRangeBytes: Self.defaultMinimumRangeBytes, maximumStreams: parallelStreams)
   }
 
+  /// Opens `path` like ``init(path:options:)``, and splits a large regular file into byte
+  /// ranges of about `orderedRangeBytes` each (at least two), for
+  /// ``forEachInFileOrderConcurrently(fields:workers:transform:_:)``, which reads them on
+  /// several threads and checks every edge between two ranges. Read it only that way (or with
+  /// ``forEachEventInFileOrder(fields:_:)``): its ranges may start where
+  /// ``stream(_:fields:)`` alone would not read them as the whole file does.
+  public init(path: String, options: TextReaderOptions = TextReaderOptions(), orderedRangeBytes: Int)
+    throws(TraceParseError)
+  {
+    try self.init(
+      path: path, options: options, minimumRangeBytes: orderedRangeBytes, maximumStreams: .max, checkedEdges: true)
+  }
+
   /// Opens `path`, splitting it into at most `maximumStreams` ranges of at least
-  /// `minimumRangeBytes` (tests force small ranges).
-  init(path: String, options: TextReaderOptions, minimumRangeBytes: Int, maximumStreams: Int) throws(TraceParseError) {
+  /// `minimumRangeBytes` (tests force small ranges); with `checkedEdges`, as
+  /// ``init(path:options:orderedRangeBytes:)`` does.
+  init(path: String, options: TextReaderOptions, minimumRangeBytes: Int, maximumStreams: Int, checkedEdges: Bool = false)
+    throws(TraceParseError)
+  {
     var reader = try LineReader(path: path)
     let head = try reader.peek()
     self.path = path
     self.options = options
     self.metadata = Self.sniffMetadata(head.prefix(64 << 10), path: path)
+    self.hasCheckedEdges = checkedEdges
     self.ranges = FtraceTextRanges.plan(
-      path: path, head: head, minimumRangeBytes: minimumRangeBytes, maximumRanges: maximumStreams)
+      path: path, head: head, minimumRangeBytes: minimumRangeBytes, maximumRanges: maximumStreams,
+      checkedEdges: checkedEdges)
     self.lineBases = ranges.map { $0.lowerBound == 0 ? nil : LineBase(path: path, offset: $0.lowerBound) }
     self.handoff = ReaderHandoff(reader: ranges.isEmpty ? reader : nil)
   }

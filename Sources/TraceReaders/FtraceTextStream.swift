@@ -59,6 +59,21 @@ public struct FtraceTextStream: EventStream {
   private var skippedLatest: [UInt64] = []
   private var bufferNames: [String] = [""]
 
+  // MARK: Range edges (``FtraceTextSource/forEachInFileOrderConcurrently(fields:workers:transform:_:)``)
+
+  /// Byte offsets (from where the reader starts, ascending) at which the reader passes from
+  /// one byte range of the file into the next; the stream notes an ``edges`` entry at each.
+  var rangeEnds: [Int] = []
+  /// What the stream held when it read the first line of each of ``rangeEnds``, in order.
+  private(set) var edges: [TextRangeEdge] = []
+  /// Events put in the window so far (they come out in this order).
+  private(set) var insertedEvents = 0
+  /// The line (of this reader, 1-based) at which the window first released an event that was
+  /// not complete because it was full; nil while that has not happened.
+  private(set) var firstOverflowLine: Int?
+  /// The reader's latest line number (1-based, from where it started reading).
+  var lineNumber: Int { reader.lineNumber }
+
   init(reader: LineReader, fields: FieldSelection, options: TextReaderOptions, usesFastPath: Bool = true) {
     self.reader = reader
     self.usesFastPath = usesFastPath
@@ -85,14 +100,29 @@ public struct FtraceTextStream: EventStream {
       } catch {
         // Binary data on one line: skippable in lenient mode; read failures are not.
         guard case .malformedLine = error.reason else { throw error }
+        if edges.count < rangeEnds.count { noteRangeEdge() }
         try skipped.skipOrThrow(error, lenient: options.lenient)
         continue
       }
+      if edges.count < rangeEnds.count { noteRangeEdge() }
       try handleLine(range)
     }
   }
 
+  /// Notes an edge for every range end at or before the line just read.
+  private mutating func noteRangeEdge() {
+    while edges.count < rangeEnds.count, reader.lastLineOffset >= rangeEnds[edges.count] {
+      edges.append(
+        TextRangeEdge(
+          line: reader.lineNumber, eventsBefore: insertedEvents, skippedEventsBefore: skippedEvents,
+          skippedBefore: skipped,
+          isClean: lostByCPU.isEmpty && bufferOfNextUnlabelledLine == nil && stackState == .none
+            && !pendingInfoIsEmpty && openFunctions.values.allSatisfy(\.isEmpty)))
+    }
+  }
+
   private mutating func emit(_ event: consuming TraceEvent, infoIsEmpty: Bool = false) {
+    insertedEvents += 1
     if event.cpu > highestCPU { highestCPU = event.cpu }
     let bit = bufferBit(event.buffer)
     if event.cpu >= 0, event.cpu < skippedLatest.count { skippedLatest[event.cpu] &= ~bit }
@@ -145,6 +175,7 @@ public struct FtraceTextStream: EventStream {
   /// is full, or the input ended.
   private mutating func releaseHead() -> TraceEvent? {
     guard !window.isEmpty, atEnd || windowDone[0] || window.count > Self.windowLimit else { return nil }
+    if !atEnd, !windowDone[0], firstOverflowLine == nil { firstOverflowLine = reader.lineNumber }
     if let target = stackTarget { stackTarget = target > 0 ? target - 1 : nil }
     windowDone.removeFirst()
     return window.removeFirst()

@@ -28,6 +28,9 @@ struct LineReader {
   private let lineBase: LineBase?
   /// Whether the last line returned ended without a newline (a truncated final line).
   private(set) var lastLineWasUnterminated = false
+  /// The byte offset of the last line returned (or rejected as binary), counted from where the
+  /// channel starts reading (the start of its byte range).
+  private(set) var lastLineOffset = 0
 
   static let blockSize = 1 << 20
   /// Lines longer than this are an error rather than a reason to grow without bound.
@@ -73,6 +76,7 @@ struct LineReader {
         start = newline + 1
         lineNumber += 1
         lastLineWasUnterminated = false
+        lastLineOffset = bytesRead - end + lineStart
         return try finish(lineStart..<newline)
       }
       scanFrom = end
@@ -82,6 +86,7 @@ struct LineReader {
         start = end
         lineNumber += 1
         lastLineWasUnterminated = true
+        lastLineOffset = bytesRead - end + lineStart
         return try finish(lineStart..<end)
       }
       try refill()
