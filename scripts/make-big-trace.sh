@@ -28,7 +28,7 @@ orig_bpf=$(cat $BPF)
 pids=()
 
 restore() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done  # perf bench forks its workers
     wait 2>/dev/null
     echo 0 > $T/tracing_on
     echo 0 > $T/events/enable
@@ -79,7 +79,7 @@ for ((b = 0; b < BUSY; b++)); do
     pids+=($!)
 done
 wait $flipper
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
 wait 2>/dev/null
 pids=()
 echo 0 > $T/tracing_on

@@ -16,8 +16,6 @@ public struct UnusableInput: Error, Hashable, Sendable, CustomStringConvertible 
     case noEventsToCount(InputFormat)
     /// ``Pipeline/loadForComparison(_:lenient:options:)`` found no metric in this format.
     case noMetricsToCompare(InputFormat)
-    /// ``Pipeline/openTraceDat(_:attachesStacks:readsSymbols:)`` (`dump`) reads trace.dat only.
-    case notTraceDat(InputFormat)
     /// The file (or standard input) could not be read.
     case unreadable
   }
@@ -41,8 +39,6 @@ public struct UnusableInput: Error, Hashable, Sendable, CustomStringConvertible 
       return "\(path): \(format.rawValue) holds no events; `pokestat stats` reads trace.dat, ftrace text, trace-cmd report and perf script"
     case .noMetricsToCompare(let format):
       return "\(path): \(format.rawValue) input has no metrics to compare (compare reads traces, perf stat, bpftool, /proc/interrupts, kernel logs with `Took N usec` and throughput tables)"
-    case .notTraceDat(let format):
-      return "\(path): \(format.rawValue) input is not a trace.dat; dump prints trace.dat files (stats and analyze read this one)"
     case .unreadable:
       return "\(path): cannot read"
     }

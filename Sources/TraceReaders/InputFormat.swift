@@ -221,6 +221,15 @@ private extension Character {
   var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
+/// Checks that `path` can be opened for reading (`-`, standard input, always can), with the
+/// error every reader gives for a missing or unreadable file.
+///
+/// - Throws: ``TraceParseError`` `.readFailed` naming the file and `open`'s errno text.
+public func requireReadable(path: String) throws(TraceParseError) {
+  guard path != "-" else { return }
+  _ = try ByteChannel.openUncompressed(path)
+}
+
 extension ByteChannel {
   /// Opens a file without decompressing it, to look at its magic.
   static func openUncompressed(_ path: String) throws(TraceParseError) -> ByteChannel {
