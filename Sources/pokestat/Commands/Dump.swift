@@ -46,9 +46,8 @@ extension Pokestat {
       let reader = try TraceDatReader(path: file, attachesStacks: false, readsSymbols: false)
       InputWarnings.note(reader.formatWarnings.map { "\(file): \($0)" })
       let sink = try OutputSink(path: output)
-      try TraceCmdReportText.forEachRawLine(of: reader) { line in
-        sink.write(bytes: line)
-        sink.write(bytes: [UInt8(ascii: "\n")])
+      try TraceCmdReportText.forEachBlock(of: reader) { block in
+        sink.writeBlock(block)
       }
       sink.flush()
     }
