@@ -125,10 +125,16 @@ public enum TraceCmdReportText {
     var positions: [Int]
     var live: [Bool]
     /// `%16s` of each pid's name, for pids with an entry in the handle's cmdlines (an entry
-    /// never changes).
-    var commColumns: [Int32: [UInt8]] = [:]
-    /// Pids registered since the handle's cmdlines were sorted: registering them again is a no-op.
-    var registered: Set<Int32> = []
+    /// never changes): by pid below ``pidTableLimit``, else in `commColumnsByLargePID`.
+    var commColumns: [[UInt8]?] = []
+    var commColumnsByLargePID: [Int32: [UInt8]] = [:]
+    /// Pids with an entry in the handle's cmdlines, once sorted: registering them again is a
+    /// no-op (by pid below ``pidTableLimit``, else in `knownLargePIDs`).
+    var known: [Bool] = []
+    var knownLargePIDs: Set<Int32> = []
+    /// Pids below this use arrays rather than hashing (at most 9 MB of tables; pid_max is
+    /// 32768 by default, up to 4 M on large machines).
+    static let pidTableLimit: Int32 = 1 << 20
     /// Whether libtraceevent has sorted its cmdlines (on the first look-up of a pid other
     /// than 0); before that, a registration is a list entry, duplicates included.
     var cmdlinesSorted = false
@@ -207,14 +213,38 @@ public enum TraceCmdReportText {
       return best
     }
 
+    private func isKnown(_ pid: Int32) -> Bool {
+      guard pid >= 0, pid < Self.pidTableLimit else { return knownLargePIDs.contains(pid) }
+      return Int(pid) < known.count && known[Int(pid)]
+    }
+
+    private mutating func markKnown(_ pid: Int32) {
+      guard pid >= 0, pid < Self.pidTableLimit else {
+        knownLargePIDs.insert(pid)
+        return
+      }
+      if Int(pid) >= known.count { known += repeatElement(false, count: Int(pid) + 1 - known.count) }
+      known[Int(pid)] = true
+    }
+
     /// `%16s` of the task name of `pid`, looked up now (in output order).
     private mutating func commColumn(_ pid: Int32) -> [UInt8] {
-      if let known = commColumns[pid] { return known }
+      let small = pid >= 0 && pid < Self.pidTableLimit
+      if small, Int(pid) < commColumns.count, let cached = commColumns[Int(pid)] { return cached }
+      if !small, let cached = commColumnsByLargePID[pid] { return cached }
       let (name, registered) = formats.commBytes(of: pid)
       if pid != 0 { cmdlinesSorted = true }
       var column = [UInt8](repeating: UInt8(ascii: " "), count: max(0, 16 - name.count))
       column += name
-      if registered { commColumns[pid] = column }
+      if registered {
+        if small {
+          if Int(pid) >= commColumns.count { commColumns += repeatElement(nil, count: Int(pid) + 1 - commColumns.count) }
+          commColumns[Int(pid)] = column
+        } else {
+          commColumnsByLargePID[pid] = column
+        }
+        markKnown(pid)
+      }
       return column
     }
 
@@ -233,16 +263,17 @@ public enum TraceCmdReportText {
       }
       if recordIndex < 0 {
         out += commColumn(entry.pid)
-        let batch = batches[index]
-        out.append(contentsOf: batch.text[entry.textStart..<entry.textEnd])
-        let firstRegistration = positions[index] == 0 ? 0 : batch.entries[positions[index] - 1].registrationEnd
-        for registration in batch.registrations[firstRegistration..<entry.registrationEnd] {
+        out.append(contentsOf: batches[index].text[entry.textStart..<entry.textEnd])
+        let position = positions[index]
+        let firstRegistration = position == 0 ? 0 : batches[index].entries[position - 1].registrationEnd
+        for registrationIndex in firstRegistration..<entry.registrationEnd {
+          let registration = batches[index].registrations[registrationIndex]
           let pid = registration.pid
           if cmdlinesSorted {
-            if pid == 0 || registered.contains(pid) || commColumns[pid] != nil { continue }
-            registered.insert(pid)
+            if pid == 0 || isKnown(pid) { continue }
+            markKnown(pid)
           }
-          formats.registerComm(batch.names[registration.nameStart..<registration.nameEnd], pid: pid)
+          formats.registerComm(batches[index].names[registration.nameStart..<registration.nameEnd], pid: pid)
         }
         try advance(index)
         out.append(UInt8(ascii: "\n"))

@@ -495,11 +495,23 @@ final class CPUStreamDecoder {
   /// - Returns: false at the end of this stream.
   func nextReportEntry(into batch: inout ReportBatch, fast: ReportFastFormatter?) throws -> Bool {
     guard let raw = try nextRaw() else { return false }
-    try page.withData(of: raw) { data in
-      var record = makeRecord(raw, data)
+    try page.withData(of: raw) { (data: UnsafeRawBufferPointer) throws -> Void in
+      var record = tep_record()
+      if common == nil { record = makeRecord(raw, data) }
       let id = typeID(data, &record)
+      let taskID = self.pid(data, &record)
+      // A formatted type's records hold all its fields (checked by `format`), so the check
+      // below, which names a field outside the record, has nothing to find.
+      if let fast, let plan = try fast.typePlan(id, event: { try self.eventLayout(id, offset: self.eventOffset(raw)) }) {
+        let textStart = batch.text.count
+        if fast.format(data, plan: plan, timestamp: raw.timestamp, cpu: cpuData.cpu, pid: taskID, into: &batch) {
+          batch.entries.append(ReportBatch.Entry(
+            timestamp: raw.timestamp, pid: taskID, missedBefore: raw.missedBefore, textStart: textStart,
+            textEnd: batch.text.count, registrationEnd: batch.registrations.count, record: -1))
+          return
+        }
+      }
       let eventLayout = try eventLayout(id, offset: eventOffset(raw))
-      let pid = pid(data, &record)
       if let outside = FieldDecoder.fieldOutsideRecord(eventLayout, data, bigEndian: layout.bigEndian) {
         throw TraceParseError(
           reason: .invalidValue(what: "\(eventLayout.system):\(eventLayout.name) field \(outside.name)",
@@ -507,23 +519,17 @@ final class CPUStreamDecoder {
           location: location(eventOffset(raw)))
       }
       let textStart = batch.text.count
-      if let fast, fast.format(data, id: id, event: eventLayout, timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, into: &batch) {
-        batch.entries.append(ReportBatch.Entry(
-          timestamp: raw.timestamp, pid: pid, missedBefore: raw.missedBefore, textStart: textStart,
-          textEnd: batch.text.count, registrationEnd: batch.registrations.count, record: -1))
-        return
-      }
       // libtraceevent reads fields with plain loads: keep the copy 8-byte aligned.
       let padding = (8 - textStart % 8) % 8
       batch.text.append(contentsOf: repeatElement(0, count: padding))
       let copyStart = batch.text.count
       batch.text.append(contentsOf: data)
       batch.records.append(ReportRecord(
-        timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
+        timestamp: raw.timestamp, cpu: cpuData.cpu, pid: taskID, system: eventLayout.system,
         name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian),
         missedBefore: raw.missedBefore, fileOffset: eventOffset(raw)))
       batch.entries.append(ReportBatch.Entry(
-        timestamp: raw.timestamp, pid: pid, missedBefore: raw.missedBefore, textStart: copyStart,
+        timestamp: raw.timestamp, pid: taskID, missedBefore: raw.missedBefore, textStart: copyStart,
         textEnd: batch.text.count, registrationEnd: batch.registrations.count, record: batch.records.count - 1))
     }
     return true

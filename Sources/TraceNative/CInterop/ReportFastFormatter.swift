@@ -1,8 +1,11 @@
 // Unsafe code: reads an event's payload, lent by the caller for one call.
 //
-// Invariant: `format` reads `data` only inside the call, at offsets checked against
-// `data.count` first (a record too short for the fields it reads is left to libtraceevent,
-// which printed it before); nothing keeps a pointer.
+// Invariant: `format` reads `data` only inside the call, after checking that the record holds
+// every field of its type (a shorter record is left to libtraceevent, which printed it
+// before); nothing keeps a pointer to it. Lines are built in `scratch`, memory this object
+// allocates in `init` and frees in `deinit`; every write checks the capacity first (a line
+// that would not fit is left to libtraceevent) and the bytes are copied out before `format`
+// returns.
 
 import TraceModel
 
@@ -37,13 +40,25 @@ final class ReportFastFormatter {
   }
 
   /// A plan and the ` name: ` column (padded to trace-cmd's 20) of one event type.
-  private struct TypePlan {
-    var plan: Plan
-    var nameColumn: [UInt8]
+  final class TypePlan {
+    let plan: Plan
+    let nameColumn: [UInt8]
     /// `system:name`.
-    var name: String
+    let name: String
+    /// Bytes a record needs to hold every field of the type (shorter ones are left to
+    /// libtraceevent, and to the checks that name the field outside the record).
+    let requiredSize: Int
     /// Whether libtraceevent printed the type's first event the same.
-    var checked: Bool
+    var checked = false
+    /// Events formatted.
+    var count = 0
+
+    init(plan: Plan, nameColumn: [UInt8], name: String, requiredSize: Int) {
+      self.plan = plan
+      self.nameColumn = nameColumn
+      self.name = name
+      self.requiredSize = requiredSize
+    }
   }
 
   private let formats: EventFormats
@@ -53,26 +68,30 @@ final class ReportFastFormatter {
   private var plans: [TypePlan??] = []
   /// `%pS` text by address.
   private var functionText: [UInt64: [UInt8]] = [:]
-  /// Events formatted, by event type id.
-  private var countByID: [Int] = []
   /// Events formatted, by `system:name` (for tests and notes).
   var formattedCount: [String: Int] {
     var counts: [String: Int] = [:]
-    for (id, count) in countByID.enumerated() where count > 0 {
-      if let name = plans[id]??.name { counts[name, default: 0] += count }
-    }
+    for case let plan?? in plans where plan.count > 0 { counts[plan.name, default: 0] += plan.count }
+    for plan in retired where plan.count > 0 { counts[plan.name, default: 0] += plan.count }
     return counts
   }
+  /// Plans dropped after a mismatch (their counts stay in ``formattedCount``).
+  private var retired: [TypePlan] = []
   /// Whether every formatted event is also compared with libtraceevent's text (tests).
   var checksEveryEvent = false
   /// Event types whose check failed, with both texts (tests).
   private(set) var mismatches: [String] = []
+  /// Where a line is built before it is appended to the batch.
+  private var scratch: LineBuffer
 
   init(formats: EventFormats, layout: TraceDatLayout) {
     self.formats = formats
     self.layout = layout
     bigEndian = layout.bigEndian
+    scratch = LineBuffer(capacity: 1 << 14)
   }
+
+  deinit { scratch.deallocate() }
 
   // MARK: - Plans
 
@@ -85,15 +104,14 @@ final class ReportFastFormatter {
   }
 
   private func plan(for event: EventLayout) -> Plan? {
+    // Fixed fields only: a __data_loc field's bytes are checked by the libtraceevent path.
+    guard !event.fields.contains(where: { $0.isDynamic || $0.offset < 0 || $0.size < 0 }) else { return nil }
     func place(_ name: String, sizes: Set<Int> = [1, 2, 4, 8]) -> Place? {
-      guard let field = event.fields.first(where: { $0.name == name }), !field.isDynamic, sizes.contains(field.size),
-        field.offset >= 0
-      else { return nil }
+      guard let field = event.fields.first(where: { $0.name == name }), sizes.contains(field.size) else { return nil }
       return Place(offset: field.offset, size: field.size)
     }
     func comm(_ name: String) -> Place? {
-      guard let field = event.fields.first(where: { $0.name == name }), !field.isDynamic, field.offset >= 0, field.size > 0
-      else { return nil }
+      guard let field = event.fields.first(where: { $0.name == name }), field.size > 0 else { return nil }
       return Place(offset: field.offset, size: field.size)
     }
     switch (event.system, event.name) {
@@ -131,17 +149,18 @@ final class ReportFastFormatter {
     }
   }
 
-  private func typePlan(_ id: Int, _ event: EventLayout) -> TypePlan? {
-    if id < plans.count, let known = plans[id] { return known }
-    if id >= plans.count {
-      plans.append(contentsOf: repeatElement(nil, count: id + 1 - plans.count))
-      countByID.append(contentsOf: repeatElement(0, count: id + 1 - countByID.count))
-    }
+  /// The plan of event type `id` (`event` is asked for once, on the type's first event).
+  func typePlan(_ id: Int, event: () throws -> EventLayout) rethrows -> TypePlan? {
+    if id >= 0, id < plans.count, let known = plans[id] { return known }
+    guard id >= 0, id < 1 << 16 else { return nil }
+    let event = try event()
+    if id >= plans.count { plans.append(contentsOf: repeatElement(nil, count: id + 1 - plans.count)) }
     var made: TypePlan?
     if let plan = plan(for: event) {
       var column = Array(" \(event.name): ".utf8)
-      if event.name.utf8.count < 20 { column += repeatElement(UInt8(ascii: " "), count: 20 - event.name.utf8.count) }
-      made = TypePlan(plan: plan, nameColumn: column, name: "\(event.system):\(event.name)", checked: false)
+      if event.name.count < 20 { column += repeatElement(UInt8(ascii: " "), count: 20 - event.name.count) }
+      let required = event.fields.map { $0.offset + $0.size }.max() ?? 0
+      made = TypePlan(plan: plan, nameColumn: column, name: "\(event.system):\(event.name)", requiredSize: required)
     }
     plans[id] = .some(made)
     return made
@@ -149,144 +168,138 @@ final class ReportFastFormatter {
 
   // MARK: - Formatting
 
-  /// Appends `-pid [cpu] secs.usecs: name: info` of the event to `text` (and its comm
+  /// Appends `-pid [cpu] secs.usecs: name: info` of the event to `batch.text` (and its comm
   /// registrations to `batch`), or returns false (appending nothing) when the event is left to
   /// libtraceevent.
   func format(
-    _ data: UnsafeRawBufferPointer, id: Int, event: EventLayout, timestamp: UInt64, cpu: Int, pid: Int32,
+    _ data: UnsafeRawBufferPointer, plan typePlan: TypePlan, timestamp: UInt64, cpu: Int, pid: Int32,
     into batch: inout ReportBatch
   ) -> Bool {
-    guard var typePlan = typePlan(id, event) else { return false }
-    let textStart = batch.text.count
+    guard data.count >= typePlan.requiredSize else { return false }
     let registrationStart = batch.registrations.count
     let nameStart = batch.names.count
-    func undo() -> Bool {
-      batch.text.removeSubrange(textStart...)
+    scratch.reset()
+    // trace-cmd's columns after the task name: "-%-5d [%03d]", then libtraceevent's
+    // " %6.1000d:" (microseconds rounded, as "%5llu.%06llu:"), then the padded name.
+    scratch.put(UInt8(ascii: "-"))
+    scratch.putSigned(Int64(pid), width: 5, leftAligned: true)
+    scratch.put(" [")
+    scratch.putUnsigned(UInt64(cpu), width: 3, zeroPadded: true)
+    scratch.put("] ")
+    let micros = (timestamp &+ 500) / 1000
+    scratch.putUnsigned(micros / 1_000_000, width: 5)
+    scratch.put(UInt8(ascii: "."))
+    scratch.putUnsigned(micros % 1_000_000, width: 6, zeroPadded: true)
+    scratch.put(UInt8(ascii: ":"))
+    scratch.put(typePlan.nameColumn)
+    let infoStart = scratch.count
+    appendInfo(typePlan.plan, data, registrations: &batch)
+    if scratch.overflowed {
       batch.registrations.removeSubrange(registrationStart...)
       batch.names.removeSubrange(nameStart...)
       return false
     }
-    // trace-cmd's columns after the task name: "-%-5d [%03d]", then libtraceevent's
-    // " %6.1000d:" (microseconds rounded, as "%5llu.%06llu:"), then the padded name.
-    batch.text.append(UInt8(ascii: "-"))
-    Self.appendSigned(Int64(pid), into: &batch.text, width: 5, leftAligned: true)
-    batch.text.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: "[")])
-    Self.appendUnsigned(UInt64(cpu), into: &batch.text, width: 3, zeroPadded: true)
-    batch.text.append(contentsOf: [UInt8(ascii: "]"), UInt8(ascii: " ")])
-    let micros = (timestamp &+ 500) / 1000
-    Self.appendUnsigned(micros / 1_000_000, into: &batch.text, width: 5)
-    batch.text.append(UInt8(ascii: "."))
-    Self.appendUnsigned(micros % 1_000_000, into: &batch.text, width: 6, zeroPadded: true)
-    batch.text.append(UInt8(ascii: ":"))
-    batch.text.append(contentsOf: typePlan.nameColumn)
-    let infoStart = batch.text.count
-    guard appendInfo(typePlan.plan, data, into: &batch) else { return undo() }
     if !typePlan.checked || checksEveryEvent {
       let reference = formats.printedInfo(of: data, timestamp: timestamp, cpu: cpu)
-      guard batch.text[infoStart...].elementsEqual(reference) else {
+      let info = scratch.bytes(from: infoStart)
+      guard info.elementsEqual(reference) else {
         mismatches.append(
-          "\(event.system):\(event.name): fast \"\(String(decoding: batch.text[infoStart...], as: UTF8.self))\" libtraceevent \"\(String(decoding: reference, as: UTF8.self))\"")
-        plans[id] = .some(nil)
-        return undo()
+          "\(typePlan.name): fast \"\(String(decoding: info, as: UTF8.self))\" libtraceevent \"\(String(decoding: reference, as: UTF8.self))\"")
+        for (index, plan) in plans.enumerated() where plan.flatMap({ $0 }) === typePlan {
+          plans[index] = .some(nil)
+        }
+        retired.append(typePlan)
+        batch.registrations.removeSubrange(registrationStart...)
+        batch.names.removeSubrange(nameStart...)
+        return false
       }
       typePlan.checked = true
-      plans[id] = .some(typePlan)
     }
-    countByID[id] += 1
+    scratch.appendAll(to: &batch.text)
+    typePlan.count += 1
     return true
   }
 
-  private func value(_ place: Place, _ data: UnsafeRawBufferPointer) -> UInt64? {
-    guard place.offset + place.size <= data.count else { return nil }
-    return FieldDecoder.readUInt(data, place.offset, place.size, bigEndian: bigEndian)
+  private func value(_ place: Place, _ data: UnsafeRawBufferPointer) -> UInt64 {
+    FieldDecoder.readUInt(data, place.offset, place.size, bigEndian: bigEndian)
   }
 
   /// `%.*s` of a char array: its bytes up to the first NUL.
-  private func commBytes(_ place: Place, _ data: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer.SubSequence? {
-    guard place.offset + place.size <= data.count else { return nil }
-    let bytes = data[place.offset..<place.offset + place.size]
-    if let end = bytes.firstIndex(of: 0) { return data[place.offset..<end] }
+  private func commBytes(_ place: Place, _ data: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    let bytes = UnsafeRawBufferPointer(rebasing: data[place.offset..<place.offset + place.size])
+    if let end = bytes.firstIndex(of: 0) { return UnsafeRawBufferPointer(rebasing: bytes[..<end]) }
     return bytes
   }
 
   /// The plugin's write_and_save_comm: prints the comm and registers it for `pid` (a C int).
-  private func appendComm(_ comm: UnsafeRawBufferPointer.SubSequence, pid: UInt64, into batch: inout ReportBatch) {
+  private func putComm(_ comm: UnsafeRawBufferPointer, pid: UInt64, registrations batch: inout ReportBatch) {
     let start = batch.names.count
     batch.names.append(contentsOf: comm)
     batch.registrations.append(ReportBatch.Registration(pid: Int32(truncatingIfNeeded: pid), nameStart: start, nameEnd: batch.names.count))
-    batch.text.append(contentsOf: comm)
+    scratch.put(comm)
   }
 
-  private func appendInfo(_ plan: Plan, _ data: UnsafeRawBufferPointer, into batch: inout ReportBatch) -> Bool {
+  private static let states: StaticString = "SDTtZXxW"
+
+  private func appendInfo(_ plan: Plan, _ data: UnsafeRawBufferPointer, registrations batch: inout ReportBatch) {
     switch plan {
     case let .schedSwitch(prevCommPlace, prevPIDPlace, prevPrioPlace, prevStatePlace, nextCommPlace, nextPIDPlace, nextPrioPlace):
-      guard let prevPID = value(prevPIDPlace, data), let prevComm = commBytes(prevCommPlace, data),
-        let prevPrio = value(prevPrioPlace, data), let prevState = value(prevStatePlace, data),
-        let nextPID = value(nextPIDPlace, data), let nextComm = commBytes(nextCommPlace, data),
-        let nextPrio = value(nextPrioPlace, data)
-      else { return false }
-      appendComm(prevComm, pid: prevPID, into: &batch)
-      batch.text.append(UInt8(ascii: ":"))
-      Self.appendSigned(Int64(bitPattern: prevPID), into: &batch.text)  // "%lld "
-      batch.text.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: "[")])
-      Self.appendSigned(Int64(Int32(truncatingIfNeeded: prevPrio)), into: &batch.text)  // "[%d] "
-      batch.text.append(contentsOf: [UInt8(ascii: "]"), UInt8(ascii: " ")])
+      let prevPID = value(prevPIDPlace, data)
+      putComm(commBytes(prevCommPlace, data), pid: prevPID, registrations: &batch)
+      scratch.put(UInt8(ascii: ":"))
+      scratch.putSigned(Int64(bitPattern: prevPID))  // "%lld "
+      scratch.put(" [")
+      scratch.putSigned(Int64(Int32(truncatingIfNeeded: value(prevPrioPlace, data))))  // "[%d] "
+      scratch.put("] ")
       // write_state(int): "SDTtZXxW" by bit, '|' between, R for none.
-      let states = Array("SDTtZXxW".utf8)
-      let state = UInt32(truncatingIfNeeded: prevState)
-      var found = false
-      for bit in 0..<states.count where state & (1 << UInt32(bit)) != 0 {
-        if found { batch.text.append(UInt8(ascii: "|")) }
-        found = true
-        batch.text.append(states[bit])
+      let state = UInt32(truncatingIfNeeded: value(prevStatePlace, data)) & 0xff
+      if state == 0 {
+        scratch.put(UInt8(ascii: "R"))
+      } else {
+        var found = false
+        let letters = Self.states.utf8Start
+        for bit in 0..<8 where state & (1 << UInt32(bit)) != 0 {
+          if found { scratch.put(UInt8(ascii: "|")) }
+          found = true
+          scratch.put(letters[bit])
+        }
       }
-      if !found { batch.text.append(UInt8(ascii: "R")) }
-      batch.text.append(contentsOf: Array(" ==> ".utf8))
-      appendComm(nextComm, pid: nextPID, into: &batch)
-      batch.text.append(UInt8(ascii: ":"))
-      Self.appendSigned(Int64(bitPattern: nextPID), into: &batch.text)
-      batch.text.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: "[")])
-      Self.appendSigned(Int64(Int32(truncatingIfNeeded: nextPrio)), into: &batch.text)
-      batch.text.append(UInt8(ascii: "]"))
-      return true
+      scratch.put(" ==> ")
+      let nextPID = value(nextPIDPlace, data)
+      putComm(commBytes(nextCommPlace, data), pid: nextPID, registrations: &batch)
+      scratch.put(UInt8(ascii: ":"))
+      scratch.putSigned(Int64(bitPattern: nextPID))
+      scratch.put(" [")
+      scratch.putSigned(Int64(Int32(truncatingIfNeeded: value(nextPrioPlace, data))))
+      scratch.put(UInt8(ascii: "]"))
     case let .schedWakeup(commPlace, pidPlace, prioPlace, successPlace, targetPlace):
-      guard let pid = value(pidPlace, data), let prio = value(prioPlace, data) else { return false }
+      let pid = value(pidPlace, data)
       if let commPlace {
-        guard let comm = commBytes(commPlace, data) else { return false }
-        appendComm(comm, pid: pid, into: &batch)
-        batch.text.append(UInt8(ascii: ":"))
+        putComm(commBytes(commPlace, data), pid: pid, registrations: &batch)
+        scratch.put(UInt8(ascii: ":"))
       }
-      Self.appendSigned(Int64(bitPattern: pid), into: &batch.text)  // "%lld"
-      batch.text.append(contentsOf: [UInt8(ascii: " "), UInt8(ascii: "[")])
-      Self.appendSigned(Int64(bitPattern: prio), into: &batch.text)  // " [%lld]"
-      batch.text.append(UInt8(ascii: "]"))
+      scratch.putSigned(Int64(bitPattern: pid))  // "%lld"
+      scratch.put(" [")
+      scratch.putSigned(Int64(bitPattern: value(prioPlace, data)))  // " [%lld]"
+      scratch.put(UInt8(ascii: "]"))
       if let successPlace {
-        guard let success = value(successPlace, data) else { return false }
-        batch.text.append(contentsOf: Array(" success=".utf8))
-        Self.appendSigned(Int64(bitPattern: success), into: &batch.text)
+        scratch.put(" success=")
+        scratch.putSigned(Int64(bitPattern: value(successPlace, data)))
       }
       if let targetPlace {
-        guard let target = value(targetPlace, data) else { return false }
-        batch.text.append(contentsOf: Array(" CPU:".utf8))
-        Self.appendUnsigned(target, into: &batch.text, width: 3, zeroPadded: true)  // "%03llu"
+        scratch.put(" CPU:")
+        scratch.putUnsigned(value(targetPlace, data), width: 3, zeroPadded: true)  // "%03llu"
       }
-      return true
     case let .vector(place):
-      guard let vector = value(place, data) else { return false }
-      batch.text.append(contentsOf: Array("vector=".utf8))
-      Self.appendSigned(Int64(Int32(truncatingIfNeeded: vector)), into: &batch.text)
-      return true
+      scratch.put("vector=")
+      scratch.putSigned(Int64(Int32(truncatingIfNeeded: value(place, data))))
     case let .ipiSendCPU(cpuPlace, callsitePlace, callbackPlace):
-      guard let cpu = value(cpuPlace, data), let callsite = value(callsitePlace, data),
-        let callback = value(callbackPlace, data)
-      else { return false }
-      batch.text.append(contentsOf: Array("cpu=".utf8))
-      Self.appendUnsigned(UInt64(UInt32(truncatingIfNeeded: cpu)), into: &batch.text)
-      batch.text.append(contentsOf: Array(" callsite=".utf8))
-      batch.text.append(contentsOf: function(callsite))
-      batch.text.append(contentsOf: Array(" callback=".utf8))
-      batch.text.append(contentsOf: function(callback))
-      return true
+      scratch.put("cpu=")
+      scratch.putUnsigned(UInt64(UInt32(truncatingIfNeeded: value(cpuPlace, data))))
+      scratch.put(" callsite=")
+      scratch.put(function(value(callsitePlace, data)))
+      scratch.put(" callback=")
+      scratch.put(function(value(callbackPlace, data)))
     }
   }
 
@@ -304,39 +317,88 @@ final class ReportFastFormatter {
     return text
   }
 
-  // MARK: - Numbers
+}
 
-  /// Decimal digits of `value`, right-aligned in `width` with spaces or zeros (printf `%Nllu`, `%0Nllu`).
-  static func appendUnsigned(_ value: UInt64, into bytes: inout [UInt8], width: Int = 0, zeroPadded: Bool = false) {
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, in reverse
-    var count = 0
-    var rest = value
-    withUnsafeMutableBytes(of: &digits) { buffer in
-      repeat {
-        buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-        rest /= 10
-        count += 1
-      } while rest > 0
-      if count < width { bytes.append(contentsOf: repeatElement(zeroPadded ? UInt8(ascii: "0") : UInt8(ascii: " "), count: width - count)) }
-      var index = count - 1
-      while index >= 0 {
-        bytes.append(buffer[index])
-        index -= 1
-      }
-    }
+/// A line being built: bytes this object allocates and the owner frees (`deallocate`), every
+/// write checked against the capacity (a write that does not fit sets ``overflowed``).
+struct LineBuffer {
+  private let base: UnsafeMutablePointer<UInt8>
+  private let capacity: Int
+  private(set) var count = 0
+  private(set) var overflowed = false
+
+  init(capacity: Int) {
+    base = .allocate(capacity: capacity)
+    self.capacity = capacity
   }
 
-  /// printf `%lld` (or `%-Nd` when `leftAligned`, `%Nd` otherwise with a width).
-  static func appendSigned(_ value: Int64, into bytes: inout [UInt8], width: Int = 0, leftAligned: Bool = false) {
-    let start = bytes.count
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    appendUnsigned(value.magnitude, into: &bytes)
-    let written = bytes.count - start
-    guard written < width else { return }
-    if leftAligned {
-      bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width - written))
-    } else {
-      bytes.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: width - written), at: start)
+  func deallocate() { base.deallocate() }
+
+  mutating func reset() {
+    count = 0
+    overflowed = false
+  }
+
+  mutating func put(_ byte: UInt8) {
+    guard count < capacity else { return overflowed = true }
+    base[count] = byte
+    count += 1
+  }
+
+  mutating func put(_ text: StaticString) {
+    put(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+  }
+
+  mutating func put(_ bytes: UnsafeRawBufferPointer) {
+    guard bytes.count <= capacity - count else { return overflowed = true }
+    if let source = bytes.baseAddress, bytes.count > 0 {
+      (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
     }
+    count += bytes.count
+  }
+
+  mutating func put(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { put($0) }
+  }
+
+  /// Decimal digits of `value`, right-aligned in `width` with spaces or zeros (printf `%Nllu`, `%0Nllu`).
+  mutating func putUnsigned(_ value: UInt64, width: Int = 0, zeroPadded: Bool = false) {
+    var digits = 1
+    var rest = value / 10
+    while rest > 0 {
+      digits += 1
+      rest /= 10
+    }
+    let padding = max(0, width - digits)
+    guard padding + digits <= capacity - count else { return overflowed = true }
+    for index in 0..<padding { base[count + index] = zeroPadded ? UInt8(ascii: "0") : UInt8(ascii: " ") }
+    count += padding
+    rest = value
+    var index = count + digits - 1
+    repeat {
+      base[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+      rest /= 10
+      index -= 1
+    } while rest > 0
+    count += digits
+  }
+
+  /// printf `%lld`, or `%-Nd` when `leftAligned` (only left alignment takes a width here).
+  mutating func putSigned(_ value: Int64, width: Int = 0, leftAligned: Bool = false) {
+    precondition(width == 0 || leftAligned, "right-aligned signed numbers are not used")
+    let start = count
+    if value < 0 { put(UInt8(ascii: "-")) }
+    putUnsigned(value.magnitude)
+    for _ in (count - start)..<max(width, count - start) { put(UInt8(ascii: " ")) }
+  }
+
+  /// The bytes from `start` to the end, copied.
+  func bytes(from start: Int) -> [UInt8] {
+    Array(UnsafeBufferPointer(start: base + start, count: count - start))
+  }
+
+  /// Appends the line to `bytes` (one copy).
+  func appendAll(to bytes: inout [UInt8]) {
+    bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
   }
 }
