@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import TraceModel
 
 /// Prints a trace.dat file's events the way `trace-cmd report` (3.1.x) does, one event a
@@ -30,9 +31,11 @@ public enum TraceCmdReportText {
   /// lines, each ending in a newline), in timestamp order across every CPU and buffer:
   /// exactly `trace-cmd report`'s output.
   ///
-  /// Each CPU stream is decoded on a thread of its own, and the events whose text is fixed
+  /// The largest CPU streams (as many as processors, at most ``maximumThreads``) are each
+  /// decoded on a thread of its own, and the events whose text is fixed
   /// (``ReportFastFormatter``: sched_switch, sched_wakeup, irq_vectors, ipi_send_cpu) are
-  /// formatted there too, a few thousand events ahead of the merge. Everything else is
+  /// formatted there too, a few thousand events ahead of the merge; small traces (below
+  /// ``threadingThreshold``) and the other streams are decoded on the calling thread. Everything else is
   /// printed by libtraceevent on the calling thread, with one handle (formats, kallsyms,
   /// printk formats, saved cmdlines, plugins) shared by every stream and each event printed
   /// in output order, as in trace-cmd. Task names are looked up in that handle in output
@@ -44,8 +47,26 @@ public enum TraceCmdReportText {
   /// been passed to `body` when the error is thrown (as the one-thread printer did).
   ///
   /// - Complexity: memory per stream: a few batches of ``ReportBatch/textLimit`` bytes.
+  /// Most stream threads ``forEachBlock(of:blockSize:_:)`` starts (each holds a libtraceevent
+  /// handle with the trace's kallsyms: tens of MB for a full kernel's).
+  static let maximumThreads = 4
+
   public static func forEachBlock(
     of reader: TraceDatReader, blockSize: Int = 1 << 20, _ body: ([UInt8]) throws -> Void
+  ) throws {
+    try forEachBlock(of: reader, blockSize: blockSize, streamThreads: nil, body)
+  }
+
+  /// Traces with less CPU data than this are printed on the calling thread alone: a stream
+  /// thread's own handle costs more to build (kallsyms parsed again: 0.2-0.4 s for a full
+  /// kernel's) than it saves on a few hundred thousand events.
+  static let threadingThreshold = 16 << 20
+
+  /// ``forEachBlock(of:blockSize:_:)`` with `streamThreads` stream threads (nil: as many as
+  /// processors, at most ``maximumThreads``, for traces past ``threadingThreshold``; 0 for
+  /// smaller ones).
+  static func forEachBlock(
+    of reader: TraceDatReader, blockSize: Int, streamThreads: Int?, _ body: ([UInt8]) throws -> Void
   ) throws {
     var out: [UInt8] = []
     out.reserveCapacity(max(blockSize, 1 << 12) + (1 << 16))
@@ -59,11 +80,27 @@ public enum TraceCmdReportText {
     let symbols = reader.metadata.symbols
     let count = reader.streamCount
     let places = reader.streamPlaces
-    let channels = (0..<count).map { _ in ChunkChannel<ReportBatch>(capacity: 4) }
+    // A thread (and a libtraceevent handle, kallsyms included) for each of the largest
+    // streams, as many as there are processors (at most `maximumThreads`); the other streams
+    // are decoded on the calling thread with the shared handle, their events all printed by
+    // libtraceevent. Memory thus stays flat with the CPU count.
+    let automatic = reader.dataBytes < threadingThreshold
+      ? 0 : min(maximumThreads, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    let threads = min(count, streamThreads ?? automatic)
+    let bySize = (0..<count).sorted { reader.streamDataSize($0) > reader.streamDataSize($1) }
+    let threaded = Set(bySize.prefix(threads))
+    var sources: [MergedPrinter.Source] = []
+    var channels: [ChunkChannel<ReportBatch>] = []
     let group = DispatchGroup()
     for index in 0..<count {
-      let channel = channels[index]
       let place = places[index]
+      guard threaded.contains(index) else {
+        sources.append(.local(MergedPrinter.LocalStream(place: place)))
+        continue
+      }
+      let channel = ChunkChannel<ReportBatch>(capacity: 4)
+      channels.append(channel)
+      sources.append(.channel(channel))
       DispatchQueue.global().async(group: group) {
         var batch = ReportBatch()
         do {
@@ -93,7 +130,7 @@ public enum TraceCmdReportText {
     }
 
     var printer = MergedPrinter(
-      formats: formats, reader: reader, inMicroseconds: inMicroseconds, channels: channels)
+      formats: formats, reader: reader, inMicroseconds: inMicroseconds, sources: sources)
     do {
       try printer.start()
       while try printer.printNext(into: &out) {
@@ -114,7 +151,28 @@ public enum TraceCmdReportText {
   private struct MergedPrinter {
     let formats: EventFormats
     let inMicroseconds: Bool
-    let channels: [ChunkChannel<ReportBatch>]
+    /// Where each stream's batches come from.
+    enum Source {
+      /// A thread of its own.
+      case channel(ChunkChannel<ReportBatch>)
+      /// Decoded here, on demand, with the shared handle.
+      case local(LocalStream)
+    }
+
+    /// A stream decoded on the merging thread, a batch at a time.
+    final class LocalStream {
+      let place: (buffer: Int, cpu: Int)
+      var decoder: CPUStreamDecoder?
+      /// An error met after the events of the latest batch, thrown at the next refill.
+      var pendingError: (any Error)?
+      var ended = false
+
+      init(place: (buffer: Int, cpu: Int)) { self.place = place }
+    }
+
+    let sources: [Source]
+    let layout: TraceDatLayout
+    let symbols: SymbolTable
     let file: String
     /// Per stream: its buffer's line label, and the streams of that buffer.
     let labels: [[UInt8]]
@@ -139,10 +197,12 @@ public enum TraceCmdReportText {
     /// than 0); before that, a registration is a list entry, duplicates included.
     var cmdlinesSorted = false
 
-    init(formats: EventFormats, reader: TraceDatReader, inMicroseconds: Bool, channels: [ChunkChannel<ReportBatch>]) {
+    init(formats: EventFormats, reader: TraceDatReader, inMicroseconds: Bool, sources: [Source]) {
       self.formats = formats
       self.inMicroseconds = inMicroseconds
-      self.channels = channels
+      self.sources = sources
+      layout = reader.layout
+      symbols = reader.metadata.symbols
       file = reader.layout.file
       let names = reader.layout.buffers.map(\.name)
       let labelWidth = names.map(\.count).max() ?? 0
@@ -161,20 +221,24 @@ public enum TraceCmdReportText {
       }
       bufferStreams = reader.streamPlaces.map { ranges[$0.buffer]! }
       cpus = reader.streamPlaces.map { reader.layout.buffers[$0.buffer].cpus[$0.cpu].cpu }
-      batches = Array(repeating: ReportBatch(), count: channels.count)
-      positions = Array(repeating: 0, count: channels.count)
-      live = Array(repeating: false, count: channels.count)
+      batches = Array(repeating: ReportBatch(), count: sources.count)
+      positions = Array(repeating: 0, count: sources.count)
+      live = Array(repeating: false, count: sources.count)
     }
 
     /// Reads each stream's first batch, in stream order (the first failing stream throws).
     mutating func start() throws {
-      for index in 0..<channels.count { live[index] = try refill(index) }
+      for index in 0..<sources.count { live[index] = try refill(index) }
     }
 
     /// Takes stream `index`'s next batch; false at its end.
     private mutating func refill(_ index: Int) throws -> Bool {
+      guard case .channel(let channel) = sources[index] else {
+        guard case .local(let stream) = sources[index] else { return false }
+        return try refillLocal(index, stream)
+      }
       while true {
-        switch channels[index].receive() {
+        switch channel.receive() {
         case .events(let received):
           guard let batch = received.first, !batch.entries.isEmpty else { continue }
           batches[index] = batch
@@ -188,6 +252,49 @@ public enum TraceCmdReportText {
           throw error
         }
       }
+    }
+
+    /// Decodes the next batch of a stream read on this thread (its events all left to
+    /// libtraceevent); false at its end.
+    private mutating func refillLocal(_ index: Int, _ stream: LocalStream) throws -> Bool {
+      batches[index] = ReportBatch()
+      if let error = stream.pendingError {
+        stream.pendingError = nil
+        stream.ended = true
+        throw error
+      }
+      if stream.ended { return false }
+      var batch = ReportBatch()
+      do {
+        let decoder: CPUStreamDecoder
+        if let existing = stream.decoder {
+          decoder = existing
+        } else {
+          decoder = try CPUStreamDecoder(
+            layout: layout, bufferIndex: stream.place.buffer, cpuIndex: stream.place.cpu, fields: .all,
+            forPrinting: true, symbols: symbols, sharedFormats: formats)
+          decoder.inMicroseconds = inMicroseconds
+          stream.decoder = decoder
+        }
+        while !batch.isFull {
+          guard try decoder.nextReportEntry(into: &batch, fast: nil) else {
+            stream.ended = true
+            stream.decoder = nil
+            break
+          }
+        }
+      } catch {
+        stream.decoder = nil
+        guard !batch.entries.isEmpty else {
+          stream.ended = true
+          throw error
+        }
+        stream.pendingError = error
+      }
+      guard !batch.entries.isEmpty else { return false }
+      batches[index] = batch
+      positions[index] = 0
+      return true
     }
 
     /// Moves stream `index` past its head.
@@ -250,7 +357,7 @@ public enum TraceCmdReportText {
 
     /// Appends the next event's line (and its newline) to `out`; false when every stream has ended.
     mutating func printNext(into out: inout [UInt8]) throws -> Bool {
-      guard let index = earliest(among: 0..<channels.count) else { return false }
+      guard let index = earliest(among: 0..<sources.count) else { return false }
       let entry = batches[index].entries[positions[index]]
       let recordIndex = entry.record
       let lineStart = out.count

@@ -40,13 +40,18 @@ struct ReportFastFormatterTests {
   @Test("the threaded printer prints what the one-thread libtraceevent printer prints", arguments: allTraceDat)
   func sameAsSerialPrinter(_ fixture: String) throws {
     let path = try Fixtures.materialize(fixture).path
-    let threaded = try Self.blocks(path, blockSize: 1 << 20)
+    // One thread per stream, fewer threads than streams, and none (the default for files this small).
+    let threaded = try Self.blocks(path, blockSize: 1 << 20, streamThreads: 64)
+    let oneThread = try Self.blocks(path, blockSize: 1 << 16, streamThreads: 1)
+    let none = try Self.blocks(path, blockSize: 1 << 20, streamThreads: 0)
     var serial: [UInt8] = []
     try TraceCmdReportText.forEachRawLineSerially(of: try TraceDatReader(path: path, attachesStacks: false)) {
       serial += $0
       serial.append(10)
     }
     #expect(threaded == serial)
+    #expect(oneThread == serial)
+    #expect(none == serial)
     // Line by line (the per-event API) gives the same bytes.
     var lines: [UInt8] = []
     try TraceCmdReportText.forEachRawLine(of: try TraceDatReader(path: path, attachesStacks: false)) {
@@ -67,16 +72,20 @@ struct ReportFastFormatterTests {
     let written = TraceDatWriterTests.temporaryPath()
     defer { try? FileManager.default.removeItem(atPath: written) }
     try TraceDatWriter.write(contents, to: written)
-    let ours = try Self.blocks(written, blockSize: 1 << 12)
     let theirs = try RawOutput.traceCmdReport(written)
-    #expect(ours.count > 1000)
-    #expect(ours == theirs)
+    for threads in [0, 1, 2] {
+      let ours = try Self.blocks(written, blockSize: 1 << 12, streamThreads: threads)
+      #expect(ours.count > 1000)
+      #expect(ours == theirs, "\(threads) stream threads")
+    }
   }
 
-  /// `forEachBlock`'s bytes.
-  static func blocks(_ path: String, blockSize: Int) throws -> [UInt8] {
+  /// `forEachBlock`'s bytes with `streamThreads` stream threads.
+  static func blocks(_ path: String, blockSize: Int, streamThreads: Int?) throws -> [UInt8] {
     var bytes: [UInt8] = []
-    try TraceCmdReportText.forEachBlock(of: try TraceDatReader(path: path, attachesStacks: false), blockSize: blockSize) {
+    try TraceCmdReportText.forEachBlock(
+      of: try TraceDatReader(path: path, attachesStacks: false), blockSize: blockSize, streamThreads: streamThreads
+    ) {
       #expect($0.last == 10)
       bytes += $0
     }

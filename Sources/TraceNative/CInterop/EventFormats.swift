@@ -5,7 +5,9 @@
 // comms) are read and copied into Swift values (`EventLayout`, `String`) before the method
 // returns, and never stored. Format and kallsyms bytes are lent to the parser only inside
 // `withUnsafeBufferPointer`/`withMemoryRebound` (the parsers copy what they keep). A
-// `tep_record` passed in points into a page that the caller keeps loaded for the whole call.
+// `tep_record` passed in points into a page that the caller keeps loaded for the whole call,
+// or into a copy of an event's bytes lent for the call (`printedLine(of:…)`, `printedInfo`);
+// libtraceevent keeps no pointer to it (the comms the sched plugin registers are strdup'ed).
 
 import CTraceEvent
 import TraceModel
