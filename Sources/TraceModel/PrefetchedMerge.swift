@@ -2,10 +2,8 @@ import Dispatch
 import Synchronization
 
 /// A bounded hand-off of chunks from one decoding thread to the merging thread.
-@usableFromInline
-final class ChunkChannel<Element: Sendable>: Sendable {
-  @usableFromInline
-  enum Item: Sendable {
+public final class ChunkChannel<Element: Sendable>: Sendable {
+  public enum Item: Sendable {
     case events([Element])
     case end(skipped: Int)
     case failure(any Error)
@@ -16,8 +14,7 @@ final class ChunkChannel<Element: Sendable>: Sendable {
   private let free: DispatchSemaphore
   private let cancelled = Atomic<Bool>(false)
 
-  @usableFromInline
-  init(capacity: Int) {
+  public init(capacity: Int) {
     // Starts at 0 and is raised to `capacity`: libdispatch traps when a semaphore is freed
     // below its initial value, which happens here when the consumer stops early.
     free = DispatchSemaphore(value: 0)
@@ -25,8 +22,7 @@ final class ChunkChannel<Element: Sendable>: Sendable {
   }
 
   /// Blocks while the channel is full; false once the consumer has gone away.
-  @usableFromInline
-  func send(_ item: Item) -> Bool {
+  public func send(_ item: Item) -> Bool {
     free.wait()
     if cancelled.load(ordering: .relaxed) { return false }
     queue.withLock { $0.append(item) }
@@ -34,8 +30,8 @@ final class ChunkChannel<Element: Sendable>: Sendable {
     return true
   }
 
-  @usableFromInline
-  func receive() -> Item {
+  /// Blocks until an item is there, then takes it.
+  public func receive() -> Item {
     filled.wait()
     let item = queue.withLock { $0.removeFirst() }
     free.signal()
@@ -43,8 +39,7 @@ final class ChunkChannel<Element: Sendable>: Sendable {
   }
 
   /// Releases a producer blocked in ``send(_:)``.
-  @usableFromInline
-  func cancel() {
+  public func cancel() {
     cancelled.store(true, ordering: .relaxed)
     free.signal()
   }

@@ -29,6 +29,12 @@ public struct TraceDatReader: EventSource, Sendable {
     streamPlaces.reduce(0) { $0 + layout.buffers[$1.buffer].cpus[$1.cpu].size }
   }
 
+  /// Bytes of CPU data (ring-buffer pages, compressed in v7) of stream `index`.
+  func streamDataSize(_ index: Int) -> Int {
+    let place = streamPlaces[index]
+    return layout.buffers[place.buffer].cpus[place.cpu].size
+  }
+
   /// Opens a trace.dat file and reads its container and metadata.
   ///
   /// - Throws: ``TraceParseError`` (bad magic, unknown version or compression, truncated,

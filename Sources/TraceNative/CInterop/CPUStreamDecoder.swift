@@ -488,6 +488,53 @@ final class CPUStreamDecoder {
       missedBefore: raw.missedBefore, fileOffset: eventOffset(raw))
   }
 
+  /// Appends the next event to `batch` for the report printer: formatted by `fast` when it
+  /// has a formatter for the event's type, else as a ``ReportRecord`` plus a copy of its
+  /// payload for libtraceevent (the same record and checks as ``nextReportRecord()``).
+  ///
+  /// - Returns: false at the end of this stream.
+  func nextReportEntry(into batch: inout ReportBatch, fast: ReportFastFormatter?) throws -> Bool {
+    guard let raw = try nextRaw() else { return false }
+    try page.withData(of: raw) { (data: UnsafeRawBufferPointer) throws -> Void in
+      var record = tep_record()
+      if common == nil { record = makeRecord(raw, data) }
+      let id = typeID(data, &record)
+      let taskID = self.pid(data, &record)
+      // A formatted type's records hold all its fields (checked by `format`), so the check
+      // below, which names a field outside the record, has nothing to find.
+      if let fast, let plan = try fast.typePlan(id, event: { try self.eventLayout(id, offset: self.eventOffset(raw)) }) {
+        let textStart = batch.text.count
+        if fast.format(data, plan: plan, timestamp: raw.timestamp, cpu: cpuData.cpu, pid: taskID, into: &batch) {
+          batch.entries.append(ReportBatch.Entry(
+            timestamp: raw.timestamp, pid: taskID, missedBefore: raw.missedBefore, textStart: textStart,
+            textEnd: batch.text.count, registrationEnd: batch.registrations.count, record: -1))
+          return
+        }
+      }
+      let eventLayout = try eventLayout(id, offset: eventOffset(raw))
+      if let outside = FieldDecoder.fieldOutsideRecord(eventLayout, data, bigEndian: layout.bigEndian) {
+        throw TraceParseError(
+          reason: .invalidValue(what: "\(eventLayout.system):\(eventLayout.name) field \(outside.name)",
+                                found: "bytes \(outside.start)..<\(outside.start + outside.length) of a \(data.count)-byte record"),
+          location: location(eventOffset(raw)))
+      }
+      let textStart = batch.text.count
+      // libtraceevent reads fields with plain loads: keep the copy 8-byte aligned.
+      let padding = (8 - textStart % 8) % 8
+      batch.text.append(contentsOf: repeatElement(0, count: padding))
+      let copyStart = batch.text.count
+      batch.text.append(contentsOf: data)
+      batch.records.append(ReportRecord(
+        timestamp: raw.timestamp, cpu: cpuData.cpu, pid: taskID, system: eventLayout.system,
+        name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian),
+        missedBefore: raw.missedBefore, fileOffset: eventOffset(raw)))
+      batch.entries.append(ReportBatch.Entry(
+        timestamp: raw.timestamp, pid: taskID, missedBefore: raw.missedBefore, textStart: copyStart,
+        textEnd: batch.text.count, registrationEnd: batch.registrations.count, record: batch.records.count - 1))
+    }
+    return true
+  }
+
   /// `comm-pid [cpu] time:` and libtraceevent's printed fields (when `withInfo`) of the
   /// latest ``nextReportRecord()``, as raw bytes.
   func printLastReportRecord(withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
@@ -500,7 +547,7 @@ final class CPUStreamDecoder {
 }
 
 /// One event as `trace-cmd report` would print it.
-struct ReportRecord {
+struct ReportRecord: Sendable {
   var timestamp: UInt64
   var cpu: Int
   var pid: Int32

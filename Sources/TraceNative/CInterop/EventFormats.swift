@@ -5,7 +5,9 @@
 // comms) are read and copied into Swift values (`EventLayout`, `String`) before the method
 // returns, and never stored. Format and kallsyms bytes are lent to the parser only inside
 // `withUnsafeBufferPointer`/`withMemoryRebound` (the parsers copy what they keep). A
-// `tep_record` passed in points into a page that the caller keeps loaded for the whole call.
+// `tep_record` passed in points into a page that the caller keeps loaded for the whole call,
+// or into a copy of an event's bytes lent for the call (`printedLine(of:…)`, `printedInfo`);
+// libtraceevent keeps no pointer to it (the comms the sched plugin registers are strdup'ed).
 
 import CTraceEvent
 import TraceModel
@@ -243,5 +245,61 @@ extension EventFormats {
     trace_seq_reset(&sequence)
     ctraceevent_print_info(handle, &sequence, &record)
     return (prefix, sequenceBytes())
+  }
+}
+
+// MARK: - Report printing from copied records
+
+extension EventFormats {
+  /// ``printedLine(_:inMicroseconds:withInfo:)`` of an event whose payload bytes were copied
+  /// out of its page (`data`, lent for this call only: the `tep_record` built here points into it).
+  func printedLine(
+    of data: UnsafeRawBufferPointer, timestamp: UInt64, cpu: Int, missedBefore: Int, fileOffset: Int,
+    inMicroseconds: Bool, withInfo: Bool
+  ) -> (prefix: [UInt8], info: [UInt8]?) {
+    var record = tep_record()
+    record.ts = timestamp
+    record.data = UnsafeMutableRawPointer(mutating: data.baseAddress)
+    record.size = Int32(data.count)
+    record.cpu = Int32(cpu)
+    record.missed_events = Int64(missedBefore)
+    record.offset = UInt64(fileOffset)
+    return printedLine(&record, inMicroseconds: inMicroseconds, withInfo: withInfo)
+  }
+
+  /// The event's printed fields alone (`TEP_PRINT_INFO`), for checking a fast formatter
+  /// against libtraceevent. Plugins run as in a report (the sched_switch plugin registers
+  /// comms in this handle).
+  func printedInfo(of data: UnsafeRawBufferPointer, timestamp: UInt64, cpu: Int) -> [UInt8] {
+    var record = tep_record()
+    record.ts = timestamp
+    record.data = UnsafeMutableRawPointer(mutating: data.baseAddress)
+    record.size = Int32(data.count)
+    record.cpu = Int32(cpu)
+    trace_seq_reset(&sequence)
+    ctraceevent_print_info(handle, &sequence, &record)
+    return sequenceBytes()
+  }
+
+  /// The task name trace-cmd's `%16s` prints for `pid` (`tep_data_comm_from_pid`), as bytes,
+  /// and whether the pid has an entry (`tep_is_pid_registered`; an entry never changes, as
+  /// `tep_register_comm` does not override).
+  func commBytes(of pid: Int32) -> (bytes: [UInt8], registered: Bool) {
+    if pid == 0 { return (Array("<idle>".utf8), true) }
+    let registered = tep_is_pid_registered(handle, pid)
+    guard let comm = tep_data_comm_from_pid(handle, pid) else { return (Array("<...>".utf8), false) }
+    return (Array(UnsafeRawBufferPointer(start: comm, count: strlen(comm))), registered)
+  }
+
+  /// Maps `pid` to `name` (`tep_register_comm`, which keeps an existing entry), as the
+  /// sched_switch plugin does when it prints a comm; `name` ends at its first NUL.
+  func registerComm(_ name: ArraySlice<UInt8>, pid: Int32) {
+    var terminated = Array(name)
+    terminated.append(0)
+    terminated.withUnsafeBufferPointer { buffer in
+      buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+        _ = tep_register_comm(handle, $0, pid)
+      }
+    }
   }
 }

@@ -45,9 +45,8 @@ extension Pokestat {
     func run() throws {
       let reader = try Pipeline.openTraceDat(file, attachesStacks: false, readsSymbols: false)
       let sink = try OutputSink(path: output)
-      try TraceCmdReportText.forEachRawLine(of: reader) { line in
-        sink.write(bytes: line)
-        sink.write(bytes: [UInt8(ascii: "\n")])
+      try TraceCmdReportText.forEachBlock(of: reader) { block in
+        sink.writeBlock(block)
       }
       sink.flush()
     }

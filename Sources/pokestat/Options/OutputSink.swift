@@ -28,6 +28,12 @@ final class OutputSink {
     if buffer.count >= 1 << 16 { flush() }
   }
 
+  /// Writes a large block at once, after what is buffered (one write, no copy into the buffer).
+  func writeBlock(_ bytes: [UInt8]) {
+    flush()
+    handle.write(Data(bytes))
+  }
+
   func flush() {
     guard !buffer.isEmpty else { return }
     handle.write(Data(buffer))
