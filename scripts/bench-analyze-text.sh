@@ -1,7 +1,7 @@
 #!/bin/bash
 # `pokestat analyze` on trace-cmd report text against mawk (issue #15 part 4): RUNS interleaved
 # runs of `pokestat analyze --json TXT` (BIN, and BASE when given, e.g. an older build) and of
-# `mawk -f scripts/bench-mawk-ipi.awk TXT`, each timed with /usr/bin/time; prints every run, the
+# `mawk -f scripts/bench/mawk-analyze-text.awk TXT`, each timed with /usr/bin/time; prints every run, the
 # load before and after, and the medians. The JSON of every pokestat run is compared with the
 # first one's (cmp): the runs must agree.
 # usage: scripts/bench-analyze-text.sh   (needs `swift build -c release` and the report text:
@@ -12,7 +12,7 @@ TXT=${TXT:-/work/bench-data/big.report.txt}
 BIN=${BIN:-.build/release/pokestat}
 BASE=${BASE:-}
 RUNS=${RUNS:-5}
-AWK_PROG=$(dirname "$0")/bench-mawk-ipi.awk
+AWK_PROG=$(dirname "$0")/bench/mawk-analyze-text.awk
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 echo "input: $TXT, $(stat -c %s "$TXT") bytes; $(nproc) CPUs; before: $(uptime)"
 timed() {  # LABEL CMD...: one timed run, its line appended to $tmp/LABEL

@@ -10,7 +10,8 @@
 #                    by scripts/make-big-trace.sh: about 19 M events in a minute)
 #        BIG         the zstd trace.dat (default $BENCH_DIR/big.dat); its uncompressed copy is
 #                    ${BIG%.dat}.none.dat (trace-cmd convert), its report text ${BIG%.dat}.report.txt
-#        BIG2 BIG4   traces 2x and 4x as long, for the memory section (skipped when absent)
+#        BIG2 BIG4   traces 2x and 4x as long, for the memory section (default $BENCH_DIR/big2x.dat
+#                    and big4x.dat, made from big.none.dat's pages by scripts/make-long-trace.sh)
 #        RUNS        runs per row (default 5)
 #        BIN         the pokestat binary (default .build/release/pokestat)
 set -euo pipefail
@@ -99,20 +100,29 @@ for section in "${SECTIONS[@]}"; do
       if [ ! -s "$TXT" ]; then echo "making $TXT once (trace-cmd report)..." >&2; trace-cmd report "$NONE" > "$TXT" 2>/dev/null; fi
       command -v mawk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q mawk >/dev/null
       lines=$(wc -l < "$TXT")
-      header "analyze on report text ($(du -h "$TXT" | cut -f1), $lines lines) vs mawk counting IPI sends and receptions per CPU (target 2x)"
+      header "analyze on report text ($(du -h "$TXT" | cut -f1), $lines lines) vs mawk (target 2x)"
+      # Two anchors: mawk counting what analyze needs at the least (IPI targets and receptions
+      # per CPU), and mawk counting what analyze reports from the text without pairing (events
+      # per name and CPU, sends per CPU and target, receptions).
       for _ in $(seq "$RUNS"); do
-        once mawk-ipi-text mawk -f scripts/bench/mawk-count-ipi.awk "$TXT"
-        once analyze-json-text "$BIN" analyze --json "$TXT"
+        once mawk-count-ipi mawk -f scripts/bench/mawk-count-ipi.awk "$TXT"
+        once mawk-analyze-text mawk -f scripts/bench/mawk-analyze-text.awk "$TXT"
+        once analyze-json-text "$BIN" analyze -q --json "$TXT"
         once stats-text "$BIN" stats "$TXT"
       done
-      row mawk-ipi-text "$lines"; row analyze-json-text "$lines" mawk-ipi-text; row stats-text "$lines" mawk-ipi-text ;;
+      row mawk-count-ipi "$lines"; row mawk-analyze-text "$lines"
+      row analyze-json-text "$lines" mawk-count-ipi; row analyze-json-text "$lines" mawk-analyze-text
+      row stats-text "$lines" mawk-count-ipi ;;
     memory)
       header "analyze peak RSS as the trace grows (target: under 128 MiB, under 10% growth 1x to 4x)"
       for _ in $(seq "$RUNS"); do once analyze-1x "$BIN" analyze --json "$BIG"; done
       row analyze-1x "$events"
       for scale in 2 4; do
-        var=BIG$scale; file=${!var:-}
-        if [ -z "$file" ] || [ ! -s "$file" ]; then echo "(no ${scale}x trace: set $var)"; continue; fi
+        var=BIG$scale; file=${!var:-$BENCH_DIR/big${scale}x.dat}
+        if [ ! -s "$file" ]; then
+          echo "making $file from $NONE's pages repeated $scale times..." >&2
+          swift build --build-tests >/dev/null && COMPRESSION=zstd scripts/make-long-trace.sh "$NONE" "$scale" "$file" >&2
+        fi
         n=$("$BIN" stats "$file" | awk '/^events:/{print $2}')
         for _ in $(seq "$RUNS"); do once "analyze-${scale}x" "$BIN" analyze --json "$file"; done
         row "analyze-${scale}x" "$n"

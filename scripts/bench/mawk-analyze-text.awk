@@ -5,7 +5,7 @@
 # (call_function{,_single}_entry). Report text only (`comm-pid [cpu] secs: name: fields`, an
 # instance label `name: ` first or spaces in the comm shift the fields: the CPU column is looked
 # for then). It does no pairing, batches or flips, so it does less than the analysis.
-# usage: mawk -f scripts/bench-mawk-ipi.awk big.report.txt
+# usage: mawk -f scripts/bench/mawk-analyze-text.awk big.report.txt
 {
   if ($2 ~ /^\[[0-9]+\]$/) i = 2
   else {
