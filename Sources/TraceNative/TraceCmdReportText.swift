@@ -402,9 +402,7 @@ public enum TraceCmdReportText {
       if record.pid != 0 { cmdlinesSorted = true }
       try advance(index)
       out += printed.prefix
-      var name = " \(record.name): "
-      if record.name.count < 20 { name += String(repeating: " ", count: 20 - record.name.count) }
-      out += Array(name.utf8)
+      out += nameColumn(record.name)
       if let info = printed.info {
         out += info
       } else if record.name == "funcgraph_entry" {
@@ -429,6 +427,11 @@ public enum TraceCmdReportText {
       out.append(UInt8(ascii: "\n"))
       return true
     }
+  }
+
+  /// trace-cmd's event-name column: ` name: ` padded to at least 20 characters of name.
+  static func nameColumn(_ name: String) -> [UInt8] {
+    Array((" \(name): " + String(repeating: " ", count: max(0, 20 - name.count))).utf8)
   }
 
   /// The one-thread printer that ``forEachBlock(of:blockSize:_:)`` replaced: every event
@@ -490,9 +493,7 @@ public enum TraceCmdReportText {
         line += Array("CPU:\(record.cpu) [EVENTS DROPPED]\n".utf8)
       }
       line += printed.prefix
-      var name = " \(record.name): "
-      if record.name.count < 20 { name += String(repeating: " ", count: 20 - record.name.count) }
-      line += Array(name.utf8)
+      line += nameColumn(record.name)
       if let info = printed.info {
         line += info
       } else if record.name == "funcgraph_entry" {

@@ -157,8 +157,7 @@ final class ReportFastFormatter {
     if id >= plans.count { plans.append(contentsOf: repeatElement(nil, count: id + 1 - plans.count)) }
     var made: TypePlan?
     if let plan = plan(for: event) {
-      var column = Array(" \(event.name): ".utf8)
-      if event.name.count < 20 { column += repeatElement(UInt8(ascii: " "), count: 20 - event.name.count) }
+      let column = TraceCmdReportText.nameColumn(event.name)
       let required = event.fields.map { $0.offset + $0.size }.max() ?? 0
       made = TypePlan(plan: plan, nameColumn: column, name: "\(event.system):\(event.name)", requiredSize: required)
     }
