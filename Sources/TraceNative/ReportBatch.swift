@@ -32,7 +32,7 @@ struct ReportBatch: Sendable {
 
   var entries: [Entry] = []
   var text: [UInt8] = []
-  var records: [ReportRecord] = []
+  var records: [PrintableEvent] = []
   var registrations: [Registration] = []
   var names: [UInt8] = []
 

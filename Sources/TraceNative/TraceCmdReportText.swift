@@ -407,7 +407,7 @@ public enum TraceCmdReportText {
         out += info
       } else if record.name == "funcgraph_entry" {
         // A leaf when the next record of this buffer is this function's return on this CPU.
-        var exit: ReportRecord?
+        var exit: PrintableEvent?
         if let next = earliest(among: bufferStreams[index]), next == index, let candidate = head(index),
           candidate.record >= 0
         {
@@ -440,7 +440,7 @@ public enum TraceCmdReportText {
     let layout = reader.layout
     try body(Array("cpus=\(reader.metadata.cpuCount ?? 0)".utf8))
     var decoders: [CPUStreamDecoder] = []
-    var heads: [ReportRecord?] = []
+    var heads: [PrintableEvent?] = []
     let formats = try EventFormats(layout: layout, forPrinting: true)
     for index in 0..<reader.streamCount {
       let place = reader.streamPlaces[index]
@@ -449,7 +449,7 @@ public enum TraceCmdReportText {
         forPrinting: true, symbols: reader.metadata.symbols, sharedFormats: formats)
       decoder.inMicroseconds = reader.metadata.clockIsNanoseconds
       decoders.append(decoder)
-      heads.append(try decoder.nextReportRecord())
+      heads.append(try decoder.nextPrintableEvent())
     }
     let names = layout.buffers.map(\.name)
     let labelWidth = names.map(\.count).max() ?? 0
@@ -477,8 +477,8 @@ public enum TraceCmdReportText {
       let decoder = decoders[index]
       // trace-cmd prints function_graph records with its own handler (see FunctionGraphFormat).
       let isFunctionGraph = record.system == "ftrace" && record.name.hasPrefix("funcgraph_")
-      let printed = decoder.printLastReportRecord(withInfo: !isFunctionGraph)
-      heads[index] = try decoder.nextReportRecord()
+      let printed = decoder.printLastPrintableEvent(withInfo: !isFunctionGraph)
+      heads[index] = try decoder.nextPrintableEvent()
       let place = reader.streamPlaces[index]
       var line: [UInt8] = []
       if labelled {
@@ -498,13 +498,13 @@ public enum TraceCmdReportText {
         line += info
       } else if record.name == "funcgraph_entry" {
         // A leaf when the next record of this buffer is this function's return on this CPU.
-        var exit: ReportRecord?
+        var exit: PrintableEvent?
         if let next = earliest(among: bufferRanges[place.buffer]), next == index,
           let candidate = heads[index], candidate.name == "funcgraph_exit",
           candidate.pid == record.pid, candidate["func"] == record["func"]
         {
           exit = candidate
-          heads[index] = try decoder.nextReportRecord()
+          heads[index] = try decoder.nextPrintableEvent()
         }
         line += Array(try FunctionGraphFormat.entry(record, exit: exit, formats: decoder.formats, file: layout.file).utf8)
       } else {
@@ -547,7 +547,7 @@ enum FunctionGraphFormat {
     return formats.function(at: address)?.name
   }
 
-  private static func returnValue(_ record: ReportRecord) -> String {
+  private static func returnValue(_ record: PrintableEvent) -> String {
     guard let value = record["retval"] else { return "" }
     if value >= UInt64.max - 4094 { return " (ret=\(Int64(bitPattern: value)))" }
     return " (ret=0x\(String(value, radix: 16)))"
@@ -558,7 +558,7 @@ enum FunctionGraphFormat {
   /// gigabytes of spaces.
   static let maximumDepth = 4096
 
-  static func entry(_ record: ReportRecord, exit: ReportRecord?, formats: EventFormats, file: String) throws -> String {
+  static func entry(_ record: PrintableEvent, exit: PrintableEvent?, formats: EventFormats, file: String) throws -> String {
     // `depth` is a C int: trace-cmd indents negative depths by nothing.
     let depth = max(0, Int(Int32(truncatingIfNeeded: record["depth"] ?? 0)))
     guard depth <= maximumDepth else {
@@ -576,7 +576,7 @@ enum FunctionGraphFormat {
     return overhead(nil) + "           |  " + indent + (name.map { "\($0)() {" } ?? "\(String(record["func"] ?? 0, radix: 16))() {")
   }
 
-  static func exit(_ record: ReportRecord, formats: EventFormats, file: String) throws -> String {
+  static func exit(_ record: PrintableEvent, formats: EventFormats, file: String) throws -> String {
     let elapsed = (record["rettime"] ?? 0) &- (record["calltime"] ?? 0)
     let depth = max(0, Int(Int32(truncatingIfNeeded: record["depth"] ?? 0)))
     guard depth <= maximumDepth else {

@@ -456,13 +456,13 @@ final class CPUStreamDecoder {
     }
   }
 
-  /// The raw event behind the latest ``nextReportRecord()``, valid until the next read.
+  /// The raw event behind the latest ``nextPrintableEvent()``, valid until the next read.
   private var reportRaw: RawEvent?
 
   /// The next event for `trace-cmd report`'s layout: its numbers and decoded fields. Its
-  /// text comes from ``printLastReportRecord(withInfo:)``, called before this stream is read
+  /// text comes from ``printLastPrintableEvent(withInfo:)``, called before this stream is read
   /// again, so libtraceevent prints events in output order.
-  func nextReportRecord() throws -> ReportRecord? {
+  func nextPrintableEvent() throws -> PrintableEvent? {
     reportRaw = nil
     guard let raw = try nextRaw() else { return nil }
     let record = try page.withData(of: raw) { data in try reportRecord(raw, data) }
@@ -470,7 +470,7 @@ final class CPUStreamDecoder {
     return record
   }
 
-  private func reportRecord(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> ReportRecord {
+  private func reportRecord(_ raw: RawEvent, _ data: UnsafeRawBufferPointer) throws -> PrintableEvent {
     var record = makeRecord(raw, data)
     let id = formats.typeID(of: &record)
     let eventLayout = try eventLayout(id, offset: eventOffset(raw))
@@ -482,15 +482,15 @@ final class CPUStreamDecoder {
                               found: "bytes \(outside.start)..<\(outside.start + outside.length) of a \(data.count)-byte record"),
         location: location(eventOffset(raw)))
     }
-    return ReportRecord(
+    return PrintableEvent(
       timestamp: raw.timestamp, cpu: cpuData.cpu, pid: pid, system: eventLayout.system,
       name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian),
       missedBefore: raw.missedBefore, fileOffset: eventOffset(raw))
   }
 
   /// Appends the next event to `batch` for the report printer: formatted by `fast` when it
-  /// has a formatter for the event's type, else as a ``ReportRecord`` plus a copy of its
-  /// payload for libtraceevent (the same record and checks as ``nextReportRecord()``).
+  /// has a formatter for the event's type, else as a ``PrintableEvent`` plus a copy of its
+  /// payload for libtraceevent (the same record and checks as ``nextPrintableEvent()``).
   ///
   /// - Returns: false at the end of this stream.
   func nextReportEntry(into batch: inout ReportBatch, fast: ReportFastFormatter?) throws -> Bool {
@@ -524,7 +524,7 @@ final class CPUStreamDecoder {
       batch.text.append(contentsOf: repeatElement(0, count: padding))
       let copyStart = batch.text.count
       batch.text.append(contentsOf: data)
-      batch.records.append(ReportRecord(
+      batch.records.append(PrintableEvent(
         timestamp: raw.timestamp, cpu: cpuData.cpu, pid: taskID, system: eventLayout.system,
         name: eventLayout.name, fields: FieldDecoder.decode(eventLayout, data, bigEndian: layout.bigEndian),
         missedBefore: raw.missedBefore, fileOffset: eventOffset(raw)))
@@ -536,8 +536,8 @@ final class CPUStreamDecoder {
   }
 
   /// `comm-pid [cpu] time:` and libtraceevent's printed fields (when `withInfo`) of the
-  /// latest ``nextReportRecord()``, as raw bytes.
-  func printLastReportRecord(withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
+  /// latest ``nextPrintableEvent()``, as raw bytes.
+  func printLastPrintableEvent(withInfo: Bool) -> (prefix: [UInt8], info: [UInt8]?) {
     guard let raw = reportRaw else { return ([], nil) }
     return page.withData(of: raw) { data in
       var record = makeRecord(raw, data)
@@ -546,8 +546,9 @@ final class CPUStreamDecoder {
   }
 }
 
-/// One event as `trace-cmd report` would print it.
-struct ReportRecord: Sendable {
+/// One event decoded for printing as `trace-cmd report` prints it (`dump`): its columns and
+/// fields, before libtraceevent or a fast formatter writes the line.
+struct PrintableEvent: Sendable {
   var timestamp: UInt64
   var cpu: Int
   var pid: Int32
