@@ -60,41 +60,28 @@ public struct IPIRecord: Sendable {
     }
   }
 
-  public var kind: Kind
+  /// The digest the decoding thread read under ``IPIRecord/digestPlan``: its `kind` index is
+  /// this record's ``Kind`` raw value, its values those of ``Kind/fieldNames``.
+  public var digest: EventDigest
+
+  public var kind: Kind { Kind(rawValue: digest.kind)! }
   /// Nanoseconds on the trace clock.
-  public var timestamp: UInt64
-  public var cpu: Int
-  public var pid: Int32
+  public var timestamp: UInt64 { digest.timestamp }
+  public var cpu: Int { digest.cpu }
+  public var pid: Int32 { digest.pid }
   /// As ``TraceEvent/lostBefore``.
-  public var lostBefore: Int
+  public var lostBefore: Int { digest.lostBefore }
   /// The values of ``Kind/fieldNames``, in order (unused slots 0).
-  public var values: (UInt64, UInt64, UInt64)
-  /// The task's command name as UTF-8, NUL-padded to 16 bytes (little-endian words).
-  public var taskName: (UInt64, UInt64)
+  public var values: (UInt64, UInt64, UInt64) { digest.values }
 
   public init(kind: Kind, timestamp: UInt64, cpu: Int, pid: Int32, lostBefore: Int,
               values: (UInt64, UInt64, UInt64), taskName: (UInt64, UInt64)) {
-    self.kind = kind
-    self.timestamp = timestamp
-    self.cpu = cpu
-    self.pid = pid
-    self.lostBefore = lostBefore
-    self.values = values
-    self.taskName = taskName
+    digest = EventDigest(
+      kind: kind.rawValue, timestamp: timestamp, cpu: cpu, pid: pid, lostBefore: lostBefore, values: values, taskName: taskName)
   }
 
   /// The task's command name.
-  var comm: String {
-    var bytes: [UInt8] = []
-    for (word, count) in [(taskName.0, 8), (taskName.1, 8)] {
-      for index in 0..<count {
-        let byte = UInt8(truncatingIfNeeded: word >> UInt64(8 * index))
-        if byte == 0 { return String(decoding: bytes, as: UTF8.self) }
-        bytes.append(byte)
-      }
-    }
-    return String(decoding: bytes, as: UTF8.self)
-  }
+  var comm: String { digest.comm }
 }
 
 /// What ``IPIAnalyzer`` reads from a decoding thread: a compact record for the frequent events,
@@ -120,11 +107,11 @@ extension IPIRecord {
     DigestPlan.Kind(system: $0.system, name: $0.name, fields: $0.fieldNames)
   })
 
-  /// The record of a digest made under ``digestPlan``.
+  /// The record of a digest made under ``digestPlan`` (a kind index outside it is a
+  /// programming error).
   public init(_ digest: EventDigest) {
-    self.init(
-      kind: Kind.allCases[digest.kind], timestamp: digest.timestamp, cpu: digest.cpu, pid: digest.pid,
-      lostBefore: digest.lostBefore, values: digest.values, taskName: digest.taskName)
+    precondition(Kind(rawValue: digest.kind) != nil, "a digest of another plan")
+    self.digest = digest
   }
 }
 

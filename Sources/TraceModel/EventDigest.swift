@@ -53,6 +53,19 @@ public struct EventDigest: Sendable {
     self.values = values
     self.taskName = taskName
   }
+
+  /// The task's command name, from ``taskName``'s bytes up to the first NUL.
+  public var comm: String {
+    var bytes: [UInt8] = []
+    for word in [taskName.0, taskName.1] {
+      for index in 0..<8 {
+        let byte = UInt8(truncatingIfNeeded: word >> UInt64(8 * index))
+        if byte == 0 { return String(decoding: bytes, as: UTF8.self) }
+        bytes.append(byte)
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
 }
 
 /// An event read by a digest stream: a digest, or a full event when the
