@@ -168,7 +168,18 @@ import TraceTestSupport
     #expect(lines.contains { $0.hasPrefix("batch.duration_ns  bpf_stats_enabled=0, nr_entries=2    1 vs 1 batches") })
     #expect(table.stdout.contains("too few samples (min p 1)"))
     let markdown = try CommandLine.run(files + ["--format", "markdown"])
-    #expect(markdown.stdout.contains("| batch.duration_ns | bpf_stats_enabled=0, nr_entries=164 | 1 vs 1 batches | 2655300000 [2655300000-2655300000] | 702000 [702000-702000] | -99.97% |"))
+    // The row's numbers from the logs themselves: the `Took N usec` after each nr_entries=164
+    // batch (seed 001's figures, 2,655,300 and 702 usec), in ns, and their change.
+    func took164(_ file: String) throws -> Int {
+      let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+      let start = try #require(lines.firstIndex { $0.contains("nr_entries=164") })
+      let took = try #require(lines[start...].first { $0.hasPrefix("Took ") })
+      return try #require(Int(took.split(separator: " ")[1])) * 1000
+    }
+    let (before, after) = (try took164(files[1]), try took164(files[2]))
+    let change = String(format: "%.2f%%", (Double(after) - Double(before)) / Double(before) * 100)
+    #expect(markdown.stdout.contains(
+      "| batch.duration_ns | bpf_stats_enabled=0, nr_entries=164 | 1 vs 1 batches | \(before) [\(before)-\(before)] | \(after) [\(after)-\(after)] | \(change) |"))
     let csv = try CommandLine.run(files + ["--csv"])
     let rows = csv.stdout.split(separator: "\n").map(String.init)
     let header = rows[0].split(separator: ",").map(String.init)
@@ -300,7 +311,19 @@ import TraceTestSupport
     #expect(perMetric >= 9)
     #expect(text.components(separatedBy: "<svg ").count - 1 == 4 + perMetric)
     #expect(text.contains("<h3>batch.ipis_sent per group</h3>"))
-    #expect(text.contains("shift 18 [17 – 18], ratio 7 [6.67 – 7], p = 2.2e-10, n = 18 vs 18"))
+    // The figures scipy and numpy computed on the same per-batch IPIs (trace-cmd report counts,
+    // scripts/fixtures/scipy-compare-statistics.py): Hodges-Lehmann shift and interval,
+    // bootstrap ratio of medians, exact Mann-Whitney p, n batches a side.
+    let scipy = try #require(try JSONSerialization.jsonObject(
+      with: Data(contentsOf: Fixtures.url("compare/scipy/lab61-2v8-batch-ipis-sent.json"))) as? [String: Any])
+    let shift = try #require(scipy["hodges_lehmann"] as? [String: Any])
+    let ratio = try #require(scipy["bootstrap_ratio"] as? [String: Any])
+    let p = try #require((scipy["mann_whitney"] as? [String: Any])?["p"] as? Double)
+    let n = try #require(((scipy["summary"] as? [String: Any])?["before"] as? [String: Any])?["n"] as? Int)
+    func g(_ value: Any?) -> String { String(format: "%.3g", (value as? Double) ?? .nan) }
+    let expected = "shift \(g(shift["shift"])) [\(g(shift["low"])) – \(g(shift["high"]))], "
+      + "ratio \(g(ratio["ratio"])) [\(g(ratio["low"])) – \(g(ratio["high"]))], p = \(String(format: "%.2g", p)), n = \(n) vs \(n)"
+    #expect(text.contains(expected), "\(expected)")
     for heading in ["IPIs received per CPU", "text_poke batch durations", "Per-flip IPIs sent", "Every metric",
                     "Per group: every batch and flip is a sample"] {
       #expect(text.contains(heading), "\(heading)")
