@@ -8,8 +8,13 @@
 // `tep_record` passed in points into a page that the caller keeps loaded for the whole call,
 // or into a copy of an event's bytes lent for the call (`printedLine(of:…)`, `printedInfo`);
 // libtraceevent keeps no pointer to it (the comms the sched plugin registers are strdup'ed).
+//
+// libtraceevent's format parser keeps its input in process-wide statics (event-parse.c's
+// `input_buf`, `input_buf_ptr`, `input_buf_siz`), so two handles parsing at once on two threads
+// corrupt each other: every `tep_parse_header_page`/`tep_parse_event` call holds `parserLock`.
 
 import CTraceEvent
+import Synchronization
 import TraceModel
 
 #if canImport(Glibc)
@@ -52,6 +57,10 @@ struct EventLayout: Sendable {
 /// one among all its streams, as trace-cmd shares one `tep_handle` among a file's CPUs and
 /// buffers (the sched_switch plugin's comm registrations then reach every CPU, in print order).
 final class EventFormats {
+  /// Held around every call into libtraceevent's tokenizer, whose state is global (see the
+  /// file's header): CPU streams decoded on threads of their own each parse formats.
+  private static let parserLock = Mutex(())
+
   fileprivate let handle: OpaquePointer
   private let plugins: OpaquePointer?
   private var layouts: [Int: EventLayout] = [:]
@@ -76,7 +85,8 @@ final class EventFormats {
     var header = layout.headerPage
     let headerStatus = header.withUnsafeMutableBufferPointer { buffer in
       buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-        tep_parse_header_page(handle, $0, UInt(buffer.count), Int32(layout.longSize))
+        let pointer = $0
+        return Self.parserLock.withLock { _ in tep_parse_header_page(handle, pointer, UInt(buffer.count), Int32(layout.longSize)) }
       }
     }
     plugins = forPrinting ? tep_load_plugins(handle) : nil
@@ -133,7 +143,8 @@ final class EventFormats {
       buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
         // A format libtraceevent cannot parse leaves its id unknown; an event of that id
         // then fails with `.unknownEventID` where it appears.
-        _ = tep_parse_event(handle, $0, UInt(buffer.count), system)
+        let pointer = $0
+        _ = Self.parserLock.withLock { _ in tep_parse_event(handle, pointer, UInt(buffer.count), system) }
       }
     }
   }
