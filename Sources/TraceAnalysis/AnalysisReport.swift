@@ -127,6 +127,14 @@ public struct TextPokeSummary: Codable, Sendable, Equatable {
 
 /// One text_poke batch (one `text_poke_bp_batch` / `smp_text_poke_batch_finish` call).
 public struct BatchSummary: Codable, Sendable, Equatable {
+  /// Where the batch ends on the trace clock: its start plus its duration (the start when the
+  /// duration is unknown), saturating at `UInt64.max`, since a damaged duration from the input
+  /// (function_graph text, a kernel log) can pass it.
+  public var endNs: UInt64 {
+    let (sum, overflow) = startNs.addingReportingOverflow(durationNs ?? 0)
+    return overflow ? .max : sum
+  }
+
   public var startNs: UInt64
   public var durationNs: UInt64?
   /// Entries patched, when a probe recorded `nr_entries`.

@@ -1017,8 +1017,7 @@ public struct IPIAnalyzer {
     var flips: [FlipSummary] = []
     var lastEnd: [Int32: (index: Int, end: UInt64)] = [:]
     for (index, batch) in batchSummaries.enumerated() {
-      let (sum, overflow) = batch.startNs.addingReportingOverflow(batch.durationNs ?? 0)
-      let end = overflow ? UInt64.max : sum  // saturating, as above
+      let end = batch.endNs
       let key = batchKeys[index] < 0 ? nil : keys[batchKeys[index]]
       if let previous = lastEnd[batch.pid], batch.startNs &- previous.end <= options.inferredFlipGapNanoseconds,
         flips[previous.index].key == key

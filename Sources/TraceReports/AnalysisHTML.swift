@@ -123,14 +123,9 @@ public enum AnalysisHTML {
   /// Lane 0 holds the batches as bars; one lane per CPU holds its sends as ticks (text_poke
   /// syncs red, others grey); flips are shaded behind every lane.
   static func timeline(_ report: AnalysisReport, sends: [TimelineSend]) -> String {
-    /// A batch's end in ns, saturating: a damaged function_graph duration can pass UInt64.
-    func batchEnd(_ batch: BatchSummary) -> UInt64 {
-      let (sum, overflow) = batch.startNs.addingReportingOverflow(batch.durationNs ?? 0)
-      return overflow ? UInt64.max : sum
-    }
     let batches = report.textPoke.batches
     var times = sends.map(\.timeNs) + batches.map(\.startNs) + report.flips.map(\.startNs)
-    times += batches.map(batchEnd) + report.flips.map(\.endNs)
+    times += batches.map(\.endNs) + report.flips.map(\.endNs)
     guard let first = times.min(), let last = times.max() else { return "<p class=note>No sends, batches or flips in the trace.</p>\n" }
     let span = max(last - first, 1)
     let maxSenderCPU = sends.map(\.cpu).max() ?? -1
@@ -159,7 +154,7 @@ public enum AnalysisHTML {
     svg += "\n"
     for (index, batch) in batches.enumerated() {
       let x0 = x(batch.startNs)
-      let x1 = x(batchEnd(batch))
+      let x1 = x(batch.endNs)
       let duration = batch.durationNs.map { "\(ComparisonRenderer.number(Double($0) / 1000)) µs (\(batch.durationSource))" } ?? "duration unknown"
       svg += "<rect class=batch data-batch=\(index) x=\(fmt(x0)) y=\(top + 2) width=\(fmt(max(x1 - x0, 2))) height=\(laneHeight - 4) fill=\"\(batchColor)\"><title>batch \(index): \(duration), \(batch.syncs) syncs, \(batch.ipisSent) IPIs</title></rect>"
     }
