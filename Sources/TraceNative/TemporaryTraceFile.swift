@@ -25,7 +25,8 @@ final class TemporaryTraceFile: Sendable {
     defer { close(input) }
     var magic = [UInt8](repeating: 0, count: 4)
     let got = magic.withUnsafeMutableBytes { pread(input, $0.baseAddress, 4, 0) }
-    guard let container = WholeFileDecompressor.Container(firstBytes: Array(magic.prefix(max(0, got)))) else { return nil }
+    let compression = Compression(firstBytes: magic.prefix(max(0, got)))
+    guard compression != .none else { return nil }
     let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array("\(directory)/pokestat-XXXXXX.dat".utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
@@ -37,7 +38,7 @@ final class TemporaryTraceFile: Sendable {
     let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     let copy = TemporaryTraceFile(path: path)
     defer { close(fd) }
-    _ = try WholeFileDecompressor.copy(container, from: input, to: fd, path: original)
+    _ = try WholeFileDecompressor.copy(compression, from: input, to: fd, path: original)
     return copy
   }
 

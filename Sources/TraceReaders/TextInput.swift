@@ -6,27 +6,6 @@
 import Foundation
 import TraceModel
 
-/// How a text input is compressed, read from its first bytes.
-public enum Compression: String, Hashable, Sendable, CaseIterable {
-  case none
-  /// RFC 1952 gzip, magic `1f 8b`.
-  case gzip
-  /// Zstandard frame, magic `28 b5 2f fd`.
-  case zstd
-
-  /// The compression these first bytes announce.
-  public init(firstBytes: some Collection<UInt8>) {
-    let head = Array(firstBytes.prefix(4))
-    if head.count >= 2, head[0] == 0x1f, head[1] == 0x8b {
-      self = .gzip
-    } else if head.count == 4, head == [0x28, 0xb5, 0x2f, 0xfd] {
-      self = .zstd
-    } else {
-      self = .none
-    }
-  }
-}
-
 /// An open byte stream: a file, standard input, or the output of `gzip -dc` / `zstd -dc`.
 ///
 /// Owns its file descriptor (and decompressor process) and closes it in `deinit`. Not

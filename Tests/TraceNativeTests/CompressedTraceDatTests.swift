@@ -98,7 +98,7 @@ import TraceTestSupport
     defer { try? FileManager.default.removeItem(atPath: plain + ".gz") }
     let zstd = try Self.temporary(try ZstdCompressor.compress(original, path: plain), suffix: ".zst")
     defer { try? FileManager.default.removeItem(atPath: zstd) }
-    for (path, container) in [(plain + ".gz", WholeFileDecompressor.Container.gzip), (zstd, .zstd)] {
+    for (path, compression) in [(plain + ".gz", Compression.gzip), (zstd, .zstd)] {
       let copy = plain + ".out"
       defer { try? FileManager.default.removeItem(atPath: copy) }
       let input = open(path, O_RDONLY)
@@ -107,8 +107,8 @@ import TraceTestSupport
         close(input)
         close(output)
       }
-      #expect(try WholeFileDecompressor.copy(container, from: input, to: output, path: path) == size)
-      #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == original, "\(container) of \(size) bytes")
+      #expect(try WholeFileDecompressor.copy(compression, from: input, to: output, path: path) == size)
+      #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == original, "\(compression) of \(size) bytes")
     }
   }
 }

@@ -15,25 +15,6 @@ import TraceModel
 /// temporary file first (``TemporaryTraceFile``). Concatenated gzip members and zstd frames
 /// are all decompressed, as `gzip -dc` and `zstd -dc` do.
 enum WholeFileDecompressor {
-  /// The container a file's first bytes announce.
-  enum Container {
-    /// RFC 1952 gzip, magic `1f 8b`.
-    case gzip
-    /// Zstandard frame, magic `28 b5 2f fd`.
-    case zstd
-
-    /// The container these first bytes announce, or nil for an uncompressed file.
-    init?(firstBytes: [UInt8]) {
-      if firstBytes.count >= 2, firstBytes[0] == 0x1f, firstBytes[1] == 0x8b {
-        self = .gzip
-      } else if firstBytes.count >= 4, Array(firstBytes.prefix(4)) == [0x28, 0xb5, 0x2f, 0xfd] {
-        self = .zstd
-      } else {
-        return nil
-      }
-    }
-  }
-
   /// The largest decompressed size written: past it the copy stops with an error that says
   /// to decompress the file first.
   static let defaultLimitBytes = 8 << 30
@@ -41,7 +22,7 @@ enum WholeFileDecompressor {
   private static let blockBytes = 1 << 20
 
   /// Writes the decompressed bytes of the file open at `input` (read from its current offset)
-  /// to `output`.
+  /// to `output` (nothing for `.none`).
   ///
   /// - Parameter path: the file's name, for error locations.
   /// - Returns: the number of decompressed bytes written.
@@ -49,10 +30,11 @@ enum WholeFileDecompressor {
   ///   the data stopped making sense or ended early (a truncated file), `.invalidValue` past
   ///   `limitBytes`, `.readFailed` when `read(2)` or `write(2)` fails (a full disk).
   static func copy(
-    _ container: Container, from input: Int32, to output: Int32, path: String, limitBytes: Int = defaultLimitBytes
+    _ compression: Compression, from input: Int32, to output: Int32, path: String, limitBytes: Int = defaultLimitBytes
   ) throws(TraceParseError) -> Int {
     var sink = Sink(descriptor: output, path: path, limitBytes: limitBytes)
-    switch container {
+    switch compression {
+    case .none: return 0
     case .gzip: try inflateAll(from: input, into: &sink)
     case .zstd: try zstdDecompressAll(from: input, into: &sink)
     }
