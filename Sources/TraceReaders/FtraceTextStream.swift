@@ -333,6 +333,15 @@ public struct FtraceTextStream: EventStream {
   /// past `UInt64` (a damaged column) saturates at `UInt64.max`: callers convert with
   /// `Int(clamping:)`, so a damaged CPU column reads as the unknown CPU (``CPUNumber``), never a
   /// trap and never a wrapped, plausible-looking value.
+  /// The number in the `[N]` that ends at `end` (`b[end - 1]` is `]`), searched back to
+  /// `start`, and the index of its `[`; nil when there is no `[` or no number inside.
+  static func bracketedNumber(_ b: [UInt8], _ start: Int, _ end: Int) -> (value: Int, open: Int)? {
+    guard let open = lastIndex(of: Byte.openBracket, in: b, start, end) else { return nil }
+    var k = open + 1
+    guard let value = parseDecimal(b, &k, end - 1) else { return nil }
+    return (Int(clamping: value), open)
+  }
+
   static func parseDecimal(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
     let begin = i
     var value: UInt64 = 0
@@ -451,10 +460,8 @@ public struct FtraceTextStream: EventStream {
     while p > start, b[p - 1] == Byte.space { p -= 1 }
     var cpu = -1
     if p > start, b[p - 1] == Byte.closeBracket {
-      guard let open = Self.lastIndex(of: Byte.openBracket, in: b, start, p) else { return false }
-      var k = open + 1
-      guard let value = Self.parseDecimal(b, &k, p - 1) else { return false }
-      cpu = Int(clamping: value)
+      guard let (value, open) = Self.bracketedNumber(b, start, p) else { return false }
+      cpu = value
       p = open
     } else {
       // A flags token: `d..2.` after `[cpu]`, or `0d..2.` (cpu digits first) in latency layouts.
@@ -463,10 +470,8 @@ public struct FtraceTextStream: EventStream {
       var q = tokenStart
       while q > start, b[q - 1] == Byte.space { q -= 1 }
       if q > start, b[q - 1] == Byte.closeBracket {
-        guard let open = Self.lastIndex(of: Byte.openBracket, in: b, start, q) else { return false }
-        var k = open + 1
-        guard let value = Self.parseDecimal(b, &k, q - 1) else { return false }
-        cpu = Int(clamping: value)
+        guard let (value, open) = Self.bracketedNumber(b, start, q) else { return false }
+        cpu = value
         p = open
       } else {
         var k = tokenStart
