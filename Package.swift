@@ -64,6 +64,7 @@ let package = Package(
       name: "TraceNativeTests",
       dependencies: [
         "TraceNative", "TraceReaders", "TraceAnalysis", "TraceTestSupport",
+        "CTraceEvent",  // kbuffer, the oracle of RingBufferWalkTests
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
     .testTarget(name: "TraceAnalysisTests", dependencies: ["TraceAnalysis", "TraceNative", "TraceReaders", "TraceTestSupport"]),

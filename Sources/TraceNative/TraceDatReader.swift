@@ -4,7 +4,8 @@ import TraceModel
 /// buffers) as one independent ``EventStream`` per CPU and buffer.
 ///
 /// The container is read by pokestat's own code (``TraceDatLayout``); event formats and
-/// ring-buffer pages are decoded by libtraceevent (`tep_*`, `kbuffer_*`). Streams can be read
+/// ring-buffer pages are walked by ``RingBufferPage`` (kbuffer's walk, in Swift) and event
+/// formats decoded by libtraceevent (`tep_*`). Streams can be read
 /// from different tasks at once: each owns its file descriptor and libtraceevent handles.
 ///
 /// ```swift

@@ -1,7 +1,7 @@
-// Unsafe code: walks ring-buffer pages with kbuffer and libtraceevent.
+// Unsafe code: walks ring-buffer pages (RingBufferPage) and hands records to libtraceevent.
 //
 // Invariant: the pages live in `block`, a `PageStorage` (RingBufferPage.swift) that the
-// `RingBufferPage` also holds while kbuffer walks it. A `RawEvent` holds offsets; its bytes are
+// `RingBufferPage` also holds while it walks them. A `RawEvent` holds offsets; its bytes are
 // read only inside `page.withData(of:)`, and a `tep_record` made from them (`makeRecord`) is
 // used and dropped inside the same closure. The latest digest is a range of `block`, copied to
 // `lastDigestBytes` before the block is refilled or replaced.
@@ -10,11 +10,11 @@ import CTraceEvent
 import TraceModel
 
 /// Decodes one CPU's ring-buffer pages of one buffer: reads the file (decompressing v7 chunks
-/// one at a time, so memory stays flat), walks pages with kbuffer, and copies each event out
+/// one at a time, so memory stays flat), walks pages (``RingBufferPage``), and copies each event out
 /// into a ``TraceEvent`` (or a report line) before the page is reused.
 ///
 /// The pages being walked live in ``PageStorage`` that `block` and the ``RingBufferPage``
-/// both hold, so kbuffer's pointer stays valid (RingBufferPage.swift states the invariant).
+/// both hold, so the page's address stays valid (RingBufferPage.swift states the invariant).
 /// Event bytes are read only inside ``RingBufferPage/withData(of:_:)``; the latest digest is
 /// kept as a range of `block` and copied out before the block is refilled.
 final class CPUStreamDecoder {
@@ -89,8 +89,8 @@ final class CPUStreamDecoder {
     self.forPrinting = forPrinting
     file = try FileBytes(path: layout.dataPath ?? layout.file)
     formats = try sharedFormats ?? EventFormats(layout: layout, forPrinting: forPrinting)
-    page = try RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
-                              oldFormat: formats.isOldFormat, path: layout.file)
+    page = RingBufferPage(longSize: layout.pageHeader.commitSize, pageSize: buffer.pageSize, bigEndian: layout.bigEndian,
+                          oldFormat: formats.isOldFormat)
     nextReadOffset = cpuData.offset
     end = cpuData.offset + cpuData.size
     common = formats.commonFieldPlacement()
@@ -214,6 +214,13 @@ final class CPUStreamDecoder {
       }
       if loaded { return true }
     }
+  }
+
+  /// Calls `body` with every page of this stream that holds records: the storage it is in and
+  /// its offset there, valid until `body` returns (`RingBufferWalkTests` walks each one with
+  /// kbuffer too).
+  func forEachPage(_ body: (PageStorage, Int) throws -> Void) throws {
+    while try loadNextPage() { try body(block, pageIndex * pageSize) }
   }
 
   /// The next raw event, valid until the next call.

@@ -52,7 +52,7 @@ final class CPUPageCollector: Sendable {
   private func read(cpu: Int, path: String) {
     do throws(NativeTraceError) {
       let reader = try TracefsCPUReader(path: path, subbufSize: subbufferSize)
-      let decoder = try RingBufferPage(longSize: 8, pageSize: subbufferSize, bigEndian: false, oldFormat: false, path: path)
+      let decoder = RingBufferPage(longSize: 8, pageSize: subbufferSize, bigEndian: false, oldFormat: false)
       // One page, refilled by each read; `decoder` holds it while it walks the page.
       let page = PageStorage(count: subbufferSize + RingBufferPage.slackBytes)
       while true {

@@ -23,7 +23,7 @@ import TraceModel
   }
 
   static func reader() throws -> RingBufferPage {
-    try RingBufferPage(longSize: 8, pageSize: pageSize, bigEndian: false, oldFormat: false, path: "test")
+    RingBufferPage(longSize: 8, pageSize: pageSize, bigEndian: false, oldFormat: false)
   }
 
   @Test("the page keeps its storage alive while kbuffer walks it")
