@@ -6,6 +6,11 @@ import Synchronization
 public struct StreamReduction<Summary: Sendable>: Sendable {
   public var summary: Summary
   public var skippedEvents: Int
+
+  public init(summary: Summary, skippedEvents: Int) {
+    self.summary = summary
+    self.skippedEvents = skippedEvents
+  }
 }
 
 extension EventSource where Self: Sendable {

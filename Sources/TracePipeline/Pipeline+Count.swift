@@ -30,8 +30,9 @@ extension Pipeline {
   /// from the content.
   ///
   /// Without `byName` this is the fast path: only the two IPI send events have their fields
-  /// decoded, and trace.dat CPU streams (or byte ranges of a large text file, one per core)
-  /// are counted in parallel and merged (``IPITargetCounter``). With `byName` every event is
+  /// decoded, and parts of trace.dat CPU streams (``TraceDatReader/reducePartsConcurrently(fields:reducer:)``,
+  /// or byte ranges of a large text file, one per core) are counted in parallel and merged
+  /// (``IPITargetCounter``). With `byName` every event is
   /// decoded, in one pass.
   ///
   /// - Throws: ``TraceParseError`` or `NativeTraceError` from the readers; ``UnusableInput``
@@ -52,7 +53,7 @@ extension Pipeline {
       if byName {
         try reader.forEachEvent(fields: .all) { count($0) }
       } else {
-        let reduction = try reader.reduceStreamsConcurrently(fields: countSelection, reducer: IPITargetCounter())
+        let reduction = try reader.reducePartsConcurrently(fields: countSelection, reducer: IPITargetCounter())
         result.tally = reduction.summary
         result.tally.returned += reduction.skippedEvents
       }

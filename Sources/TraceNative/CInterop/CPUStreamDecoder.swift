@@ -42,7 +42,7 @@ final class CPUStreamDecoder {
   // Where the next block comes from.
   private var nextReadOffset: Int
   private var chunksLeft = -1
-  private let end: Int
+  private var end: Int
 
   private var layoutCache: [EventLayout?] = []
   private var wantsCache: [UInt8] = []  // 0 unknown, 1 no, 2 yes
@@ -97,6 +97,19 @@ final class CPUStreamDecoder {
   }
 
   private func location(_ offset: Int) -> InputLocation { InputLocation(file: layout.file, byteOffset: offset) }
+
+  /// Reads `part` of this CPU's data next, from its start: the pages or chunks it names, then
+  /// the end. Lost counts carried from skipped events are dropped (a part is counted, not
+  /// time-ordered: ``TraceDatReader/reducePartsConcurrently(fields:reducer:)``).
+  func restart(at part: StreamPart) {
+    nextReadOffset = part.offset
+    end = part.end
+    chunksLeft = part.chunks ?? -1
+    blockPages = 0
+    pageIndex = 0
+    pageLoaded = false
+    pendingLost = 0
+  }
 
   // MARK: - Blocks and pages
 

@@ -1,0 +1,151 @@
+import Dispatch
+import Foundation
+import Synchronization
+import TraceModel
+
+/// A piece of one stream's data that decodes on its own: whole v7 chunks, or whole pages.
+///
+/// A CPU's stream is one file region; `pokestat stats` cuts it into parts so that a trace whose
+/// events sit mostly on one CPU still keeps every core busy.
+struct StreamPart: Sendable {
+  var stream: Int
+  /// File offset of the part's first page, or of its first chunk header.
+  var offset: Int
+  /// File offset where the part's pages end (uncompressed data).
+  var end: Int
+  /// Chunks in the part (compressed v7 data); nil: pages from `offset` to `end`, or for
+  /// compressed data the whole stream from its chunk count.
+  var chunks: Int?
+}
+
+extension TraceDatReader {
+  /// Uncompressed bytes of ring-buffer pages per part: large enough that starting a part costs
+  /// nothing measurable, small enough that the last parts spread over the cores.
+  public static let partPlainBytes = 16 << 20
+
+  /// The parts of stream `index`, in file order. Compressed data is cut between chunks, found
+  /// by walking the chunk headers; a header that does not add up leaves the stream whole, so
+  /// its decoder reports the damage where it is.
+  func parts(ofStream index: Int, plainBytes: Int = partPlainBytes) -> [StreamPart] {
+    let place = streamPlaces[index]
+    let data = layout.buffers[place.buffer].cpus[place.cpu]
+    let pageSize = layout.buffers[place.buffer].pageSize
+    let whole = StreamPart(stream: index, offset: data.offset, end: data.offset + data.size, chunks: nil)
+    guard layout.compression != .none else {
+      guard pageSize > 0 else { return [whole] }
+      let pagesPerPart = max(1, plainBytes / pageSize)
+      let pages = data.size / pageSize
+      return stride(from: 0, to: max(pages, 1), by: pagesPerPart).map { first in
+        let start = data.offset + first * pageSize
+        let stop = first + pagesPerPart >= pages ? data.offset + data.size : start + pagesPerPart * pageSize
+        return StreamPart(stream: index, offset: start, end: stop, chunks: nil)
+      }
+    }
+    guard let file = try? FileBytes(path: layout.dataPath ?? layout.file) else { return [whole] }
+    var headers = ChunkHeaderWindow(file: file, bigEndian: layout.bigEndian)
+    guard let count = headers.uint32(at: data.offset) else { return [whole] }
+    var parts: [StreamPart] = []
+    var position = data.offset + 4
+    var partStart = position
+    var partChunks = 0
+    var partBytes = 0
+    for _ in 0..<count {
+      guard let compressed = headers.uint32(at: position), let plain = headers.uint32(at: position + 4),
+        Int(compressed) <= layout.fileSize - position - 8
+      else { return [whole] }
+      position += 8 + Int(compressed)
+      partChunks += 1
+      partBytes += Int(plain)
+      if partBytes >= plainBytes {
+        parts.append(StreamPart(stream: index, offset: partStart, end: whole.end, chunks: partChunks))
+        partStart = position
+        partChunks = 0
+        partBytes = 0
+      }
+    }
+    if partChunks > 0 { parts.append(StreamPart(stream: index, offset: partStart, end: whole.end, chunks: partChunks)) }
+    return parts.isEmpty ? [whole] : parts
+  }
+
+  /// Like ``EventSource/reduceStreamsConcurrently(fields:reducer:)``, but each stream is cut
+  /// into parts (``parts(ofStream:)``) and every core takes the next part as it finishes one,
+  /// so a trace with one busy CPU is not read by one core. Events of a part are folded in
+  /// order; parts are folded in any order, so `reducer` must not depend on event order.
+  ///
+  /// - Parameter partBytes: uncompressed bytes per part (tests cut fixtures into many).
+  /// - Throws: the error of the first part, in stream and file order, that failed.
+  public func reducePartsConcurrently<Reducer: EventReducer>(
+    fields: FieldSelection, reducer: Reducer, partBytes: Int = partPlainBytes
+  ) throws -> StreamReduction<Reducer.Summary> {
+    let allParts = (0..<streamCount).flatMap { parts(ofStream: $0, plainBytes: partBytes) }
+    let workers = max(1, min(allParts.count, ProcessInfo.processInfo.activeProcessorCount))
+    let next = Atomic<Int>(0)
+    let results = Mutex<[(summary: Reducer.Summary, skipped: Int)]>([])
+    let failures = Mutex<[Int: any Error]>([:])
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      var decoders: [Int: CPUStreamDecoder] = [:]
+      var summary = reducer.empty
+      while true {
+        let index = next.add(1, ordering: .relaxed).oldValue
+        guard index < allParts.count else { break }
+        let part = allParts[index]
+        do {
+          let decoder: CPUStreamDecoder
+          if let known = decoders[part.stream] {
+            decoder = known
+          } else {
+            let place = streamPlaces[part.stream]
+            decoder = try CPUStreamDecoder(
+              layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: fields,
+              forPrinting: false, symbols: metadata.symbols)
+            decoder.progress = progress
+            decoders[part.stream] = decoder
+          }
+          decoder.restart(at: part)
+          while let event = try decoder.nextEvent() { reducer.fold(&summary, event) }
+        } catch {
+          failures.withLock { $0[index] = error }
+          next.store(allParts.count, ordering: .relaxed)
+        }
+      }
+      let skipped = decoders.values.reduce(0) { $0 + $1.skippedEvents }
+      results.withLock { $0.append((summary, skipped)) }
+    }
+    if let first = failures.withLock({ $0 }).min(by: { $0.key < $1.key }) { throw first.value }
+    let collected = results.withLock { $0 }
+    return StreamReduction(
+      summary: collected.reduce(reducer.empty) { reducer.merge($0, $1.summary) },
+      skippedEvents: collected.reduce(0) { $0 + $1.skipped })
+  }
+}
+
+/// Reads v7 chunk headers through a window of the file, so walking thousands of them costs a
+/// few reads rather than one per chunk.
+private struct ChunkHeaderWindow {
+  let file: FileBytes
+  let bigEndian: Bool
+  var window: [UInt8] = []
+  var windowStart = 0
+  static let windowBytes = 1 << 20
+
+  init(file: FileBytes, bigEndian: Bool) {
+    self.file = file
+    self.bigEndian = bigEndian
+  }
+
+  /// The u32 at file offset `offset`, nil past the end of the file.
+  mutating func uint32(at offset: Int) -> UInt32? {
+    if offset < windowStart || offset + 4 > windowStart + window.count {
+      guard let bytes = try? file.read(at: offset, count: Self.windowBytes), bytes.count >= 4 else { return nil }
+      window = bytes
+      windowStart = offset
+    }
+    let at = offset - windowStart
+    var value: UInt32 = 0
+    for index in 0..<4 {
+      let byte = UInt32(window[at + (bigEndian ? index : 3 - index)])
+      value = value << 8 | byte
+    }
+    return value
+  }
+}
