@@ -44,30 +44,18 @@ enum EventFormatCheck {
     var printLine: Int?
     var hasFormatLabel = false
     var malformedField: String?
+    // Bytes, not `String`s: every trace.dat has about 2,000 formats, checked before its first
+    // event is read (as Strings this was most of a mid-size trace's instructions).
     for (index, line) in lines.enumerated() {
-      let text = String(decoding: line, as: UTF8.self)
-      let trimmed = text.drop { $0 == " " || $0 == "\t" }
-      if trimmed == "format:" {
+      let trimmed = line.drop { $0 == Self.space || $0 == Self.tab }
+      if trimmed.elementsEqual("format:".utf8) {
         hasFormatLabel = true
-      } else if trimmed.hasPrefix("field:") {
-        if !Self.isWellFormedField(trimmed) { malformedField = malformedField ?? String(trimmed.prefix(80)) }
-        // `field:TYPE NAME[N];	offset:...`: the name is the last word before the first ';'
-        // once bracketed parts are gone (`__u8 buf[32 + 2]`, `__data_loc char[] name`).
-        var declaration = ""
-        var depth = 0
-        for character in trimmed.dropFirst(6).prefix(while: { $0 != ";" }) {
-          if character == "[" {
-            depth += 1
-          } else if character == "]" {
-            depth = max(0, depth - 1)
-          } else if depth == 0 {
-            declaration.append(character)
-          }
+      } else if trimmed.starts(with: "field:".utf8) {
+        if !Self.isWellFormedField(trimmed) {
+          malformedField = malformedField ?? String(decoding: trimmed.prefix(80), as: UTF8.self)
         }
-        if let last = declaration.split(whereSeparator: { $0 == " " || $0 == "\t" }).last {
-          fields.insert(String(last))
-        }
-      } else if trimmed.hasPrefix("print fmt:") {
+        if let name = Self.fieldName(trimmed) { fields.insert(name) }
+      } else if trimmed.starts(with: "print fmt:".utf8) {
         printLine = index
       }
     }
@@ -116,17 +104,76 @@ enum EventFormatCheck {
     return outcome
   }
 
+  private static let space = UInt8(ascii: " ")
+  private static let tab = UInt8(ascii: "\t")
+
+  /// The name a `field:TYPE NAME[N];	offset:...` line declares: the last word before the first
+  /// `;` once bracketed parts are gone (`__u8 buf[32 + 2]`, `__data_loc char[] name`).
+  private static func fieldName(_ line: ArraySlice<UInt8>) -> String? {
+    let declaration = line.dropFirst(6).prefix { $0 != UInt8(ascii: ";") }
+    guard declaration.contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) else {
+      // No brackets (most fields): the last word as it stands.
+      var end = declaration.endIndex
+      while end > declaration.startIndex, declaration[end - 1] == space || declaration[end - 1] == tab { end -= 1 }
+      var start = end
+      while start > declaration.startIndex, declaration[start - 1] != space, declaration[start - 1] != tab { start -= 1 }
+      return start < end ? String(decoding: declaration[start..<end], as: UTF8.self) : nil
+    }
+    var outside: [UInt8] = []
+    var depth = 0
+    for byte in declaration {
+      if byte == UInt8(ascii: "[") {
+        depth += 1
+      } else if byte == UInt8(ascii: "]") {
+        depth = max(0, depth - 1)
+      } else if depth == 0 {
+        outside.append(byte)
+      }
+    }
+    guard let last = outside.split(whereSeparator: { $0 == space || $0 == tab }).last else { return nil }
+    return String(decoding: last, as: UTF8.self)
+  }
+
   /// Whether a field line reads `field:DECLARATION; offset:N; size:N;` (then optionally
   /// `signed:N;`), as every kernel writes it.
-  private static func isWellFormedField(_ line: Substring) -> Bool {
-    let parts = line.split(separator: ";", omittingEmptySubsequences: false).map { $0.drop { $0 == " " || $0 == "\t" } }
-    guard parts.count >= 4, parts[0].count > 6, parts.last?.isEmpty == true else { return false }
-    func number(_ part: Substring, _ label: String) -> Bool {
-      part.hasPrefix(label) && Int(part.dropFirst(label.count)) != nil
+  private static func isWellFormedField(_ line: ArraySlice<UInt8>) -> Bool {
+    var segment = 0
+    var start = line.startIndex
+    while true {
+      let end = line[start...].firstIndex(of: UInt8(ascii: ";")) ?? line.endIndex
+      let part = line[start..<end].drop { $0 == space || $0 == tab }
+      let isLast = end == line.endIndex
+      switch segment {
+      case 0: guard part.count > 6 else { return false }
+      case 1: guard isInteger(part, after: "offset:") else { return false }
+      case 2: guard isInteger(part, after: "size:") else { return false }
+      case 3: guard (isLast && part.isEmpty) || isInteger(part, after: "signed:") else { return false }
+      default: return isLast && part.isEmpty && segment == 4
+      }
+      if isLast { return segment == 3 }
+      segment += 1
+      start = end + 1
     }
-    guard number(parts[1], "offset:"), number(parts[2], "size:") else { return false }
-    if parts.count == 4 { return true }
-    return parts.count == 5 && number(parts[3], "signed:")
+  }
+
+  /// Whether `part` is `label` then what `Int(_:)` reads: an optional sign and decimal digits
+  /// that fit in an `Int`.
+  private static func isInteger(_ part: ArraySlice<UInt8>, after label: StaticString) -> Bool {
+    let prefix = UnsafeRawBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount)
+    guard part.starts(with: prefix) else { return false }
+    var digits = part.dropFirst(prefix.count)
+    let negative = digits.first == UInt8(ascii: "-")
+    if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+    guard !digits.isEmpty else { return false }
+    var value = 0
+    for byte in digits {
+      guard byte >= 48, byte <= 57 else { return false }
+      let (scaled, overflowScale) = value.multipliedReportingOverflow(by: 10)
+      let (next, overflowAdd) = negative ? scaled.subtractingReportingOverflow(Int(byte - 48)) : scaled.addingReportingOverflow(Int(byte - 48))
+      guard !overflowScale, !overflowAdd else { return false }
+      value = next
+    }
+    return true
   }
 
   /// Splits `"..." "...", args` (the print fmt after its label) into the format strings' bytes
@@ -161,10 +208,14 @@ enum EventFormatCheck {
   /// The first `%` conversion of the format strings that is not
   /// `%[flags][width][.precision][length]conversion` (conversion one of `diouxXcspneEfgGaA`;
   /// `%p` may carry any extension letters after it), or nil.
+  private static let conversionFlags = Set("-+ #0".utf8)
+  private static let conversionLengths = Set("hlLzZjtq".utf8)
+  private static let conversionLetters = Set("diouxXcspneEfgGaA".utf8)
+
   private static func badConversion(_ text: [UInt8]) -> String? {
-    let flags = Set("-+ #0".utf8)
-    let lengths = Set("hlLzZjtq".utf8)
-    let conversions = Set("diouxXcspneEfgGaA".utf8)
+    let flags = conversionFlags
+    let lengths = conversionLengths
+    let conversions = conversionLetters
     func skipNumber(_ index: inout Int) {
       if index < text.count, text[index] == UInt8(ascii: "*") {
         index += 1
@@ -260,6 +311,7 @@ enum EventFormatCheck {
       return (String(decoding: text[start..<end], as: UTF8.self), end)
     }
     let rec = Array("REC->".utf8)
+    let helperPrefix = Array("__get_".utf8)
     while index < text.count {
       let byte = text[index]
       if byte == UInt8(ascii: "\"") {
@@ -270,16 +322,20 @@ enum EventFormatCheck {
         index += 1
         continue
       }
-      if byte == UInt8(ascii: "R"), index + rec.count <= text.count, Array(text[index..<index + rec.count]) == rec {
+      if byte == UInt8(ascii: "R"), text[index...].starts(with: rec) {
         let (name, end) = identifier(at: index + rec.count)
         if !name.isEmpty { names.append(name) }
         index = end
         continue
       }
       if isIdentifier(byte) {
-        let (word, end) = identifier(at: index)
+        var end = index
+        while end < text.count, isIdentifier(text[end]) { end += 1 }
+        // Every helper's name starts with `__get_`: other words need no String.
+        let isHelper = text[index..<end].starts(with: helperPrefix)
+          && fieldHelpers.contains(String(decoding: text[index..<end], as: UTF8.self))
         index = end
-        guard fieldHelpers.contains(word) else { continue }
+        guard isHelper else { continue }
         var open = end
         while open < text.count, text[open] == UInt8(ascii: " ") { open += 1 }
         guard open < text.count, text[open] == UInt8(ascii: "(") else { continue }

@@ -197,8 +197,14 @@ struct TraceDatLayout: Sendable {
   /// The rest of the first line starting with `label`.
   private static func formatLine(_ format: [UInt8], label: String) -> String? {
     let label = Array(label.utf8)
-    for line in format.split(separator: UInt8(ascii: "\n")) where line.starts(with: label) {
-      return String(decoding: line.dropFirst(label.count), as: UTF8.self)
+    var start = 0
+    // Line by line without splitting the whole format (it runs for every one of ~2,000).
+    while start < format.count {
+      let end = format[start...].firstIndex(of: UInt8(ascii: "\n")) ?? format.count
+      if end > start, format[start..<end].starts(with: label) {
+        return String(decoding: format[(start + label.count)..<end], as: UTF8.self)
+      }
+      start = end + 1
     }
     return nil
   }

@@ -43,7 +43,8 @@ public struct TraceDatReader: EventSource, Sendable {
   ///
   /// - Parameters:
   ///   - readsSymbols: whether ``TraceMetadata/symbols`` is built from the trace's kallsyms
-  ///     (stacks and kprobe addresses are resolved through it). `dump` passes false: its
+  ///     (stacks and kprobe addresses are resolved through it), and the architecture of a file
+  ///     without UNAME inferred from them (``TraceMetadata/inferredArchitecture``). `dump` passes false: its
   ///     printer resolves through libtraceevent's own copy, and the table costs about 20 MB on
   ///     a 7 MB kallsyms.
   public init(path: String, attachesStacks: Bool = true, readsSymbols: Bool = true) throws {
@@ -79,7 +80,7 @@ public struct TraceDatReader: EventSource, Sendable {
       buffers: layout.buffers.map(\.name),
       symbols: readsSymbols ? layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) } : SymbolTable(),
       droppedPerCPU: layout.droppedPerCPU)
-    if metadata.architecture == nil {
+    if readsSymbols, metadata.architecture == nil {
       metadata.inferredArchitecture = ArchitectureInference.infer(kallsyms: layout.kallsyms, longSize: layout.pageHeader.commitSize)
     }
     self.metadata = metadata

@@ -47,7 +47,8 @@ extension Pipeline {
     }
     switch format {
     case .traceDat:
-      let reader = try TraceDatReader(path: path, attachesStacks: false)
+      // Counts need no kallsyms: no symbol table, no inferred architecture.
+      let reader = try TraceDatReader(path: path, attachesStacks: false, readsSymbols: false)
       InputWarnings.note(reader.formatWarnings.map { "\(path): \($0)" })
       result.formatDescription = reader.metadata.formatDescription
       if byName {
