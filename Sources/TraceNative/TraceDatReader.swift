@@ -114,6 +114,7 @@ public struct TraceDatReader: EventSource, Sendable {
       layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: fields,
       forPrinting: false, symbols: metadata.symbols)
     decoder.progress = progress
+    decoder.readsAhead = true
     return Stream(decoder: decoder, attachesStacks: attachesStacks)
   }
 

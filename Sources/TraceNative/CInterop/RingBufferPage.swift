@@ -24,11 +24,13 @@ final class PageStorage {
   /// Size in bytes.
   let count: Int
 
-  /// Allocates `count` zeroed bytes (16-byte aligned).
-  init(count: Int) {
-    precondition(count >= 0, "negative storage size")
+  /// Allocates `count` bytes (16-byte aligned), zeroed from byte `zeroedFrom` on; the caller
+  /// fills the bytes before it (a chunk decompressed into them) before anything reads them.
+  init(count: Int, zeroedFrom: Int = 0) {
+    precondition(count >= 0 && zeroedFrom >= 0, "negative storage size")
     base = .allocate(byteCount: Swift.max(count, 1), alignment: 16)
-    base.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+    let start = Swift.min(zeroedFrom, count)
+    (base + start).initializeMemory(as: UInt8.self, repeating: 0, count: count - start)
     self.count = count
   }
 
@@ -89,7 +91,8 @@ struct RawEvent {
 /// that is a ``RecordPastPage`` here.
 ///
 /// Written in Swift rather than called through kbuffer because it runs once per event, and
-/// four C calls per event (read, size, offset, missed) were a tenth of `pokestat stats`.
+/// four C calls per event (read, size, offset, missed) were a tenth of `pokestat stats`. One
+/// thread walks a page at a time: the walk's state is `@exclusivity(unchecked)`.
 final class RingBufferPage {
   /// A record that does not fit in its page (a corrupt length or type), or a page header
   /// claiming more data than the page holds.
@@ -104,10 +107,10 @@ final class RingBufferPage {
   static let slackBytes = 8
 
   /// The storage of the loaded page: `page` points into it.
-  private var storage: PageStorage?
+  @exclusivity(unchecked) private var storage: PageStorage?
   /// The loaded page's first byte (inside `storage`), nil when nothing is loaded.
-  private var page: UnsafeRawPointer?
-  private var generation = 0
+  @exclusivity(unchecked) private var page: UnsafeRawPointer?
+  @exclusivity(unchecked) private var generation = 0
   private let pageSize: Int
   /// Where records start: after the u64 timestamp and the `commit` long (16 or 12).
   private let dataStart: Int
@@ -117,17 +120,17 @@ final class RingBufferPage {
 
   // The walk, as kbuffer keeps it: offsets from `dataStart`.
   /// The commit size: bytes of records.
-  private var size = 0
+  @exclusivity(unchecked) private var size = 0
   /// The current record's start, and the next record's.
-  private var current = 0
-  private var nextRecord = 0
+  @exclusivity(unchecked) private var current = 0
+  @exclusivity(unchecked) private var nextRecord = 0
   /// The running time: the page's timestamp plus the deltas so far.
-  private var timestamp: UInt64 = 0
+  @exclusivity(unchecked) private var timestamp: UInt64 = 0
   /// Events lost before this page (-1: some, number unknown), reported with its first event.
-  private var lostEvents = 0
-  private var first = true
+  @exclusivity(unchecked) private var lostEvents = 0
+  @exclusivity(unchecked) private var first = true
   /// No more records on the loaded page (its end, or a record that did not fit).
-  private var done = true
+  @exclusivity(unchecked) private var done = true
 
   /// A walker for pages of the trace's long size and byte order.
   ///
