@@ -43,9 +43,9 @@ struct PageHeaderLayout: Sendable, Hashable {
 
   /// Parses the `header_page` format text.
   ///
-  /// The layouts kbuffer (libtraceevent's page reader) can walk are accepted: timestamp u64 at
-  /// 0, commit of 4 or 8 bytes right after it, data right after commit. Anything else is
-  /// refused here, before kbuffer reads a page with the wrong layout.
+  /// The layouts ``RingBufferPage`` (and libtraceevent's kbuffer) can walk are accepted:
+  /// timestamp u64 at 0, commit of 4 or 8 bytes right after it, data right after commit.
+  /// Anything else is refused here, before a page is read with the wrong layout.
   ///
   /// - Parameters:
   ///   - offset: the file offset of the format text, for error locations.
@@ -76,7 +76,7 @@ struct PageHeaderLayout: Sendable, Hashable {
       throw refuse("commit", "offset \(commit.offset), size \(commit.size) (only a 4- or 8-byte long at offset 8 is read)")
     }
     guard data.offset == commit.offset + commit.size else {
-      throw refuse("data offset", "\(data.offset) with a \(commit.size)-byte commit (kbuffer reads the data at \(8 + commit.size))")
+      throw refuse("data offset", "\(data.offset) with a \(commit.size)-byte commit (pages hold their data at \(8 + commit.size))")
     }
     self.init(defaultFor: commit.size)
     isFromFormat = true
