@@ -36,20 +36,18 @@ import TraceTestSupport
 
   @Test("a chunk header that does not add up leaves its stream whole, and the error is the stream's")
   func damagedChunkHeader() throws {
-    let path = try Fixtures.materialize("tracedat/local618-flips-nostack.v7zstd.dat").path
-    let reader = try TraceDatReader(path: path, attachesStacks: false, readsSymbols: false)
-    let data = reader.layout.buffers[0].cpus[0]
-    var bytes = try FileBytes(path: path).read(at: 0, count: reader.layout.fileSize)
-    // The first chunk's compressed size, made to run past the file.
-    for index in 0..<4 { bytes[data.offset + 4 + index] = 0xff }
-    let damaged = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-parts-\(getpid()).dat")
-    try Data(bytes).write(to: damaged)
-    defer { try? FileManager.default.removeItem(at: damaged) }
-    let broken = try TraceDatReader(path: damaged.path, attachesStacks: false, readsSymbols: false)
-    #expect(broken.parts(ofStream: 0, plainBytes: 4096).count == 1)
-    let error = try #require(throws: TraceParseError.self) {
-      _ = try broken.reducePartsConcurrently(fields: Self.selection, reducer: IPITargetCounter(), partBytes: 4096)
+    var chunkHeader = 0
+    try DamagedTraceDat.with("tracedat/local618-flips-nostack.v7zstd.dat", damage: { bytes, layout in
+      // The first chunk's compressed size, made to run past the file.
+      chunkHeader = layout.buffers[0].cpus[0].offset + 4
+      for index in 0..<4 { bytes[chunkHeader + index] = 0xff }
+    }) { path in
+      let broken = try TraceDatReader(path: path, attachesStacks: false, readsSymbols: false)
+      #expect(broken.parts(ofStream: 0, plainBytes: 4096).count == 1)
+      let error = try #require(throws: TraceParseError.self) {
+        _ = try broken.reducePartsConcurrently(fields: Self.selection, reducer: IPITargetCounter(), partBytes: 4096)
+      }
+      #expect(error.location.byteOffset == chunkHeader)
     }
-    #expect(error.location.byteOffset == data.offset + 4)
   }
 }

@@ -46,26 +46,23 @@ import TraceTestSupport
 
   @Test("a damaged chunk in the middle: the same events before it, the same error at its offset")
   func damagedChunk() throws {
-    let path = try Fixtures.materialize("bench/mid-300k.v7zstd.dat").path
-    let reader = try TraceDatReader(path: path, attachesStacks: false, readsSymbols: false)
-    let data = reader.layout.buffers[0].cpus[0]
-    var bytes = try FileBytes(path: path).read(at: 0, count: reader.layout.fileSize)
-    // Walk to the 20th chunk of CPU 0 and overwrite its compressed bytes.
-    var offset = data.offset + 4
-    for _ in 0..<20 {
-      let compressed = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
-      offset += 8 + compressed
+    var damagedAt = 0
+    try DamagedTraceDat.with("bench/mid-300k.v7zstd.dat", damage: { bytes, layout in
+      // Walk to the 20th chunk of CPU 0 and overwrite its compressed bytes.
+      var offset = layout.buffers[0].cpus[0].offset + 4
+      for _ in 0..<20 {
+        offset += 8 + (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+      }
+      damagedAt = offset + 8
+      for index in damagedAt..<damagedAt + 32 { bytes[index] = 0x5a }
+    }) { path in
+      let inline = try Self.read(path, readsAhead: false)
+      let ahead = try Self.read(path, readsAhead: true)
+      let error = try #require(ahead.1)
+      #expect(error.description == inline.1?.description)
+      #expect(error.location.byteOffset == damagedAt)
+      #expect(ahead.0 == inline.0)
+      #expect(ahead.0[0].count > 1000)
     }
-    for index in offset + 8..<offset + 40 { bytes[index] = 0x5a }
-    let damaged = FileManager.default.temporaryDirectory.appendingPathComponent("pokestat-prefetch-\(getpid()).dat")
-    try Data(bytes).write(to: damaged)
-    defer { try? FileManager.default.removeItem(at: damaged) }
-    let inline = try Self.read(damaged.path, readsAhead: false)
-    let ahead = try Self.read(damaged.path, readsAhead: true)
-    let error = try #require(ahead.1)
-    #expect(error.description == inline.1?.description)
-    #expect(error.location.byteOffset == offset + 8)
-    #expect(ahead.0 == inline.0)
-    #expect(ahead.0[0].count > 1000)
   }
 }
