@@ -251,6 +251,25 @@ final class CPUStreamDecoder {
     }
   }
 
+  /// The next raw event the selection may keep: an event of a type already known to be left
+  /// out is counted and skipped here, its 2-byte `common_type` read in place (most events of a
+  /// large trace take this path; the full check in ``selectedType(_:_:_:)`` sees the rest).
+  @inline(__always)
+  private func nextSelectedRaw() throws -> RawEvent? {
+    guard let common, common.typeSize == 2 else { return try nextRaw() }
+    while let raw = try nextRaw() {
+      if let type = page.uint16(of: raw, at: common.typeOffset) {
+        let id = Int(type)
+        if id < wantsCache.count, wantsCache[id] == 1 {
+          skip(raw)
+          continue
+        }
+      }
+      return raw
+    }
+    return nil
+  }
+
   // MARK: - Events
 
   private func eventLayout(_ id: Int, offset: Int) throws -> EventLayout {
@@ -341,7 +360,7 @@ final class CPUStreamDecoder {
   /// (counted in ``skippedEvents``) without being decoded; `kernel_stack` records are
   /// always returned so stacks can attach.
   func nextEvent() throws -> TraceEvent? {
-    while let raw = try nextRaw() {
+    while let raw = try nextSelectedRaw() {
       if let event = try page.withData(of: raw, { data in try event(raw, data) }) { return event }
     }
     return nil
@@ -397,7 +416,7 @@ final class CPUStreamDecoder {
   /// Like ``nextEvent()``, but events that ``digestPlan`` covers come back as
   /// ``EventDigest``s read straight from the page (no libtraceevent call, no allocation).
   func nextDigested() throws -> DigestedEvent? {
-    while let raw = try nextRaw() {
+    while let raw = try nextSelectedRaw() {
       if let event = try page.withData(of: raw, { data in try digested(raw, data) }) { return event }
     }
     return nil

@@ -334,6 +334,19 @@ final class RingBufferPage {
       offsetInPage: dataStart + current, missedBefore: missed, generation: generation)
   }
 
+  /// The u16 at byte `offset` of `event`'s payload in the file's byte order (an event's
+  /// `common_type`), read in place; nil when the payload is shorter. `event` must be of the
+  /// page loaded now.
+  @inline(__always)
+  func uint16(of event: RawEvent, at offset: Int) -> UInt16? {
+    guard event.generation == generation, storage != nil, let page else {
+      preconditionFailure("an event of a page that is no longer loaded")
+    }
+    guard offset >= 0, offset <= event.dataCount - 2 else { return nil }
+    let word = page.loadUnaligned(fromByteOffset: event.dataOffset + offset, as: UInt16.self)
+    return bigEndian ? UInt16(bigEndian: word) : UInt16(littleEndian: word)
+  }
+
   /// Calls `body` with the payload of `event`, an event of the page loaded now; the pointer
   /// must not be kept past it.
   @inline(__always)
