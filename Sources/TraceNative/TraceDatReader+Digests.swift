@@ -13,7 +13,7 @@ extension TraceDatReader {
       forPrinting: false, symbols: metadata.symbols)
     decoder.digestPlan = plan
     decoder.progress = progress
-    decoder.readsAhead = true
+    decoder.readAheadThreads = readAheadThreads(stream: index)
     decoder.keepsLastDigest = attachesStacks
     return DigestStream(decoder: decoder, attachesStacks: attachesStacks)
   }

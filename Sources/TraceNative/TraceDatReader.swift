@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import TraceModel
 
 /// Reads trace.dat files (versions 6 and 7; uncompressed, zstd or zlib; any number of CPUs and
@@ -78,10 +80,23 @@ public struct TraceDatReader: EventSource, Sendable {
       uname: layout.uname, clock: clock,
       clockIsNanoseconds: clock.map { nanoseconds.contains($0) } ?? true,
       buffers: layout.buffers.map(\.name),
-      symbols: readsSymbols ? layout.kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) } : SymbolTable(),
+      symbols: SymbolTable(),
       droppedPerCPU: layout.droppedPerCPU)
-    if readsSymbols, metadata.architecture == nil {
-      metadata.inferredArchitecture = ArchitectureInference.infer(kallsyms: layout.kallsyms, longSize: layout.pageHeader.commitSize)
+    if readsSymbols {
+      // The symbol table and the architecture inference each read all of kallsyms: on two cores.
+      let (kallsyms, longSize) = (layout.kallsyms, layout.pageHeader.commitSize)
+      let infers = metadata.architecture == nil
+      let built = Mutex<(symbols: SymbolTable, architecture: TraceMetadata.InferredArchitecture?)>((SymbolTable(), nil))
+      DispatchQueue.concurrentPerform(iterations: infers ? 2 : 1) { job in
+        if job == 0 {
+          let symbols = kallsyms.withUnsafeBufferPointer { SymbolTable(kallsymsBytes: $0) }
+          built.withLock { $0.symbols = symbols }
+        } else {
+          let architecture = ArchitectureInference.infer(kallsyms: kallsyms, longSize: longSize)
+          built.withLock { $0.architecture = architecture }
+        }
+      }
+      (metadata.symbols, metadata.inferredArchitecture) = built.withLock { $0 }
     }
     self.metadata = metadata
   }
@@ -114,7 +129,7 @@ public struct TraceDatReader: EventSource, Sendable {
       layout: layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: fields,
       forPrinting: false, symbols: metadata.symbols)
     decoder.progress = progress
-    decoder.readsAhead = true
+    decoder.readAheadThreads = readAheadThreads(stream: index)
     return Stream(decoder: decoder, attachesStacks: attachesStacks)
   }
 

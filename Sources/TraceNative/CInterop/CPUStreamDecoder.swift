@@ -49,12 +49,12 @@ final class CPUStreamDecoder {
   private var chunksLeft = -1
   private var end: Int
   private var chunks: CompressedChunkReader?
-  /// Compressed chunks read ahead on a thread of their own (``readsAhead``).
+  /// Compressed chunks read ahead on threads of their own (``readAheadThreads``).
   private var prefetcher: ChunkPrefetcher?
-  /// Whether compressed chunks are decompressed on a thread of their own, ahead of this
-  /// decoder (time-ordered readers, whose busiest CPU's stream bounds the wall time). Set
-  /// before the first read.
-  var readsAhead = false
+  /// Threads that decompress compressed chunks ahead of this decoder (``ChunkPrefetcher``);
+  /// 0: decompressed in line, on the decoder's thread. Time-ordered readers set it (their
+  /// busiest CPU's stream bounds the wall time) before the first read.
+  var readAheadThreads = 0
 
   @exclusivity(unchecked) private var layoutCache: [EventLayout?] = []
   @exclusivity(unchecked) private var wantsCache: [UInt8] = []  // 0 unknown, 1 no, 2 yes
@@ -153,11 +153,14 @@ final class CPUStreamDecoder {
       return true
     }
     let chunk: CompressedChunkReader.Chunk?
-    if readsAhead {
+    if readAheadThreads > 0 {
       if prefetcher == nil {
-        let reader = try FileBytes(path: layout.dataPath ?? layout.file)
-        prefetcher = ChunkPrefetcher(CompressedChunkReader(
-          file: reader, layout: layout, pageSize: pageSize, nextReadOffset: nextReadOffset, chunksLeft: chunksLeft, end: end))
+        let readers = try (0..<readAheadThreads).map { _ in
+          CompressedChunkReader(
+            file: try FileBytes(path: layout.dataPath ?? layout.file), layout: layout, pageSize: pageSize,
+            nextReadOffset: nextReadOffset, chunksLeft: chunksLeft, end: end)
+        }
+        prefetcher = ChunkPrefetcher(readers)
       }
       chunk = try prefetcher?.next()
     } else {

@@ -36,6 +36,27 @@ struct CompressedChunkReader {
   /// - Throws: ``TraceParseError`` for a header past the file, a chunk size that is not whole
   ///   pages, or compressed bytes that do not decompress to it; ``NativeTraceError`` from `pread`.
   mutating func next(reusing: PageStorage?) throws -> Chunk? {
+    guard let header = try nextHeader() else { return nil }
+    let compressed = try file.read(at: header.start + 8, count: header.compressedSize)
+    let needed = header.plainSize + pageSize + RingBufferPage.slackBytes
+    // A new storage's pages are all written by the decompression (or it throws): only the slack
+    // after them is zeroed.
+    let storage = reusing.flatMap { $0.count >= needed ? $0 : nil } ?? PageStorage(count: needed, zeroedFrom: header.plainSize)
+    let compression = layout.compression
+    let chunkLocation = location(header.start + 8)
+    try storage.withUnsafeMutableBytes { (raw) throws(TraceParseError) in
+      try compression.decompress(compressed[...], expectedSize: header.plainSize, into: raw, location: chunkLocation)
+    }
+    return Chunk(storage: storage, pages: header.plainSize / pageSize, fileOffset: header.start, bytesRead: header.bytesRead)
+  }
+
+  /// Moves past the next chunk without reading its compressed bytes (its header is checked as
+  /// ``next(reusing:)`` checks it); false after the last.
+  mutating func skip() throws -> Bool { try nextHeader() != nil }
+
+  /// Reads and checks the next chunk's header (the chunk count first, before the first chunk)
+  /// and moves past the chunk; nil after the last.
+  private mutating func nextHeader() throws -> (start: Int, compressedSize: Int, plainSize: Int, bytesRead: Int)? {
     var bytesRead = 0
     if chunksLeft < 0 {
       guard end - nextReadOffset >= 4 else { return nil }
@@ -62,85 +83,105 @@ struct CompressedChunkReader {
       throw TraceParseError(reason: .invalidValue(what: "chunk size", found: "\(plainSize) bytes is not a whole number of \(pageSize)-byte pages"),
                             location: location(chunkStart + 4))
     }
-    let compressed = try file.read(at: chunkStart + 8, count: compressedSize)
-    let needed = plainSize + pageSize + RingBufferPage.slackBytes
-    // A new storage's pages are all written by the decompression (or it throws): only the slack
-    // after them is zeroed.
-    let storage = reusing.flatMap { $0.count >= needed ? $0 : nil } ?? PageStorage(count: needed, zeroedFrom: plainSize)
-    let compression = layout.compression
-    let chunkLocation = location(chunkStart + 8)
-    try storage.withUnsafeMutableBytes { (raw) throws(TraceParseError) in
-      try compression.decompress(compressed[...], expectedSize: plainSize, into: raw, location: chunkLocation)
-    }
     nextReadOffset = chunkStart + 8 + compressedSize
     chunksLeft -= 1
-    return Chunk(storage: storage, pages: plainSize / pageSize, fileOffset: chunkStart, bytesRead: bytesRead + 8 + compressedSize)
+    return (chunkStart, compressedSize, plainSize, bytesRead + 8 + compressedSize)
   }
 }
 
-/// Reads and decompresses a CPU's chunks on a thread of its own, a few batches ahead of the
+/// Reads and decompresses a CPU's chunks on threads of their own, a few batches ahead of the
 /// decoder that calls ``next()``: decompression (a third of decoding a zstd trace) then runs
 /// on whichever core is free, not on the thread of the busiest CPU's stream.
 ///
-/// Errors come back from ``next()`` in file order, after the chunks before them. Dropping the
-/// prefetcher stops its thread at its next hand-off.
+/// With `workers` threads, worker `w` decompresses batches `w`, `w + workers`, ... (walking
+/// past the others' chunk headers), and ``next()`` takes batches from the workers in turn, so
+/// chunks come back in file order. An error comes back in that order too, after the chunks
+/// before it: a header error outside a worker's own batches ends that worker quietly, the
+/// batch's owner reports it. Dropping the prefetcher stops its threads at their next hand-off.
 final class ChunkPrefetcher {
-  /// A chunk moving from the reading thread to the decoder: the reading thread drops its
+  /// A chunk moving from a reading thread to the decoder: the reading thread drops its
   /// reference when it sends it.
   private struct Handoff: @unchecked Sendable {
     var chunk: CompressedChunkReader.Chunk
   }
 
-  /// The reader, moved to the reading thread (its `FileBytes` is used there only).
+  /// A reader, moved to its thread (its `FileBytes` is used there only).
   private struct ReaderBox: @unchecked Sendable {
     var reader: CompressedChunkReader
   }
 
   /// Chunks per hand-off: one semaphore round trip per 8 chunks (about 320 kB of pages).
   private static let batch = 8
-  private let channel = ChunkChannel<Handoff>(capacity: 4)
+  private let channels: [ChunkChannel<Handoff>]
   private var pending: [Handoff] = []
   private var position = 0
+  /// Batches taken so far: the next comes from worker `batches % workers`.
+  private var batches = 0
   private var finished = false
 
-  /// Starts reading with `reader` (which should own a `FileBytes` of its own).
-  init(_ reader: CompressedChunkReader) {
-    let channel = self.channel
-    let box = ReaderBox(reader: reader)
-    // A thread of its own, not a dispatch queue's: the stream decoders already hold the global
-    // queue's threads (one per core) and wait on this one.
-    let thread = Thread {
-      var reader = box.reader
-      var batch: [Handoff] = []
-      do {
-        while let chunk = try reader.next(reusing: nil) {
-          batch.append(Handoff(chunk: chunk))
-          if batch.count == Self.batch {
-            guard channel.send(.events(batch)) else { return }
-            batch = []
+  /// Starts `readers.count` threads, one per reader (each should own a `FileBytes` of its own
+  /// and start where the others do).
+  init(_ readers: [CompressedChunkReader]) {
+    precondition(!readers.isEmpty, "a prefetcher needs a reader")
+    let workers = readers.count
+    channels = readers.map { _ in ChunkChannel<Handoff>(capacity: 4) }
+    for (worker, reader) in readers.enumerated() {
+      let channel = channels[worker]
+      let box = ReaderBox(reader: reader)
+      // Threads of their own, not a dispatch queue's: the stream decoders already hold the
+      // global queue's threads (one per core) and wait on these.
+      let thread = Thread {
+        var reader = box.reader
+        var batch: [Handoff] = []
+        var batchNumber = 0
+        var inBatch = 0
+        do {
+          while true {
+            let mine = batchNumber % workers == worker
+            if mine {
+              guard let chunk = try reader.next(reusing: nil) else { break }
+              batch.append(Handoff(chunk: chunk))
+            } else {
+              guard try reader.skip() else { break }
+            }
+            inBatch += 1
+            if inBatch == Self.batch {
+              if mine {
+                guard channel.send(.events(batch)) else { return }
+                batch = []
+              }
+              inBatch = 0
+              batchNumber += 1
+            }
           }
+          if !batch.isEmpty { guard channel.send(.events(batch)) else { return } }
+          _ = channel.send(.end(skipped: 0))
+        } catch {
+          guard batchNumber % workers == worker else {
+            _ = channel.send(.end(skipped: 0))
+            return
+          }
+          if !batch.isEmpty { guard channel.send(.events(batch)) else { return } }
+          _ = channel.send(.failure(error))
         }
-        if !batch.isEmpty { guard channel.send(.events(batch)) else { return } }
-        _ = channel.send(.end(skipped: 0))
-      } catch {
-        if !batch.isEmpty { guard channel.send(.events(batch)) else { return } }
-        _ = channel.send(.failure(error))
       }
+      thread.name = "pokestat-chunks"
+      thread.start()
     }
-    thread.name = "pokestat-chunks"
-    thread.start()
   }
 
-  deinit { channel.cancel() }
+  deinit { for channel in channels { channel.cancel() } }
 
-  /// The next chunk in file order, waiting for the reading thread; nil after the last.
+  /// The next chunk in file order, waiting for its worker; nil after the last.
   func next() throws -> CompressedChunkReader.Chunk? {
     while position == pending.count {
       guard !finished else { return nil }
       pending = []
       position = 0
-      switch channel.receive() {
-      case .events(let chunks): pending = chunks
+      switch channels[batches % channels.count].receive() {
+      case .events(let chunks):
+        pending = chunks
+        batches += 1
       case .end: finished = true
       case .failure(let error):
         finished = true

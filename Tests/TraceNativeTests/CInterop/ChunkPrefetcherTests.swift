@@ -9,14 +9,14 @@ import TraceTestSupport
 /// events, and the error of a damaged chunk, must be those of decompressing in line.
 @Suite struct ChunkPrefetcherTests {
   /// Every event of every stream as (timestamp, cpu, name), or the error that stopped it.
-  static func read(_ path: String, readsAhead: Bool) throws -> ([[String]], TraceParseError?) {
+  static func read(_ path: String, readAheadThreads: Int) throws -> ([[String]], TraceParseError?) {
     let reader = try TraceDatReader(path: path, attachesStacks: false, readsSymbols: false)
     var streams: [[String]] = []
     for place in reader.streamPlaces {
       let decoder = try CPUStreamDecoder(
         layout: reader.layout, bufferIndex: place.buffer, cpuIndex: place.cpu, fields: .none,
         forPrinting: false, symbols: SymbolTable())
-      decoder.readsAhead = readsAhead
+      decoder.readAheadThreads = readAheadThreads
       var events: [String] = []
       do {
         while let event = try decoder.nextEvent() {
@@ -36,11 +36,13 @@ import TraceTestSupport
                     "tracedat/local618-flips-stack.v7zlib.dat", "foreign/tracedat/x86_64-vbox-5.15-tc314.v7zstd.dat"])
   func sameEvents(_ fixture: String) throws {
     let path = try Fixtures.materialize(fixture).path
-    let inline = try Self.read(path, readsAhead: false)
-    let ahead = try Self.read(path, readsAhead: true)
+    let inline = try Self.read(path, readAheadThreads: 0)
     #expect(inline.1 == nil)
-    #expect(ahead.1 == nil)
-    #expect(inline.0 == ahead.0)
+    for threads in 1...3 {
+      let ahead = try Self.read(path, readAheadThreads: threads)
+      #expect(ahead.1 == nil)
+      #expect(inline.0 == ahead.0, "\(threads) threads")
+    }
     #expect(inline.0.joined().count > 200)
   }
 
@@ -56,13 +58,14 @@ import TraceTestSupport
       damagedAt = offset + 8
       for index in damagedAt..<damagedAt + 32 { bytes[index] = 0x5a }
     }) { path in
-      let inline = try Self.read(path, readsAhead: false)
-      let ahead = try Self.read(path, readsAhead: true)
-      let error = try #require(ahead.1)
-      #expect(error.description == inline.1?.description)
-      #expect(error.location.byteOffset == damagedAt)
-      #expect(ahead.0 == inline.0)
-      #expect(ahead.0[0].count > 1000)
+      let inline = try Self.read(path, readAheadThreads: 0)
+      #expect(inline.1?.location.byteOffset == damagedAt)
+      #expect(inline.0[0].count > 1000)
+      for threads in 1...3 {
+        let ahead = try Self.read(path, readAheadThreads: threads)
+        #expect(ahead.1?.description == inline.1?.description, "\(threads) threads")
+        #expect(ahead.0 == inline.0, "\(threads) threads")
+      }
     }
   }
 }
