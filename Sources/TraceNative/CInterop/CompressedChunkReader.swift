@@ -115,7 +115,7 @@ final class ChunkPrefetcher {
   private let channels: [ChunkChannel<Handoff>]
   private var pending: [Handoff] = []
   private var position = 0
-  /// Batches taken so far: the next comes from worker `batches % workers`.
+  /// Full batches taken so far: the next comes from worker `batches % workers`.
   private var batches = 0
   private var finished = false
 
@@ -181,7 +181,9 @@ final class ChunkPrefetcher {
       switch channels[batches % channels.count].receive() {
       case .events(let chunks):
         pending = chunks
-        batches += 1
+        // A short batch is its worker's last: what follows (the end, or the error that cut
+        // the batch short) comes from the same worker.
+        if chunks.count == Self.batch { batches += 1 }
       case .end: finished = true
       case .failure(let error):
         finished = true

@@ -46,17 +46,30 @@ import TraceTestSupport
     #expect(inline.0.joined().count > 200)
   }
 
-  @Test("a damaged chunk in the middle: the same events before it, the same error at its offset")
-  func damagedChunk() throws {
+  /// How the 20th chunk of CPU 0 is damaged: its compressed bytes (only the thread that
+  /// decompresses it sees that), or its header's compressed size (every thread walks past it).
+  enum ChunkDamage: String, CaseIterable, Sendable {
+    case compressedBytes
+    case headerSize
+  }
+
+  @Test("a damaged chunk in the middle: the same events before it, the same error at its offset",
+        arguments: ChunkDamage.allCases)
+  func damagedChunk(_ damage: ChunkDamage) throws {
     var damagedAt = 0
     try DamagedTraceDat.with("bench/mid-300k.v7zstd.dat", damage: { bytes, layout in
-      // Walk to the 20th chunk of CPU 0 and overwrite its compressed bytes.
       var offset = layout.buffers[0].cpus[0].offset + 4
       for _ in 0..<20 {
         offset += 8 + (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
       }
-      damagedAt = offset + 8
-      for index in damagedAt..<damagedAt + 32 { bytes[index] = 0x5a }
+      switch damage {
+      case .compressedBytes:
+        damagedAt = offset + 8
+        for index in damagedAt..<damagedAt + 32 { bytes[index] = 0x5a }
+      case .headerSize:
+        damagedAt = offset
+        for index in offset..<offset + 4 { bytes[index] = 0xff }
+      }
     }) { path in
       let inline = try Self.read(path, readAheadThreads: 0)
       #expect(inline.1?.location.byteOffset == damagedAt)
