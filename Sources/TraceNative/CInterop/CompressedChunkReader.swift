@@ -51,8 +51,8 @@ struct CompressedChunkReader {
   }
 
   /// Moves past the next chunk without reading its compressed bytes (its header is checked as
-  /// ``next(reusing:)`` checks it); false after the last.
-  mutating func skip() throws -> Bool { try nextHeader() != nil }
+  /// ``next(reusing:)`` checks it); its uncompressed size, nil after the last.
+  mutating func skip() throws -> Int? { try nextHeader()?.plainSize }
 
   /// Reads and checks the next chunk's header (the chunk count first, before the first chunk)
   /// and moves past the chunk; nil after the last.
@@ -93,16 +93,24 @@ struct CompressedChunkReader {
 /// decoder that calls ``next()``: decompression (a third of decoding a zstd trace) then runs
 /// on whichever core is free, not on the thread of the busiest CPU's stream.
 ///
-/// With `workers` threads, worker `w` decompresses batches `w`, `w + workers`, ... (walking
-/// past the others' chunk headers), and ``next()`` takes batches from the workers in turn, so
-/// chunks come back in file order. An error comes back in that order too, after the chunks
-/// before it: a header error outside a worker's own batches ends that worker quietly, the
-/// batch's owner reports it. Dropping the prefetcher stops its threads at their next hand-off.
+/// Chunks go in batches of at most 8 chunks or 512 kB of pages (the first chunk past it closes
+/// the batch), at most 4 batches waiting per thread, so memory stays a few MB a thread whatever
+/// the chunk size (trace-cmd writes 40 kB chunks, pokestat's writer 256 kB). With `workers`
+/// threads, worker `w` decompresses batches `w`, `w + workers`, ... (walking past the others'
+/// chunk headers, which give every worker the same batches), and ``next()`` takes batches from
+/// the workers in turn, so chunks come back in file order. An error comes back in that order
+/// too, after the chunks before it: a header error outside a worker's own batches ends that
+/// worker quietly, and the batch's owner reports it. Dropping the prefetcher stops its threads
+/// at their next hand-off.
 final class ChunkPrefetcher {
-  /// A chunk moving from a reading thread to the decoder: the reading thread drops its
-  /// reference when it sends it.
-  private struct Handoff: @unchecked Sendable {
-    var chunk: CompressedChunkReader.Chunk
+  /// Chunks moving from a reading thread to the decoder: the reading thread drops its
+  /// references when it sends them.
+  private struct Batch: @unchecked Sendable {
+    var chunks: [CompressedChunkReader.Chunk]
+    /// Closed by the size rule: the next batch comes from the next worker. A batch cut short
+    /// (by the end of the data or an error) is followed by the end or the error, from the same
+    /// worker.
+    var isWhole: Bool
   }
 
   /// A reader, moved to its thread (its `FileBytes` is used there only).
@@ -110,21 +118,23 @@ final class ChunkPrefetcher {
     var reader: CompressedChunkReader
   }
 
-  /// Chunks per hand-off: one semaphore round trip per 8 chunks (about 320 kB of pages).
-  private static let batch = 8
-  private let channels: [ChunkChannel<Handoff>]
-  private var pending: [Handoff] = []
+  private static let batchChunks = 8
+  static let defaultBatchBytes = 512 << 10
+  private let channels: [ChunkChannel<Batch>]
+  private var pending: [CompressedChunkReader.Chunk] = []
   private var position = 0
-  /// Full batches taken so far: the next comes from worker `batches % workers`.
+  /// Whole batches taken so far: the next comes from worker `batches % workers`.
   private var batches = 0
   private var finished = false
 
   /// Starts `readers.count` threads, one per reader (each should own a `FileBytes` of its own
   /// and start where the others do).
-  init(_ readers: [CompressedChunkReader]) {
+  ///
+  /// - Parameter batchBytes: bytes of pages that close a batch (tests use small ones).
+  init(_ readers: [CompressedChunkReader], batchBytes: Int = defaultBatchBytes) {
     precondition(!readers.isEmpty, "a prefetcher needs a reader")
     let workers = readers.count
-    channels = readers.map { _ in ChunkChannel<Handoff>(capacity: 4) }
+    channels = readers.map { _ in ChunkChannel<Batch>(capacity: 4) }
     for (worker, reader) in readers.enumerated() {
       let channel = channels[worker]
       let box = ReaderBox(reader: reader)
@@ -132,36 +142,40 @@ final class ChunkPrefetcher {
       // global queue's threads (one per core) and wait on these.
       let thread = Thread {
         var reader = box.reader
-        var batch: [Handoff] = []
+        var batch: [CompressedChunkReader.Chunk] = []
         var batchNumber = 0
         var inBatch = 0
+        var bytesInBatch = 0
         do {
           while true {
             let mine = batchNumber % workers == worker
             if mine {
               guard let chunk = try reader.next(reusing: nil) else { break }
-              batch.append(Handoff(chunk: chunk))
+              batch.append(chunk)
+              bytesInBatch += chunk.pages * reader.pageSize
             } else {
-              guard try reader.skip() else { break }
+              guard let plainSize = try reader.skip() else { break }
+              bytesInBatch += plainSize
             }
             inBatch += 1
-            if inBatch == Self.batch {
+            if inBatch == Self.batchChunks || bytesInBatch >= batchBytes {
               if mine {
-                guard channel.send(.events(batch)) else { return }
+                guard channel.send(.events([Batch(chunks: batch, isWhole: true)])) else { return }
                 batch = []
               }
               inBatch = 0
+              bytesInBatch = 0
               batchNumber += 1
             }
           }
-          if !batch.isEmpty { guard channel.send(.events(batch)) else { return } }
+          if !batch.isEmpty { guard channel.send(.events([Batch(chunks: batch, isWhole: false)])) else { return } }
           _ = channel.send(.end(skipped: 0))
         } catch {
           guard batchNumber % workers == worker else {
             _ = channel.send(.end(skipped: 0))
             return
           }
-          if !batch.isEmpty { guard channel.send(.events(batch)) else { return } }
+          if !batch.isEmpty { guard channel.send(.events([Batch(chunks: batch, isWhole: false)])) else { return } }
           _ = channel.send(.failure(error))
         }
       }
@@ -179,11 +193,11 @@ final class ChunkPrefetcher {
       pending = []
       position = 0
       switch channels[batches % channels.count].receive() {
-      case .events(let chunks):
-        pending = chunks
-        // A short batch is its worker's last: what follows (the end, or the error that cut
-        // the batch short) comes from the same worker.
-        if chunks.count == Self.batch { batches += 1 }
+      case .events(let sent):
+        for batch in sent {
+          pending += batch.chunks
+          if batch.isWhole { batches += 1 }
+        }
       case .end: finished = true
       case .failure(let error):
         finished = true
@@ -191,6 +205,6 @@ final class ChunkPrefetcher {
       }
     }
     position += 1
-    return pending[position - 1].chunk
+    return pending[position - 1]
   }
 }

@@ -46,6 +46,28 @@ import TraceTestSupport
     #expect(inline.0.joined().count > 200)
   }
 
+  @Test("chunks come back in file order whatever the batch size and the thread count",
+        arguments: [1, 100_000, ChunkPrefetcher.defaultBatchBytes])
+  func fileOrder(_ batchBytes: Int) throws {
+    let path = try Fixtures.materialize("bench/mid-300k.v7zstd.dat").path
+    let layout = try TraceDatReader(path: path, attachesStacks: false, readsSymbols: false).layout
+    let data = layout.buffers[0].cpus[0]
+    func reader() throws -> CompressedChunkReader {
+      CompressedChunkReader(file: try FileBytes(path: path), layout: layout, pageSize: layout.buffers[0].pageSize,
+                            nextReadOffset: data.offset, chunksLeft: -1, end: data.offset + data.size)
+    }
+    var inline = try reader()
+    var expected: [Int] = []
+    while let chunk = try inline.next(reusing: nil) { expected.append(chunk.fileOffset) }
+    #expect(expected.count > 20)
+    for threads in 1...3 {
+      let prefetcher = ChunkPrefetcher(try (0..<threads).map { _ in try reader() }, batchBytes: batchBytes)
+      var offsets: [Int] = []
+      while let chunk = try prefetcher.next() { offsets.append(chunk.fileOffset) }
+      #expect(offsets == expected, "\(threads) threads")
+    }
+  }
+
   /// How the 20th chunk of CPU 0 is damaged: its compressed bytes (only the thread that
   /// decompresses it sees that), or its header's compressed size (every thread walks past it).
   enum ChunkDamage: String, CaseIterable, Sendable {
