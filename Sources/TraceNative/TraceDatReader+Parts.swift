@@ -68,12 +68,15 @@ extension TraceDatReader {
   }
 
   /// Threads that decompress stream `index`'s chunks ahead of its decoder in a time-ordered
-  /// read: 0 for uncompressed data; else one per core's share of the compressed data this
-  /// stream holds, rounded up, at most 4 (a trace whose events sit on one CPU decompresses that
-  /// CPU's chunks on every core; 64 even CPUs on 64 cores get one each).
+  /// read: 0 for uncompressed data, and when the streams outnumber the cores four to one (their
+  /// decoders keep every core busy, and a thread each would be hundreds); else one per core's
+  /// share of the compressed data this stream holds, rounded up, at most 4 (a trace whose
+  /// events sit on one CPU decompresses that CPU's chunks on every core; 64 even CPUs on 64
+  /// cores get one each).
   func readAheadThreads(stream index: Int) -> Int {
-    guard layout.compression != .none, dataBytes > 0 else { return 0 }
-    let share = Double(streamDataSize(index)) / Double(dataBytes) * Double(ProcessInfo.processInfo.activeProcessorCount)
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    guard layout.compression != .none, dataBytes > 0, streamCount <= 4 * cores else { return 0 }
+    let share = Double(streamDataSize(index)) / Double(dataBytes) * Double(cores)
     return max(1, min(4, Int(share.rounded(.up))))
   }
 
