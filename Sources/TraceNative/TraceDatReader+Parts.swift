@@ -32,7 +32,6 @@ extension TraceDatReader {
     let pageSize = layout.buffers[place.buffer].pageSize
     let whole = StreamPart(stream: index, offset: data.offset, end: data.offset + data.size, chunks: nil)
     guard layout.compression != .none else {
-      guard pageSize > 0 else { return [whole] }
       let pagesPerPart = max(1, plainBytes / pageSize)
       let pages = data.size / pageSize
       return stride(from: 0, to: max(pages, 1), by: pagesPerPart).map { first in
@@ -42,28 +41,26 @@ extension TraceDatReader {
       }
     }
     guard let file = try? FileBytes(path: layout.dataPath ?? layout.file) else { return [whole] }
-    var headers = ChunkHeaderWindow(file: file, bigEndian: layout.bigEndian)
-    guard let count = headers.uint32(at: data.offset) else { return [whole] }
+    var chunks = CompressedChunkReader(
+      file: file, layout: layout, pageSize: pageSize, nextReadOffset: data.offset, chunksLeft: -1, end: whole.end)
     var parts: [StreamPart] = []
-    var position = data.offset + 4
-    var partStart = position
+    var partStart: Int?
     var partChunks = 0
     var partBytes = 0
-    for _ in 0..<count {
-      guard let compressed = headers.uint32(at: position), let plain = headers.uint32(at: position + 4),
-        Int(compressed) <= layout.fileSize - position - 8
-      else { return [whole] }
-      position += 8 + Int(compressed)
-      partChunks += 1
-      partBytes += Int(plain)
-      if partBytes >= plainBytes {
-        parts.append(StreamPart(stream: index, offset: partStart, end: whole.end, chunks: partChunks))
-        partStart = position
-        partChunks = 0
-        partBytes = 0
+    do {
+      while let header = try chunks.nextHeader() {
+        partStart = partStart ?? header.start
+        partChunks += 1
+        partBytes += header.plainSize
+        if partBytes >= plainBytes, let start = partStart {
+          parts.append(StreamPart(stream: index, offset: start, end: whole.end, chunks: partChunks))
+          (partStart, partChunks, partBytes) = (nil, 0, 0)
+        }
       }
+    } catch {
+      return [whole]
     }
-    if partChunks > 0 { parts.append(StreamPart(stream: index, offset: partStart, end: whole.end, chunks: partChunks)) }
+    if let start = partStart { parts.append(StreamPart(stream: index, offset: start, end: whole.end, chunks: partChunks)) }
     return parts.isEmpty ? [whole] : parts
   }
 
@@ -129,36 +126,5 @@ extension TraceDatReader {
     return StreamReduction(
       summary: collected.reduce(reducer.empty) { reducer.merge($0, $1.summary) },
       skippedEvents: collected.reduce(0) { $0 + $1.skipped })
-  }
-}
-
-/// Reads v7 chunk headers through a window of the file, so walking thousands of them costs a
-/// few reads rather than one per chunk.
-private struct ChunkHeaderWindow {
-  let file: FileBytes
-  let bigEndian: Bool
-  var window: [UInt8] = []
-  var windowStart = 0
-  static let windowBytes = 1 << 20
-
-  init(file: FileBytes, bigEndian: Bool) {
-    self.file = file
-    self.bigEndian = bigEndian
-  }
-
-  /// The u32 at file offset `offset`, nil past the end of the file.
-  mutating func uint32(at offset: Int) -> UInt32? {
-    if offset < windowStart || offset + 4 > windowStart + window.count {
-      guard let bytes = try? file.read(at: offset, count: Self.windowBytes), bytes.count >= 4 else { return nil }
-      window = bytes
-      windowStart = offset
-    }
-    let at = offset - windowStart
-    var value: UInt32 = 0
-    for index in 0..<4 {
-      let byte = UInt32(window[at + (bigEndian ? index : 3 - index)])
-      value = value << 8 | byte
-    }
-    return value
   }
 }

@@ -28,7 +28,33 @@ struct CompressedChunkReader {
   /// Where this CPU's data ends.
   let end: Int
 
+  /// File bytes read ahead of the walk: the headers and compressed bytes of the next chunks
+  /// (trace-cmd's compress to a few kB each), so one `pread` serves dozens of chunks.
+  private var window: [UInt8] = []
+  private var windowStart = 0
+  private static let windowBytes = 256 << 10
+
+  init(file: FileBytes, layout: TraceDatLayout, pageSize: Int, nextReadOffset: Int, chunksLeft: Int, end: Int) {
+    self.file = file
+    self.layout = layout
+    self.pageSize = pageSize
+    self.nextReadOffset = nextReadOffset
+    self.chunksLeft = chunksLeft
+    self.end = end
+  }
+
   private func location(_ offset: Int) -> InputLocation { InputLocation(file: layout.file, byteOffset: offset) }
+
+  /// `count` bytes at file offset `offset`, from the window, which is refilled from `offset`
+  /// when it does not hold them; fewer only at the end of the file.
+  private mutating func bytes(at offset: Int, count: Int) throws -> ArraySlice<UInt8> {
+    if offset < windowStart || offset + count > windowStart + window.count {
+      window = try file.read(at: offset, count: max(count, Self.windowBytes))
+      windowStart = offset
+    }
+    let start = offset - windowStart
+    return window[start..<min(start + count, window.count)]
+  }
 
   /// The next chunk, decompressed into `reusing` when it is large enough (else into new
   /// storage); nil after the last.
@@ -37,7 +63,10 @@ struct CompressedChunkReader {
   ///   pages, or compressed bytes that do not decompress to it; ``NativeTraceError`` from `pread`.
   mutating func next(reusing: PageStorage?) throws -> Chunk? {
     guard let header = try nextHeader() else { return nil }
-    let compressed = try file.read(at: header.start + 8, count: header.compressedSize)
+    let compressed = try bytes(at: header.start + 8, count: header.compressedSize)
+    guard compressed.count == header.compressedSize else {
+      throw TraceParseError(reason: .truncated(needed: header.compressedSize, available: compressed.count), location: location(header.start + 8))
+    }
     let needed = header.plainSize + pageSize + RingBufferPage.slackBytes
     // A new storage's pages are all written by the decompression (or it throws): only the slack
     // after them is zeroed.
@@ -45,22 +74,18 @@ struct CompressedChunkReader {
     let compression = layout.compression
     let chunkLocation = location(header.start + 8)
     try storage.withUnsafeMutableBytes { (raw) throws(TraceParseError) in
-      try compression.decompress(compressed[...], expectedSize: header.plainSize, into: raw, location: chunkLocation)
+      try compression.decompress(compressed, expectedSize: header.plainSize, into: raw, location: chunkLocation)
     }
     return Chunk(storage: storage, pages: header.plainSize / pageSize, fileOffset: header.start, bytesRead: header.bytesRead)
   }
 
-  /// Moves past the next chunk without reading its compressed bytes (its header is checked as
-  /// ``next(reusing:)`` checks it); its uncompressed size, nil after the last.
-  mutating func skip() throws -> Int? { try nextHeader()?.plainSize }
-
   /// Reads and checks the next chunk's header (the chunk count first, before the first chunk)
-  /// and moves past the chunk; nil after the last.
-  private mutating func nextHeader() throws -> (start: Int, compressedSize: Int, plainSize: Int, bytesRead: Int)? {
+  /// and moves past the chunk; nil after the last. `start` is the header's file offset.
+  mutating func nextHeader() throws -> (start: Int, compressedSize: Int, plainSize: Int, bytesRead: Int)? {
     var bytesRead = 0
     if chunksLeft < 0 {
       guard end - nextReadOffset >= 4 else { return nil }
-      var header = ByteCursor(bytes: try file.read(at: nextReadOffset, count: 4), file: layout.file,
+      var header = ByteCursor(bytes: Array(try bytes(at: nextReadOffset, count: 4)), file: layout.file,
                               baseOffset: nextReadOffset, bigEndian: layout.bigEndian)
       chunksLeft = Int(try header.readUInt32())
       nextReadOffset += 4
@@ -71,7 +96,7 @@ struct CompressedChunkReader {
     guard layout.fileSize - chunkStart >= 8 else {
       throw TraceParseError(reason: .truncated(needed: 8, available: layout.fileSize - chunkStart), location: location(chunkStart))
     }
-    var header = ByteCursor(bytes: try file.read(at: chunkStart, count: 8), file: layout.file,
+    var header = ByteCursor(bytes: Array(try bytes(at: chunkStart, count: 8)), file: layout.file,
                             baseOffset: chunkStart, bigEndian: layout.bigEndian)
     let compressedSize = Int(try header.readUInt32())
     let plainSize = Int(try header.readUInt32())
@@ -154,8 +179,8 @@ final class ChunkPrefetcher {
               batch.append(chunk)
               bytesInBatch += chunk.pages * reader.pageSize
             } else {
-              guard let plainSize = try reader.skip() else { break }
-              bytesInBatch += plainSize
+              guard let header = try reader.nextHeader() else { break }
+              bytesInBatch += header.plainSize
             }
             inBatch += 1
             if inBatch == Self.batchChunks || bytesInBatch >= batchBytes {
