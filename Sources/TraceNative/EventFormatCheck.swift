@@ -106,6 +106,9 @@ enum EventFormatCheck {
 
   private static let space = UInt8(ascii: " ")
   private static let tab = UInt8(ascii: "\t")
+  private static let offsetLabel = Array("offset:".utf8)
+  private static let sizeLabel = Array("size:".utf8)
+  private static let signedLabel = Array("signed:".utf8)
 
   /// The name a `field:TYPE NAME[N];	offset:...` line declares: the last word before the first
   /// `;` once bracketed parts are gone (`__u8 buf[32 + 2]`, `__data_loc char[] name`).
@@ -145,9 +148,9 @@ enum EventFormatCheck {
       let isLast = end == line.endIndex
       switch segment {
       case 0: guard part.count > 6 else { return false }
-      case 1: guard isInteger(part, after: "offset:") else { return false }
-      case 2: guard isInteger(part, after: "size:") else { return false }
-      case 3: guard (isLast && part.isEmpty) || isInteger(part, after: "signed:") else { return false }
+      case 1: guard isInteger(part, after: offsetLabel) else { return false }
+      case 2: guard isInteger(part, after: sizeLabel) else { return false }
+      case 3: guard (isLast && part.isEmpty) || isInteger(part, after: signedLabel) else { return false }
       default: return isLast && part.isEmpty && segment == 4
       }
       if isLast { return segment == 3 }
@@ -158,10 +161,9 @@ enum EventFormatCheck {
 
   /// Whether `part` is `label` then what `Int(_:)` reads: an optional sign and decimal digits
   /// that fit in an `Int`.
-  private static func isInteger(_ part: ArraySlice<UInt8>, after label: StaticString) -> Bool {
-    let prefix = UnsafeRawBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount)
-    guard part.starts(with: prefix) else { return false }
-    var digits = part.dropFirst(prefix.count)
+  private static func isInteger(_ part: ArraySlice<UInt8>, after label: [UInt8]) -> Bool {
+    guard part.starts(with: label) else { return false }
+    var digits = part.dropFirst(label.count)
     let negative = digits.first == UInt8(ascii: "-")
     if negative || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
     guard !digits.isEmpty else { return false }
