@@ -329,10 +329,6 @@ public struct FtraceTextStream: EventStream {
     return (Int(clamping: cpu), Int(clamping: count))
   }
 
-  /// The decimal number at `i` (advancing past its digits); nil when there is none. A number
-  /// past `UInt64` (a damaged column) saturates at `UInt64.max`: callers convert with
-  /// `Int(clamping:)`, so a damaged CPU column reads as the unknown CPU (``CPUNumber``), never a
-  /// trap and never a wrapped, plausible-looking value.
   /// The number in the `[N]` that ends at `end` (`b[end - 1]` is `]`), searched back to
   /// `start`, and the index of its `[`; nil when there is no `[` or no number inside.
   static func bracketedNumber(_ b: [UInt8], _ start: Int, _ end: Int) -> (value: Int, open: Int)? {
@@ -342,6 +338,10 @@ public struct FtraceTextStream: EventStream {
     return (Int(clamping: value), open)
   }
 
+  /// The decimal number at `i` (advancing past its digits); nil when there is none. A number
+  /// past `UInt64` (a damaged column) saturates at `UInt64.max`: callers convert with
+  /// `Int(clamping:)`, so a damaged CPU column reads as the unknown CPU (``CPUNumber``), never a
+  /// trap and never a wrapped, plausible-looking value.
   static func parseDecimal(_ b: [UInt8], _ i: inout Int, _ end: Int) -> UInt64? {
     let begin = i
     var value: UInt64 = 0
