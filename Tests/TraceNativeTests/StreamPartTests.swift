@@ -34,6 +34,26 @@ import TraceTestSupport
     }
   }
 
+  @Test("the 300k-event trace cut into 3-page parts gives trace-cmd report's event and IPI-target counts",
+        .enabled(if: Fixtures.canRun(with: "trace-cmd"), "trace-cmd is not installed (apt-get install trace-cmd)"))
+  func partsAgainstTraceCmd() throws {
+    let file = try Fixtures.materialize("bench/mid-300k.v7zstd.dat")
+    let reader = try TraceDatReader(path: file.path, attachesStacks: false, readsSymbols: false)
+    let parted = try reader.reducePartsConcurrently(
+      fields: Self.selection, reducer: IPITargetCounter(), partBytes: 3 * reader.layout.buffers[0].pageSize)
+    // The oracle: every record trace-cmd prints, and the `cpu=` field of its ipi_send_cpu lines.
+    let lines = try Fixtures.traceCmdReport(file, raw: true).dropFirst().filter { !$0.hasPrefix("=>") }
+    var targets: [Int: Int] = [:]
+    for line in lines where line.contains("ipi_send_cpu:") {
+      let field = try #require(line.split(separator: " ").first { $0.hasPrefix("cpu=") })
+      targets[try #require(Int(field.dropFirst(4))), default: 0] += 1
+    }
+    #expect(!lines.contains { $0.contains("ipi_send_cpumask:") })
+    #expect(parted.summary.returned + parted.skippedEvents == lines.count)
+    #expect(parted.summary.ipiTargets == targets)
+    #expect(targets.values.reduce(0, +) > 10_000)
+  }
+
   @Test("a chunk header that does not add up leaves its stream whole, and the error is the stream's")
   func damagedChunkHeader() throws {
     var chunkHeader = 0
