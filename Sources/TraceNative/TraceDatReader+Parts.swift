@@ -64,19 +64,6 @@ extension TraceDatReader {
     return parts.isEmpty ? [whole] : parts
   }
 
-  /// Threads that decompress stream `index`'s chunks ahead of its decoder in a time-ordered
-  /// read: 0 for uncompressed data, and when the streams outnumber the cores four to one (their
-  /// decoders keep every core busy, and a thread each would be hundreds); else one per core's
-  /// share of the compressed data this stream holds, rounded up, at most 4 (a trace whose
-  /// events sit on one CPU decompresses that CPU's chunks on every core; 64 even CPUs on 64
-  /// cores get one each).
-  func readAheadThreads(stream index: Int) -> Int {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    guard layout.compression != .none, dataBytes > 0, streamCount <= 4 * cores else { return 0 }
-    let share = Double(streamDataSize(index)) / Double(dataBytes) * Double(cores)
-    return max(1, min(4, Int(share.rounded(.up))))
-  }
-
   /// Like ``EventSource/reduceStreamsConcurrently(fields:reducer:)``, but each stream is cut
   /// into parts (``parts(ofStream:)``) and every core takes the next part as it finishes one,
   /// so a trace with one busy CPU is not read by one core. Events of a part are folded in

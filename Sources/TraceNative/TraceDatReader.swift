@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import TraceModel
 
@@ -131,6 +132,19 @@ public struct TraceDatReader: EventSource, Sendable {
     decoder.progress = progress
     decoder.readAheadThreads = readAheadThreads(stream: index)
     return Stream(decoder: decoder, attachesStacks: attachesStacks)
+  }
+
+  /// Threads that decompress stream `index`'s chunks ahead of its decoder in a time-ordered
+  /// read: 0 for uncompressed data, and when the streams outnumber the cores four to one (their
+  /// decoders keep every core busy, and a thread each would be hundreds); else one per core's
+  /// share of the compressed data this stream holds, rounded up, at most 4 (a trace whose
+  /// events sit on one CPU decompresses that CPU's chunks on every core; 64 even CPUs on 64
+  /// cores get one each).
+  func readAheadThreads(stream index: Int) -> Int {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    guard layout.compression != .none, dataBytes > 0, streamCount <= 4 * cores else { return 0 }
+    let share = Double(streamDataSize(index)) / Double(dataBytes) * Double(cores)
+    return max(1, min(4, Int(share.rounded(.up))))
   }
 
   /// The events of one CPU of one buffer, in the order the ring buffer recorded them.

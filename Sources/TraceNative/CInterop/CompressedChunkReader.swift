@@ -1,6 +1,6 @@
 // Unsafe code: none of its own. Chunks are decompressed into `PageStorage` through its
 // `withUnsafeMutableBytes`; `ChunkPrefetcher` hands each storage from its reading thread to the
-// decoder, and only one of them holds it at a time (`Handoff` is `@unchecked Sendable` for that).
+// decoder, and only one of them holds it at a time (`Batch` is `@unchecked Sendable` for that).
 
 import Foundation
 import TraceModel
